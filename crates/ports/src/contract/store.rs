@@ -1,0 +1,192 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
+
+use crate::secret::Secret;
+use crate::store::{
+    AuditEntry, AuditOutcome, PlatformTokens, RunCounts, RunKind, RunOutcome, StateStore, Trigger,
+};
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn entry(
+    sku: &str,
+    wh: &str,
+    new: i64,
+    secs: u64,
+    trigger: Trigger,
+    outcome: AuditOutcome,
+) -> AuditEntry {
+    AuditEntry {
+        at: at(secs),
+        run_id: None,
+        product_id: ProductId::new("9001").unwrap(),
+        sku_id: SkuId::new(sku).unwrap(),
+        seller_sku: format!("SELLER-{sku}"),
+        warehouse: WarehouseId::new(wh).unwrap(),
+        old: Some(Quantity::new(1).unwrap()),
+        new: Quantity::new(new).unwrap(),
+        explanation: "East 10 + West 5 = 15; × 80% = 12".into(),
+        trigger,
+        outcome,
+    }
+}
+
+/// Checks an empty store. Times are whole seconds; a store must keep at least that precision.
+pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
+    let s1 = SkuId::new("90011").unwrap();
+    let s2 = SkuId::new("90012").unwrap();
+    assert!(
+        store.confirmed(&[s1.clone()]).await.unwrap().is_empty(),
+        "a new store confirms nothing"
+    );
+
+    let run = store.start_run(RunKind::Sync, at(1_000)).await.unwrap();
+    let mut first = vec![
+        entry(
+            "90011",
+            "7001",
+            12,
+            1_001,
+            Trigger::Sync,
+            AuditOutcome::Applied,
+        ),
+        entry(
+            "90012",
+            "7001",
+            3,
+            1_002,
+            Trigger::Webhook("inventory_levels/update".into()),
+            AuditOutcome::Rejected {
+                code: "12019024".into(),
+                message: "stock invalid".into(),
+            },
+        ),
+        entry(
+            "90012",
+            "7002",
+            4,
+            1_003,
+            Trigger::Retry,
+            AuditOutcome::Failed {
+                message: "timeout".into(),
+            },
+        ),
+    ];
+    first[0].run_id = Some(run);
+    store.record_writes(&first).await.unwrap();
+
+    let confirmed = store.confirmed(&[s1.clone(), s2.clone()]).await.unwrap();
+    assert_eq!(
+        confirmed.len(),
+        1,
+        "only applied writes are confirmed: {confirmed:?}"
+    );
+    assert_eq!(confirmed[0].quantity.get(), 12);
+    assert_eq!(confirmed[0].warehouse.as_str(), "7001");
+    assert_eq!(confirmed[0].at, at(1_001));
+
+    let log = store.audit_log(10).await.unwrap();
+    let expected: Vec<AuditEntry> = first.iter().rev().cloned().collect();
+    assert_eq!(
+        log, expected,
+        "the audit log returns every field, newest first"
+    );
+    assert_eq!(
+        store.audit_log(1).await.unwrap().len(),
+        1,
+        "the limit is honoured"
+    );
+
+    store
+        .record_writes(&[entry(
+            "90011",
+            "7001",
+            20,
+            1_010,
+            Trigger::Reconcile,
+            AuditOutcome::Applied,
+        )])
+        .await
+        .unwrap();
+    let confirmed = store.confirmed(&[s1.clone()]).await.unwrap();
+    assert_eq!(
+        confirmed.len(),
+        1,
+        "a later write replaces the confirmed number"
+    );
+    assert_eq!(confirmed[0].quantity.get(), 20);
+
+    let counts = RunCounts {
+        lines: 3,
+        updated: 1,
+        unchanged: 0,
+        failed: 2,
+    };
+    store
+        .finish_run(run, at(1_020), counts, RunOutcome::PartlyFailed)
+        .await
+        .unwrap();
+    let open = store
+        .start_run(RunKind::Reconcile, at(1_030))
+        .await
+        .unwrap();
+    let runs = store.runs(10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].id, open, "newest run first");
+    assert_eq!(
+        runs[0].outcome,
+        RunOutcome::Running,
+        "an unfinished run reads as running"
+    );
+    assert_eq!(runs[0].kind, RunKind::Reconcile);
+    assert_eq!(runs[1].counts, counts);
+    assert_eq!(runs[1].outcome, RunOutcome::PartlyFailed);
+    assert_eq!(runs[1].finished_at, Some(at(1_020)));
+    assert_eq!(runs[1].started_at, at(1_000));
+
+    assert!(
+        store.remember_webhook("wh-1", at(2_000)).await.unwrap(),
+        "a new webhook id is new"
+    );
+    assert!(
+        !store.remember_webhook("wh-1", at(2_001)).await.unwrap(),
+        "a seen webhook id is not"
+    );
+    assert!(store.remember_webhook("wh-2", at(3_000)).await.unwrap());
+    assert_eq!(store.forget_webhooks_before(at(2_500)).await.unwrap(), 1);
+    assert!(
+        store.remember_webhook("wh-1", at(3_001)).await.unwrap(),
+        "a forgotten id is new again"
+    );
+
+    assert_eq!(store.load_tokens("tiktok").await.unwrap(), None);
+    let tokens = PlatformTokens {
+        access_token: Secret::new("access-1"),
+        refresh_token: Secret::new("refresh-1"),
+        access_expires_at: Some(at(5_000)),
+        refresh_expires_at: None,
+    };
+    store.save_tokens("tiktok", &tokens).await.unwrap();
+    assert_eq!(
+        store.load_tokens("tiktok").await.unwrap(),
+        Some(tokens.clone())
+    );
+    let newer = PlatformTokens {
+        access_token: Secret::new("access-2"),
+        ..tokens
+    };
+    store.save_tokens("tiktok", &newer).await.unwrap();
+    assert_eq!(
+        store.load_tokens("tiktok").await.unwrap(),
+        Some(newer),
+        "saving replaces"
+    );
+    assert_eq!(
+        store.load_tokens("shopify").await.unwrap(),
+        None,
+        "tokens are per platform"
+    );
+}
