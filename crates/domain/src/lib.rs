@@ -4,22 +4,38 @@
 //!
 //! This crate owns the semantics of `spec/sync-rules.md` and nothing else: it does no I/O,
 //! has no clock, no async and no dependencies. Callers pass in what the stores hold.
+//!
+//! The flow: build a [`RuleSet`] (from configuration), [`resolve`] it against the shop's
+//! [`Location`]s and TikTok's [`Warehouse`]s, then [`Plan::build`] from
+//! [`VariantSnapshot`]s and [`TikTokSku`]s, and send [`Plan::writes`].
 
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod compute;
 pub mod ids;
+pub mod matching;
 pub mod pattern;
+pub mod plan;
 pub mod quantity;
+pub mod resolved;
 pub mod rules;
+pub mod validation;
+pub mod warning;
 pub mod write;
 
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
     WarehouseKind, WarehouseStatus, WarehouseStock,
 };
+pub use compute::{Decision, Evaluation, Steps, UnlimitedReason};
 pub use ids::{IdError, InventoryItemId, LocationId, ProductId, Sku, SkuId, VariantId, WarehouseId};
-pub use pattern::SkuPattern;
+pub use matching::{match_skus, Matching};
+pub use pattern::{EmptyPattern, SkuPattern};
+pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};
+pub use resolved::{ResolvedMapping, ResolvedRules};
 pub use rules::{LocationMapping, LocationRef, LocationSelector, NegativeAvailable, Override, RuleSet};
+pub use validation::{check_structure, resolve, RuleError};
+pub use warning::Warning;
 pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteOutcome};

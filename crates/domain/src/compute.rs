@@ -1,0 +1,262 @@
+//! How one number is computed (sync-rules.md §2), and how it is explained (§6).
+//!
+//! [`ResolvedRules::evaluate`] allocates nothing: it returns the steps it took as plain
+//! values. [`ResolvedRules::explain`] turns those steps into text only when asked.
+
+use std::fmt::Write as _;
+
+use crate::catalog::VariantSnapshot;
+use crate::quantity::{Percent, Quantity};
+use crate::resolved::{Params, ResolvedMapping, ResolvedRules};
+use crate::rules::NegativeAvailable;
+
+/// Why Shopify does not limit a variant's sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlimitedReason {
+    /// "Track quantity" is off.
+    Untracked,
+    /// "Continue selling when out of stock" is on.
+    ContinueSelling,
+}
+
+/// The steps that produced a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steps {
+    /// Step 2: Shopify does not limit sales.
+    Unlimited {
+        /// Why.
+        reason: UnlimitedReason,
+        /// The configured unlimited quantity.
+        unlimited: Quantity,
+        /// The cap in force.
+        cap: Quantity,
+    },
+    /// Step 3: an override's fixed quantity.
+    Fixed {
+        /// The fixed quantity.
+        fixed: Quantity,
+        /// The cap in force.
+        cap: Quantity,
+    },
+    /// Steps 4 to 8.
+    Computed {
+        /// The sum over the mapping's active locations, before `max(sum, 0)`.
+        sum: i64,
+        /// The percentage in force.
+        percent: Percent,
+        /// After the percentage.
+        after_percent: u64,
+        /// The reserve in force.
+        reserve: u64,
+        /// After the reserve.
+        after_reserve: u64,
+        /// The threshold in force.
+        zero_below: u64,
+        /// The cap in force.
+        cap: Quantity,
+    },
+}
+
+/// A computed number with the steps that produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The number to push.
+    pub quantity: Quantity,
+    /// How it was reached.
+    pub steps: Steps,
+    /// The override that applied, by position in `rules.override`.
+    pub override_index: Option<usize>,
+}
+
+/// What the rules decide for one variant and one mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Step 1: an override excludes the SKU; TikTok's numbers stay as they are.
+    Excluded {
+        /// The excluding override's position.
+        override_index: usize,
+    },
+    /// Push this number.
+    Push(Evaluation),
+}
+
+impl Decision {
+    /// The number to push, if any.
+    pub fn quantity(&self) -> Option<Quantity> {
+        match self {
+            Decision::Excluded { .. } => None,
+            Decision::Push(e) => Some(e.quantity),
+        }
+    }
+}
+
+fn cap_of(value: u64, cap: Quantity) -> Quantity {
+    Quantity::clamped(value.min(u64::from(cap.get())) as i64)
+}
+
+impl ResolvedRules {
+    /// The decision for one variant and the mapping at `mapping_index`. Allocates nothing.
+    ///
+    /// # Panics
+    /// When `mapping_index` is not a mapping of these rules.
+    pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
+        let mapping = &self.mappings()[mapping_index];
+        let found = self.override_for(variant.sku.as_ref());
+        let mut params: Params = self.base;
+        let mut override_index = None;
+        if let Some((index, o)) = found {
+            if o.exclude {
+                return Decision::Excluded { override_index: index };
+            }
+            override_index = Some(index);
+            params.percent = o.quantity_percent.unwrap_or(params.percent);
+            params.reserve = o.reserve_units.unwrap_or(params.reserve);
+            params.zero_below = o.zero_below.unwrap_or(params.zero_below);
+            params.max = o.max_quantity.unwrap_or(params.max);
+        }
+        let cap = params.max;
+
+        if variant.is_unlimited() {
+            let reason = if variant.tracked {
+                UnlimitedReason::ContinueSelling
+            } else {
+                UnlimitedReason::Untracked
+            };
+            let quantity = cap_of(u64::from(params.unlimited.get()), cap);
+            let steps = Steps::Unlimited { reason, unlimited: params.unlimited, cap };
+            return Decision::Push(Evaluation { quantity, steps, override_index });
+        }
+
+        if let Some(fixed) = found.and_then(|(_, o)| o.fixed_quantity) {
+            let quantity = cap_of(u64::from(fixed.get()), cap);
+            return Decision::Push(Evaluation { quantity, steps: Steps::Fixed { fixed, cap }, override_index });
+        }
+
+        let sum = self.sum(variant, mapping);
+        let after_percent = params.percent.apply_floor(sum.max(0) as u64);
+        let after_reserve = after_percent.saturating_sub(params.reserve);
+        let after_threshold = if after_reserve < params.zero_below { 0 } else { after_reserve };
+        let quantity = cap_of(after_threshold, cap);
+        let steps = Steps::Computed {
+            sum,
+            percent: params.percent,
+            after_percent,
+            reserve: params.reserve,
+            after_reserve,
+            zero_below: params.zero_below,
+            cap,
+        };
+        Decision::Push(Evaluation { quantity, steps, override_index })
+    }
+
+    fn sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping) -> i64 {
+        let mut sum: i64 = 0;
+        for level in &variant.levels {
+            if !mapping.counts(level.location) {
+                continue;
+            }
+            let counted = match self.negative {
+                NegativeAvailable::Ignore => level.available.max(0),
+                NegativeAvailable::Subtract => level.available,
+            };
+            sum = sum.saturating_add(counted);
+        }
+        sum
+    }
+
+    /// The explanation of an evaluation, as the plan shows it and the audit log stores it:
+    /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`.
+    pub fn explain(&self, variant: &VariantSnapshot, mapping_index: usize, evaluation: &Evaluation) -> String {
+        let mut out = String::new();
+        if let Some(index) = evaluation.override_index {
+            let patterns: Vec<&str> = self.overrides[index].skus.iter().map(|p| p.as_str()).collect();
+            let _ = write!(out, "override [{}]: ", patterns.join(", "));
+        }
+        match evaluation.steps {
+            Steps::Unlimited { reason, unlimited, cap } => {
+                let why = match reason {
+                    UnlimitedReason::Untracked => "untracked",
+                    UnlimitedReason::ContinueSelling => "continue selling when out of stock",
+                };
+                let _ = write!(out, "{why} -> {unlimited}");
+                if unlimited > cap {
+                    let _ = write!(out, "; cap {cap} = {cap}");
+                }
+            }
+            Steps::Fixed { fixed, cap } => {
+                let _ = write!(out, "fixed {fixed}");
+                if fixed > cap {
+                    let _ = write!(out, "; cap {cap} = {cap}");
+                }
+            }
+            Steps::Computed { sum, percent, after_percent, reserve, after_reserve, zero_below, cap } => {
+                self.explain_sum(&mut out, variant, &self.mappings()[mapping_index], sum);
+                if percent != Percent::FULL {
+                    let _ = write!(out, "; x {percent} = {after_percent}");
+                }
+                if reserve > 0 {
+                    let _ = write!(out, "; - reserve {reserve} = {after_reserve}");
+                }
+                let mut result = after_reserve;
+                if after_reserve < zero_below {
+                    let _ = write!(out, "; below {zero_below} -> 0");
+                    result = 0;
+                }
+                if result > u64::from(cap.get()) {
+                    let _ = write!(out, "; cap {cap} = {cap}");
+                }
+            }
+        }
+        out
+    }
+
+    fn explain_sum(&self, out: &mut String, variant: &VariantSnapshot, mapping: &ResolvedMapping, sum: i64) {
+        let mut terms = 0;
+        let mut term = |out: &mut String, text: std::fmt::Arguments<'_>| {
+            if terms > 0 {
+                out.push_str(" + ");
+            }
+            terms += 1;
+            let _ = out.write_fmt(text);
+        };
+        let name = |id| self.location_name(id).map(str::to_owned).unwrap_or_else(|| format!("location {id}"));
+        match mapping.listed() {
+            Some(listed) => {
+                for &id in listed {
+                    let available = variant.available_at(id);
+                    if !self.location_active(id) {
+                        term(out, format_args!("{} (inactive) 0", name(id)));
+                    } else {
+                        self.term_for(out, &mut term, &name(id), available);
+                    }
+                }
+            }
+            None => {
+                for level in variant.levels.iter().filter(|l| mapping.counts(l.location)) {
+                    self.term_for(out, &mut term, &name(level.location), level.available);
+                }
+            }
+        }
+        if terms == 0 {
+            out.push_str("no stock at the mapped locations");
+        }
+        let _ = write!(out, " = {sum}");
+        if sum < 0 {
+            out.push_str(" -> 0");
+        }
+    }
+
+    fn term_for(
+        &self,
+        out: &mut String,
+        term: &mut impl FnMut(&mut String, std::fmt::Arguments<'_>),
+        name: &str,
+        available: i64,
+    ) {
+        if available < 0 && self.negative == NegativeAvailable::Ignore {
+            term(out, format_args!("{name} {available} (ignored) 0"));
+        } else {
+            term(out, format_args!("{name} {available}"));
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Matching Shopify variants to TikTok SKUs (sync-rules.md §3): by SKU, trimmed,
+//! case-sensitive; never guessing when a SKU is ambiguous.
+
+use std::collections::HashMap;
+
+use crate::catalog::{TikTokSku, VariantSnapshot};
+use crate::warning::{Warning, WARNING_EXAMPLES};
+
+/// Which variant feeds which TikTok SKU, by position in the inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Matching {
+    /// `(variant index, TikTok SKU index)` pairs, in TikTok catalog order.
+    pub pairs: Vec<(usize, usize)>,
+    /// TikTok SKUs left untouched because their SKU is ambiguous in Shopify.
+    pub ambiguous: usize,
+    /// Variants with a SKU that no TikTok SKU carries.
+    pub unmatched_variants: usize,
+    /// TikTok SKUs that no variant feeds.
+    pub unmatched_tiktok_skus: usize,
+    /// What the merchant should know.
+    pub warnings: Vec<Warning>,
+}
+
+/// Matches variants to TikTok SKUs.
+pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matching {
+    let mut by_sku: HashMap<&str, Vec<usize>> = HashMap::with_capacity(variants.len());
+    let mut without_sku = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        match &v.sku {
+            Some(sku) => by_sku.entry(sku.as_str()).or_default().push(i),
+            None => without_sku.push(v.variant_id),
+        }
+    }
+
+    let mut matching = Matching::default();
+    let mut matched_count = vec![0usize; variants.len()];
+    let mut ambiguous: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut unmatched_tiktok = Vec::new();
+    for (t, sku) in tiktok.iter().enumerate() {
+        let key = sku.seller_sku.trim();
+        match by_sku.get(key).map(Vec::as_slice) {
+            Some([v]) => {
+                matching.pairs.push((*v, t));
+                matched_count[*v] += 1;
+            }
+            Some(_) => ambiguous.entry(key).or_default().push(t),
+            None => unmatched_tiktok.push(t),
+        }
+    }
+
+    let mut ambiguous: Vec<_> = ambiguous.into_iter().collect();
+    ambiguous.sort();
+    for (sku, ts) in ambiguous {
+        matching.ambiguous += ts.len();
+        matching.warnings.push(Warning::AmbiguousSku {
+            sku: sku.to_owned(),
+            variants: by_sku[sku].iter().map(|&v| variants[v].variant_id).collect(),
+            tiktok_skus: ts.iter().map(|&t| tiktok[t].sku_id.clone()).collect(),
+        });
+    }
+    for (v, &count) in matched_count.iter().enumerate() {
+        if count > 1 {
+            let sku = variants[v].sku.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
+            let tiktok_skus = matching
+                .pairs
+                .iter()
+                .filter(|(pv, _)| *pv == v)
+                .map(|&(_, t)| tiktok[t].sku_id.clone())
+                .collect();
+            matching.warnings.push(Warning::OfferedMoreThanOnce { sku, tiktok_skus });
+        }
+    }
+
+    let unmatched: Vec<String> = variants
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| v.sku.is_some() && matched_count[*i] == 0)
+        .filter(|(_, v)| v.sku.as_ref().is_some_and(|s| by_sku[s.as_str()].len() == 1))
+        .map(|(_, v)| v.sku.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default())
+        .collect();
+    matching.unmatched_variants = unmatched.len();
+    if !unmatched.is_empty() {
+        matching.warnings.push(Warning::UnmatchedVariants {
+            count: unmatched.len(),
+            examples: unmatched.into_iter().take(WARNING_EXAMPLES).collect(),
+        });
+    }
+    if !without_sku.is_empty() {
+        matching.warnings.push(Warning::VariantsWithoutSku {
+            count: without_sku.len(),
+            examples: without_sku.iter().take(WARNING_EXAMPLES).copied().collect(),
+        });
+    }
+    matching.unmatched_tiktok_skus = unmatched_tiktok.len();
+    if !unmatched_tiktok.is_empty() {
+        matching.warnings.push(Warning::UnmatchedTikTokSkus {
+            count: unmatched_tiktok.len(),
+            examples: unmatched_tiktok
+                .iter()
+                .take(WARNING_EXAMPLES)
+                .map(|&t| format!("{} ({})", tiktok[t].seller_sku.trim(), tiktok[t].sku_id))
+                .collect(),
+        });
+    }
+    matching
+}

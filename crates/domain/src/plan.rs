@@ -1,0 +1,179 @@
+//! The plan: one line per (matched TikTok SKU, target warehouse) with the number the rules
+//! give, what TikTok holds now, and why; and the per-product writes that get TikTok there
+//! (sync-rules.md §4).
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
+use crate::compute::Decision;
+use crate::ids::{InventoryItemId, ProductId, SkuId, VariantId, WarehouseId};
+use crate::matching::match_skus;
+use crate::quantity::Quantity;
+use crate::warning::Warning;
+use crate::write::{ProductWrite, SkuWrite};
+use crate::ResolvedRules;
+
+/// One number for one TikTok SKU in one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLine {
+    /// The merchant SKU (trimmed).
+    pub sku: String,
+    /// The Shopify variant it comes from.
+    pub variant_id: VariantId,
+    /// The variant's inventory item.
+    pub inventory_item_id: InventoryItemId,
+    /// The TikTok product.
+    pub product_id: ProductId,
+    /// The TikTok SKU.
+    pub sku_id: SkuId,
+    /// The target warehouse.
+    pub warehouse: WarehouseId,
+    /// The target warehouse's name.
+    pub warehouse_name: String,
+    /// What the rules give.
+    pub quantity: Quantity,
+    /// What TikTok holds now (or the last confirmed number), when known.
+    pub current: Option<Quantity>,
+    /// How `quantity` was computed.
+    pub explanation: String,
+}
+
+impl PlanLine {
+    /// Whether the number differs from what TikTok holds (unknown counts as different).
+    pub fn changed(&self) -> bool {
+        self.current != Some(self.quantity)
+    }
+}
+
+/// Counts of a plan, for its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanSummary {
+    /// Shopify variants read.
+    pub variants: usize,
+    /// TikTok SKUs read.
+    pub tiktok_skus: usize,
+    /// (variant, TikTok SKU) pairs matched.
+    pub matched: usize,
+    /// Lines computed.
+    pub lines: usize,
+    /// Lines whose number differs from TikTok's.
+    pub changed: usize,
+    /// Matched TikTok SKUs left alone by an `exclude` override.
+    pub excluded: usize,
+    /// TikTok SKUs left alone because their SKU is ambiguous.
+    pub ambiguous: usize,
+    /// Variants with a SKU no TikTok SKU carries.
+    pub unmatched_variants: usize,
+    /// TikTok SKUs no variant feeds.
+    pub unmatched_tiktok_skus: usize,
+}
+
+/// Everything a sync would send, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// The lines, in TikTok catalog order then mapping order.
+    pub lines: Vec<PlanLine>,
+    /// What the merchant should know.
+    pub warnings: Vec<Warning>,
+    /// Counts.
+    pub summary: PlanSummary,
+}
+
+impl Plan {
+    /// Computes the plan. `tiktok` carries what TikTok holds now in each warehouse (for
+    /// real-time updates, the last confirmed numbers stand in).
+    pub fn build(rules: &ResolvedRules, variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Plan {
+        let matching = match_skus(variants, tiktok);
+        let mut plan = Plan {
+            warnings: rules.warnings().to_vec(),
+            summary: PlanSummary {
+                variants: variants.len(),
+                tiktok_skus: tiktok.len(),
+                matched: matching.pairs.len(),
+                ambiguous: matching.ambiguous,
+                unmatched_variants: matching.unmatched_variants,
+                unmatched_tiktok_skus: matching.unmatched_tiktok_skus,
+                ..PlanSummary::default()
+            },
+            ..Plan::default()
+        };
+        plan.warnings.extend(matching.warnings);
+        for &(v, t) in &matching.pairs {
+            let (variant, sku) = (&variants[v], &tiktok[t]);
+            if !variant.product_status.is_synced() {
+                continue;
+            }
+            let mut excluded = false;
+            for (m, mapping) in rules.mappings().iter().enumerate() {
+                let evaluation = match rules.evaluate(variant, m) {
+                    Decision::Excluded { .. } => {
+                        excluded = true;
+                        continue;
+                    }
+                    Decision::Push(e) => e,
+                };
+                let Some(current) = sku.stock.iter().find(|s| &s.warehouse == mapping.warehouse()) else {
+                    plan.warnings.push(Warning::NotStockedInWarehouse {
+                        sku: sku.seller_sku.trim().to_owned(),
+                        sku_id: sku.sku_id.clone(),
+                        warehouse: mapping.warehouse().clone(),
+                        warehouse_name: mapping.warehouse_name().to_owned(),
+                    });
+                    continue;
+                };
+                plan.lines.push(PlanLine {
+                    sku: sku.seller_sku.trim().to_owned(),
+                    variant_id: variant.variant_id,
+                    inventory_item_id: variant.inventory_item_id,
+                    product_id: sku.product_id.clone(),
+                    sku_id: sku.sku_id.clone(),
+                    warehouse: mapping.warehouse().clone(),
+                    warehouse_name: mapping.warehouse_name().to_owned(),
+                    quantity: evaluation.quantity,
+                    current: Some(current.quantity),
+                    explanation: rules.explain(variant, m, &evaluation),
+                });
+            }
+            if excluded {
+                plan.summary.excluded += 1;
+            }
+        }
+        plan.summary.lines = plan.lines.len();
+        plan.summary.changed = plan.lines.iter().filter(|l| l.changed()).count();
+        plan
+    }
+
+    /// The writes that bring TikTok to the plan: one per product with changed SKUs, each SKU
+    /// restating every warehouse it is stocked in (untargeted ones at their current number).
+    pub fn writes(&self, tiktok: &[TikTokSku]) -> Vec<ProductWrite> {
+        let mut changed: BTreeMap<(&ProductId, &SkuId), Vec<&PlanLine>> = BTreeMap::new();
+        for line in self.lines.iter().filter(|l| l.changed()) {
+            changed.entry((&line.product_id, &line.sku_id)).or_default().push(line);
+        }
+        let mut products: BTreeMap<&ProductId, Vec<SkuWrite>> = BTreeMap::new();
+        for sku in tiktok {
+            let Some(lines) = changed.remove(&(&sku.product_id, &sku.sku_id)) else {
+                continue;
+            };
+            let stock = sku
+                .stock
+                .iter()
+                .map(|s| WarehouseStock {
+                    warehouse: s.warehouse.clone(),
+                    quantity: lines
+                        .iter()
+                        .find(|l| l.warehouse == s.warehouse)
+                        .map_or(s.quantity, |l| l.quantity),
+                })
+                .collect();
+            products
+                .entry(&sku.product_id)
+                .or_default()
+                .push(SkuWrite { sku_id: sku.sku_id.clone(), stock });
+        }
+        products
+            .into_iter()
+            .map(|(product_id, skus)| ProductWrite { product_id: product_id.clone(), skus })
+            .collect()
+    }
+}
