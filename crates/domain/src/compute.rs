@@ -106,7 +106,9 @@ impl ResolvedRules {
         let mut override_index = None;
         if let Some((index, o)) = found {
             if o.exclude {
-                return Decision::Excluded { override_index: index };
+                return Decision::Excluded {
+                    override_index: index,
+                };
             }
             override_index = Some(index);
             params.percent = o.quantity_percent.unwrap_or(params.percent);
@@ -123,19 +125,35 @@ impl ResolvedRules {
                 UnlimitedReason::Untracked
             };
             let quantity = cap_of(u64::from(params.unlimited.get()), cap);
-            let steps = Steps::Unlimited { reason, unlimited: params.unlimited, cap };
-            return Decision::Push(Evaluation { quantity, steps, override_index });
+            let steps = Steps::Unlimited {
+                reason,
+                unlimited: params.unlimited,
+                cap,
+            };
+            return Decision::Push(Evaluation {
+                quantity,
+                steps,
+                override_index,
+            });
         }
 
         if let Some(fixed) = found.and_then(|(_, o)| o.fixed_quantity) {
             let quantity = cap_of(u64::from(fixed.get()), cap);
-            return Decision::Push(Evaluation { quantity, steps: Steps::Fixed { fixed, cap }, override_index });
+            return Decision::Push(Evaluation {
+                quantity,
+                steps: Steps::Fixed { fixed, cap },
+                override_index,
+            });
         }
 
         let sum = self.sum(variant, mapping);
         let after_percent = params.percent.apply_floor(sum.max(0) as u64);
         let after_reserve = after_percent.saturating_sub(params.reserve);
-        let after_threshold = if after_reserve < params.zero_below { 0 } else { after_reserve };
+        let after_threshold = if after_reserve < params.zero_below {
+            0
+        } else {
+            after_reserve
+        };
         let quantity = cap_of(after_threshold, cap);
         let steps = Steps::Computed {
             sum,
@@ -146,7 +164,11 @@ impl ResolvedRules {
             zero_below: params.zero_below,
             cap,
         };
-        Decision::Push(Evaluation { quantity, steps, override_index })
+        Decision::Push(Evaluation {
+            quantity,
+            steps,
+            override_index,
+        })
     }
 
     fn sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping) -> i64 {
@@ -166,14 +188,27 @@ impl ResolvedRules {
 
     /// The explanation of an evaluation, as the plan shows it and the audit log stores it:
     /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`.
-    pub fn explain(&self, variant: &VariantSnapshot, mapping_index: usize, evaluation: &Evaluation) -> String {
+    pub fn explain(
+        &self,
+        variant: &VariantSnapshot,
+        mapping_index: usize,
+        evaluation: &Evaluation,
+    ) -> String {
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
-            let patterns: Vec<&str> = self.overrides[index].skus.iter().map(|p| p.as_str()).collect();
+            let patterns: Vec<&str> = self.overrides[index]
+                .skus
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
             let _ = write!(out, "override [{}]: ", patterns.join(", "));
         }
         match evaluation.steps {
-            Steps::Unlimited { reason, unlimited, cap } => {
+            Steps::Unlimited {
+                reason,
+                unlimited,
+                cap,
+            } => {
                 let why = match reason {
                     UnlimitedReason::Untracked => "untracked",
                     UnlimitedReason::ContinueSelling => "continue selling when out of stock",
@@ -189,7 +224,15 @@ impl ResolvedRules {
                     let _ = write!(out, "; cap {cap} = {cap}");
                 }
             }
-            Steps::Computed { sum, percent, after_percent, reserve, after_reserve, zero_below, cap } => {
+            Steps::Computed {
+                sum,
+                percent,
+                after_percent,
+                reserve,
+                after_reserve,
+                zero_below,
+                cap,
+            } => {
                 self.explain_sum(&mut out, variant, &self.mappings()[mapping_index], sum);
                 if percent != Percent::FULL {
                     let _ = write!(out, "; x {percent} = {after_percent}");
@@ -210,7 +253,13 @@ impl ResolvedRules {
         out
     }
 
-    fn explain_sum(&self, out: &mut String, variant: &VariantSnapshot, mapping: &ResolvedMapping, sum: i64) {
+    fn explain_sum(
+        &self,
+        out: &mut String,
+        variant: &VariantSnapshot,
+        mapping: &ResolvedMapping,
+        sum: i64,
+    ) {
         let mut terms = 0;
         let mut term = |out: &mut String, text: std::fmt::Arguments<'_>| {
             if terms > 0 {
@@ -219,7 +268,11 @@ impl ResolvedRules {
             terms += 1;
             let _ = out.write_fmt(text);
         };
-        let name = |id| self.location_name(id).map(str::to_owned).unwrap_or_else(|| format!("location {id}"));
+        let name = |id| {
+            self.location_name(id)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("location {id}"))
+        };
         match mapping.listed() {
             Some(listed) => {
                 for &id in listed {
@@ -260,3 +313,6 @@ impl ResolvedRules {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

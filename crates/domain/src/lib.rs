@@ -29,13 +29,20 @@ pub use catalog::{
     WarehouseKind, WarehouseStatus, WarehouseStock,
 };
 pub use compute::{Decision, Evaluation, Steps, UnlimitedReason};
-pub use ids::{IdError, InventoryItemId, LocationId, ProductId, Sku, SkuId, VariantId, WarehouseId};
+pub use ids::{
+    IdError, InventoryItemId, LocationId, ProductId, Sku, SkuId, VariantId, WarehouseId,
+};
 pub use matching::{match_skus, Matching};
 pub use pattern::{EmptyPattern, SkuPattern};
 pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};
 pub use resolved::{ResolvedMapping, ResolvedRules};
-pub use rules::{LocationMapping, LocationRef, LocationSelector, NegativeAvailable, Override, RuleSet};
+pub use rules::{
+    LocationMapping, LocationRef, LocationSelector, NegativeAvailable, Override, RuleSet,
+};
 pub use validation::{check_structure, resolve, RuleError};
 pub use warning::Warning;
 pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteOutcome};
+
+#[cfg(test)]
+mod seed;

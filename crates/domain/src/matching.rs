@@ -54,20 +54,29 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
         matching.ambiguous += ts.len();
         matching.warnings.push(Warning::AmbiguousSku {
             sku: sku.to_owned(),
-            variants: by_sku[sku].iter().map(|&v| variants[v].variant_id).collect(),
+            variants: by_sku[sku]
+                .iter()
+                .map(|&v| variants[v].variant_id)
+                .collect(),
             tiktok_skus: ts.iter().map(|&t| tiktok[t].sku_id.clone()).collect(),
         });
     }
     for (v, &count) in matched_count.iter().enumerate() {
         if count > 1 {
-            let sku = variants[v].sku.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
+            let sku = variants[v]
+                .sku
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
             let tiktok_skus = matching
                 .pairs
                 .iter()
                 .filter(|(pv, _)| *pv == v)
                 .map(|&(_, t)| tiktok[t].sku_id.clone())
                 .collect();
-            matching.warnings.push(Warning::OfferedMoreThanOnce { sku, tiktok_skus });
+            matching
+                .warnings
+                .push(Warning::OfferedMoreThanOnce { sku, tiktok_skus });
         }
     }
 
@@ -75,8 +84,17 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
         .iter()
         .enumerate()
         .filter(|(i, v)| v.sku.is_some() && matched_count[*i] == 0)
-        .filter(|(_, v)| v.sku.as_ref().is_some_and(|s| by_sku[s.as_str()].len() == 1))
-        .map(|(_, v)| v.sku.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default())
+        .filter(|(_, v)| {
+            v.sku
+                .as_ref()
+                .is_some_and(|s| by_sku[s.as_str()].len() == 1)
+        })
+        .map(|(_, v)| {
+            v.sku
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default()
+        })
         .collect();
     matching.unmatched_variants = unmatched.len();
     if !unmatched.is_empty() {

@@ -82,7 +82,11 @@ pub struct Plan {
 impl Plan {
     /// Computes the plan. `tiktok` carries what TikTok holds now in each warehouse (for
     /// real-time updates, the last confirmed numbers stand in).
-    pub fn build(rules: &ResolvedRules, variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Plan {
+    pub fn build(
+        rules: &ResolvedRules,
+        variants: &[VariantSnapshot],
+        tiktok: &[TikTokSku],
+    ) -> Plan {
         let matching = match_skus(variants, tiktok);
         let mut plan = Plan {
             warnings: rules.warnings().to_vec(),
@@ -112,7 +116,11 @@ impl Plan {
                     }
                     Decision::Push(e) => e,
                 };
-                let Some(current) = sku.stock.iter().find(|s| &s.warehouse == mapping.warehouse()) else {
+                let Some(current) = sku
+                    .stock
+                    .iter()
+                    .find(|s| &s.warehouse == mapping.warehouse())
+                else {
                     plan.warnings.push(Warning::NotStockedInWarehouse {
                         sku: sku.seller_sku.trim().to_owned(),
                         sku_id: sku.sku_id.clone(),
@@ -148,7 +156,10 @@ impl Plan {
     pub fn writes(&self, tiktok: &[TikTokSku]) -> Vec<ProductWrite> {
         let mut changed: BTreeMap<(&ProductId, &SkuId), Vec<&PlanLine>> = BTreeMap::new();
         for line in self.lines.iter().filter(|l| l.changed()) {
-            changed.entry((&line.product_id, &line.sku_id)).or_default().push(line);
+            changed
+                .entry((&line.product_id, &line.sku_id))
+                .or_default()
+                .push(line);
         }
         let mut products: BTreeMap<&ProductId, Vec<SkuWrite>> = BTreeMap::new();
         for sku in tiktok {
@@ -166,14 +177,20 @@ impl Plan {
                         .map_or(s.quantity, |l| l.quantity),
                 })
                 .collect();
-            products
-                .entry(&sku.product_id)
-                .or_default()
-                .push(SkuWrite { sku_id: sku.sku_id.clone(), stock });
+            products.entry(&sku.product_id).or_default().push(SkuWrite {
+                sku_id: sku.sku_id.clone(),
+                stock,
+            });
         }
         products
             .into_iter()
-            .map(|(product_id, skus)| ProductWrite { product_id: product_id.clone(), skus })
+            .map(|(product_id, skus)| ProductWrite {
+                product_id: product_id.clone(),
+                skus,
+            })
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

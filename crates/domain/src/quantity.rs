@@ -79,7 +79,9 @@ impl Percent {
     /// Builds a percentage from hundredths (`0..=10000`).
     pub fn from_hundredths(hundredths: u32) -> Result<Self, NumberError> {
         if hundredths > 10_000 {
-            return Err(NumberError::PercentOutOfRange(format_hundredths(hundredths)));
+            return Err(NumberError::PercentOutOfRange(format_hundredths(
+                hundredths,
+            )));
         }
         Ok(Percent(hundredths as u16))
     }
@@ -152,9 +154,18 @@ mod tests {
 
     #[test]
     fn percent_rejects_three_decimals_and_out_of_range() {
-        assert!(matches!(Percent::from_f64(33.333), Err(NumberError::PercentTooPrecise(_))));
-        assert!(matches!(Percent::from_f64(100.5), Err(NumberError::PercentOutOfRange(_))));
-        assert!(matches!(Percent::from_f64(-1.0), Err(NumberError::PercentOutOfRange(_))));
+        assert!(matches!(
+            Percent::from_f64(33.333),
+            Err(NumberError::PercentTooPrecise(_))
+        ));
+        assert!(matches!(
+            Percent::from_f64(100.5),
+            Err(NumberError::PercentOutOfRange(_))
+        ));
+        assert!(matches!(
+            Percent::from_f64(-1.0),
+            Err(NumberError::PercentOutOfRange(_))
+        ));
         assert!(Percent::from_f64(f64::NAN).is_err());
     }
 
@@ -167,7 +178,10 @@ mod tests {
     #[test]
     fn percent_displays_without_trailing_zeros() {
         assert_eq!(Percent::from_hundredths(8000).unwrap().to_string(), "80%");
-        assert_eq!(Percent::from_hundredths(3333).unwrap().to_string(), "33.33%");
+        assert_eq!(
+            Percent::from_hundredths(3333).unwrap().to_string(),
+            "33.33%"
+        );
         assert_eq!(Percent::from_hundredths(1250).unwrap().to_string(), "12.5%");
     }
 }

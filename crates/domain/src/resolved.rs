@@ -18,7 +18,11 @@ pub struct ResolvedMapping {
 }
 
 impl ResolvedMapping {
-    pub(crate) fn new(listed: Option<Vec<LocationId>>, warehouse: &Warehouse, locations: &[Location]) -> Self {
+    pub(crate) fn new(
+        listed: Option<Vec<LocationId>>,
+        warehouse: &Warehouse,
+        locations: &[Location],
+    ) -> Self {
         let mut active: Vec<LocationId> = locations
             .iter()
             .filter(|l| l.active)
@@ -68,7 +72,9 @@ impl ResolvedMapping {
     /// Whether the mapping reads this location at all (active or not): a change there may
     /// change the mapping's sum.
     pub fn reads(&self, location: LocationId) -> bool {
-        self.listed.as_ref().is_none_or(|ids| ids.contains(&location))
+        self.listed
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&location))
     }
 }
 
@@ -141,7 +147,10 @@ impl ResolvedRules {
     }
 
     pub(crate) fn location_name(&self, id: LocationId) -> Option<&str> {
-        self.locations.iter().find(|l| l.id == id).map(|l| l.name.as_str())
+        self.locations
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| l.name.as_str())
     }
 
     pub(crate) fn location_active(&self, id: LocationId) -> bool {

@@ -6,10 +6,10 @@ use std::fmt;
 
 use crate::catalog::{Location, Warehouse};
 use crate::ids::LocationId;
+use crate::resolved::ResolvedMapping;
 use crate::rules::{LocationRef, LocationSelector, RuleSet};
 use crate::warning::Warning;
 use crate::ResolvedRules;
-use crate::resolved::ResolvedMapping;
 
 /// A rule set that cannot be used. Nothing is pushed while any is present.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,10 +178,11 @@ pub fn check_structure(rules: &RuleSet) -> Vec<RuleError> {
 fn find_location<'a>(locations: &'a [Location], r: &LocationRef) -> Option<&'a Location> {
     match r {
         LocationRef::Id(id) => locations.iter().find(|l| l.id.get() == *id),
-        LocationRef::Name(name) => locations
-            .iter()
-            .find(|l| &l.name == name)
-            .or_else(|| name.parse::<u64>().ok().and_then(|id| locations.iter().find(|l| l.id.get() == id))),
+        LocationRef::Name(name) => locations.iter().find(|l| &l.name == name).or_else(|| {
+            name.parse::<u64>()
+                .ok()
+                .and_then(|id| locations.iter().find(|l| l.id.get() == id))
+        }),
     }
 }
 
@@ -213,7 +214,10 @@ pub fn resolve(
             None => match targets.iter().find(|w| w.is_default) {
                 Some(w) => Some(*w),
                 None => {
-                    errors.push(RuleError::NoDefaultWarehouse { mapping: i, valid: valid_warehouses.clone() });
+                    errors.push(RuleError::NoDefaultWarehouse {
+                        mapping: i,
+                        valid: valid_warehouses.clone(),
+                    });
                     None
                 }
             },
@@ -273,7 +277,9 @@ pub fn resolve(
                         });
                         continue;
                     };
-                    if let Some((_, first)) = used_locations.iter().find(|(id, _)| *id == location.id) {
+                    if let Some((_, first)) =
+                        used_locations.iter().find(|(id, _)| *id == location.id)
+                    {
                         errors.push(RuleError::LocationInTwoMappings {
                             location: location.name.clone(),
                             first: *first,
@@ -283,7 +289,10 @@ pub fn resolve(
                     }
                     used_locations.push((location.id, i));
                     if !location.active {
-                        warnings.push(Warning::InactiveLocation { location: location.name.clone(), mapping: i });
+                        warnings.push(Warning::InactiveLocation {
+                            location: location.name.clone(),
+                            mapping: i,
+                        });
                     }
                     ids.push(location.id);
                 }
@@ -296,8 +305,16 @@ pub fn resolve(
     }
 
     if errors.is_empty() {
-        Ok(ResolvedRules::new(rules, mappings, locations.to_vec(), warnings))
+        Ok(ResolvedRules::new(
+            rules,
+            mappings,
+            locations.to_vec(),
+            warnings,
+        ))
     } else {
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests;

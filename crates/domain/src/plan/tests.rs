@@ -1,0 +1,226 @@
+use crate::seed::*;
+use crate::*;
+
+fn rules_80_a_to_beta() -> ResolvedRules {
+    resolved(&RuleSet {
+        quantity_percent: pct(80.0),
+        location_mappings: vec![listed(&["Location A"], Some("β"))],
+        ..RuleSet::default()
+    })
+}
+
+#[test]
+fn plan_has_one_line_per_matched_sku_and_target_warehouse() {
+    let variants = vec![variant(101, "TEE-RED-S", &[(1, 100), (2, 200)])];
+    let tiktok = vec![tiktok(
+        "9001",
+        "90011",
+        "TEE-RED-S",
+        &[("7001", 0), ("7002", 0)],
+    )];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert_eq!(plan.lines.len(), 1);
+    let line = &plan.lines[0];
+    assert_eq!(
+        (line.warehouse.as_str(), line.quantity.get(), line.current),
+        ("7001", 300, Some(Quantity::ZERO))
+    );
+    assert_eq!(line.explanation, "Location A 100 + Location B 200 = 300");
+    assert!(line.changed());
+    assert_eq!(plan.summary.changed, 1);
+    assert_eq!(plan.summary.matched, 1);
+}
+
+#[test]
+fn write_restates_untargeted_warehouses_unchanged() {
+    let variants = vec![variant(101, "TEE-RED-S", &[(1, 100), (2, 200)])];
+    let tiktok = vec![tiktok(
+        "9001",
+        "90011",
+        "TEE-RED-S",
+        &[("7001", 17), ("7002", 0)],
+    )];
+    let plan = Plan::build(&rules_80_a_to_beta(), &variants, &tiktok);
+    let writes = plan.writes(&tiktok);
+    assert_eq!(writes.len(), 1);
+    let stock: Vec<(&str, u32)> = writes[0].skus[0]
+        .stock
+        .iter()
+        .map(|s| (s.warehouse.as_str(), s.quantity.get()))
+        .collect();
+    assert_eq!(
+        stock,
+        vec![("7001", 17), ("7002", 80)],
+        "α untouched, β = 80"
+    );
+}
+
+#[test]
+fn unchanged_numbers_are_not_written() {
+    let variants = vec![variant(101, "A", &[(1, 5)]), variant(102, "B", &[(1, 6)])];
+    let tiktok = vec![
+        tiktok("9001", "1", "A", &[("7001", 5)]),
+        tiktok("9002", "2", "B", &[("7001", 0)]),
+    ];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    let writes = plan.writes(&tiktok);
+    assert_eq!(writes.len(), 1, "only the product whose number changed");
+    assert_eq!(writes[0].product_id.as_str(), "9002");
+    assert_eq!(plan.summary.changed, 1);
+}
+
+#[test]
+fn one_write_per_product_carries_all_its_changed_skus() {
+    let variants = vec![
+        variant(101, "S", &[(1, 1)]),
+        variant(102, "M", &[(1, 2)]),
+        variant(103, "L", &[(1, 3)]),
+    ];
+    let tiktok = vec![
+        tiktok("9001", "1", "S", &[("7001", 0)]),
+        tiktok("9001", "2", "M", &[("7001", 2)]),
+        tiktok("9001", "3", "L", &[("7001", 0)]),
+    ];
+    let writes = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok).writes(&tiktok);
+    assert_eq!(writes.len(), 1);
+    let ids: Vec<&str> = writes[0].skus.iter().map(|s| s.sku_id.as_str()).collect();
+    assert_eq!(ids, vec!["1", "3"]);
+}
+
+#[test]
+fn sku_not_stocked_in_the_target_warehouse_gets_no_number_and_a_warning() {
+    let variants = vec![variant(101, "A", &[(1, 100)])];
+    let tiktok = vec![tiktok("9001", "90011", "A", &[("7001", 0)])];
+    let plan = Plan::build(&rules_80_a_to_beta(), &variants, &tiktok);
+    assert!(plan.lines.is_empty());
+    assert!(plan.writes(&tiktok).is_empty());
+    assert!(
+        matches!(&plan.warnings[0], Warning::NotStockedInWarehouse { warehouse_name, .. } if warehouse_name == "β")
+    );
+}
+
+#[test]
+fn matching_trims_white_space_and_is_case_sensitive() {
+    let variants = vec![variant(101, "TEE", &[(1, 4)])];
+    let tiktok = vec![
+        tiktok("9001", "1", "  TEE ", &[("7001", 0)]),
+        tiktok("9002", "2", "tee", &[("7001", 0)]),
+    ];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert_eq!(plan.lines.len(), 1);
+    assert_eq!(plan.lines[0].sku_id.as_str(), "1");
+    assert_eq!(plan.summary.unmatched_tiktok_skus, 1);
+}
+
+#[test]
+fn variant_without_sku_matches_nothing() {
+    let variants = vec![variant(101, "", &[(1, 4)])];
+    let tiktok = vec![tiktok("9001", "1", "", &[("7001", 0)])];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert!(plan.lines.is_empty());
+    assert!(plan
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::VariantsWithoutSku { count: 1, .. })));
+}
+
+#[test]
+fn ambiguous_sku_is_never_guessed() {
+    let variants = vec![
+        variant(101, "DUP", &[(1, 4)]),
+        variant(102, "DUP", &[(1, 9)]),
+    ];
+    let tiktok = vec![tiktok("9001", "1", "DUP", &[("7001", 3)])];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert!(plan.lines.is_empty(), "the TikTok SKU is not touched");
+    assert_eq!(plan.summary.ambiguous, 1);
+    let w = plan
+        .warnings
+        .iter()
+        .find(|w| matches!(w, Warning::AmbiguousSku { .. }))
+        .unwrap();
+    assert!(w.to_string().contains("101, 102"), "{w}");
+}
+
+#[test]
+fn variant_matching_several_tiktok_skus_feeds_each_with_a_warning() {
+    let variants = vec![variant(101, "A", &[(1, 4)])];
+    let tiktok = vec![
+        tiktok("9001", "1", "A", &[("7001", 0)]),
+        tiktok("9002", "2", "A", &[("7001", 0)]),
+    ];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert_eq!(plan.lines.len(), 2);
+    assert!(plan.lines.iter().all(|l| l.quantity.get() == 4));
+    assert!(plan
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::OfferedMoreThanOnce { .. })));
+}
+
+#[test]
+fn unmatched_variants_and_tiktok_skus_are_reported_not_errors() {
+    let variants = vec![variant(101, "ONLY-SHOPIFY", &[(1, 4)])];
+    let tiktok = vec![tiktok("9001", "1", "ONLY-TIKTOK", &[("7001", 0)])];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert_eq!(
+        (
+            plan.summary.unmatched_variants,
+            plan.summary.unmatched_tiktok_skus
+        ),
+        (1, 1)
+    );
+    let text: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|t| t.contains("ONLY-SHOPIFY")), "{text:?}");
+    assert!(
+        text.iter().any(|t| t.contains("ONLY-TIKTOK (1)")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn excluded_skus_get_no_line_and_are_counted() {
+    let rules = resolved(&RuleSet {
+        overrides: vec![Override {
+            exclude: true,
+            ..over(&["A"])
+        }],
+        ..RuleSet::default()
+    });
+    let variants = vec![variant(101, "A", &[(1, 4)])];
+    let tiktok = vec![tiktok("9001", "1", "A", &[("7001", 0)])];
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    assert!(plan.lines.is_empty());
+    assert_eq!(plan.summary.excluded, 1);
+}
+
+#[test]
+fn draft_and_archived_products_are_synced_like_any_other() {
+    let mut v = variant(101, "A", &[(1, 4)]);
+    v.product_status = ProductStatus::Archived;
+    let tiktok = vec![tiktok("9001", "1", "A", &[("7001", 0)])];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &[v], &tiktok);
+    assert_eq!(plan.lines[0].quantity.get(), 4);
+}
+
+#[test]
+fn several_mappings_give_one_line_each() {
+    let rules = resolved(&RuleSet {
+        location_mappings: vec![
+            listed(&["Location A"], Some("α")),
+            listed(&["Location B"], Some("β")),
+        ],
+        ..RuleSet::default()
+    });
+    let variants = vec![variant(101, "A", &[(1, 100), (2, 200)])];
+    let tiktok = vec![tiktok("9001", "1", "A", &[("7001", 0), ("7002", 0)])];
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    let got: Vec<(&str, u32)> = plan
+        .lines
+        .iter()
+        .map(|l| (l.warehouse.as_str(), l.quantity.get()))
+        .collect();
+    assert_eq!(got, vec![("7001", 100), ("7002", 200)]);
+    let writes = plan.writes(&tiktok);
+    assert_eq!(writes[0].skus[0].stock.len(), 2);
+}

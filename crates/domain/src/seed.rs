@@ -1,0 +1,99 @@
+//! Builders for tests: short ways to write locations, warehouses, variants and TikTok SKUs.
+
+use crate::*;
+
+pub fn loc(id: u64, name: &str, active: bool) -> Location {
+    Location {
+        id: LocationId::new(id).unwrap(),
+        name: name.into(),
+        active,
+    }
+}
+
+pub fn wh(id: &str, name: &str, default: bool) -> Warehouse {
+    Warehouse {
+        id: WarehouseId::new(id).unwrap(),
+        name: name.into(),
+        kind: WarehouseKind::Sales,
+        status: WarehouseStatus::Enabled,
+        is_default: default,
+    }
+}
+
+pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
+    VariantSnapshot {
+        variant_id: VariantId::new(id).unwrap(),
+        inventory_item_id: InventoryItemId::new(id * 10).unwrap(),
+        sku: Sku::parse_optional(Some(sku)),
+        tracked: true,
+        policy: InventoryPolicy::Deny,
+        product_status: ProductStatus::Active,
+        levels: levels
+            .iter()
+            .map(|&(l, a)| StockLevel {
+                location: LocationId::new(l).unwrap(),
+                available: a,
+            })
+            .collect(),
+    }
+}
+
+pub fn tiktok(product: &str, id: &str, seller_sku: &str, stock: &[(&str, i64)]) -> TikTokSku {
+    TikTokSku {
+        product_id: ProductId::new(product).unwrap(),
+        sku_id: SkuId::new(id).unwrap(),
+        seller_sku: seller_sku.into(),
+        stock: stock
+            .iter()
+            .map(|&(w, q)| WarehouseStock {
+                warehouse: WarehouseId::new(w).unwrap(),
+                quantity: Quantity::new(q).unwrap(),
+            })
+            .collect(),
+    }
+}
+
+/// The seed's example store: Location A 100, Location B 200; warehouses α (default) and β.
+pub fn seed_locations() -> Vec<Location> {
+    vec![loc(1, "Location A", true), loc(2, "Location B", true)]
+}
+
+pub fn seed_warehouses() -> Vec<Warehouse> {
+    vec![wh("7001", "α", true), wh("7002", "β", false)]
+}
+
+pub fn pct(p: f64) -> Percent {
+    Percent::from_f64(p).unwrap()
+}
+
+pub fn listed(names: &[&str], warehouse: Option<&str>) -> LocationMapping {
+    LocationMapping {
+        locations: LocationSelector::Listed(
+            names
+                .iter()
+                .map(|n| LocationRef::Name((*n).into()))
+                .collect(),
+        ),
+        warehouse: warehouse.map(Into::into),
+    }
+}
+
+pub fn over(patterns: &[&str]) -> Override {
+    Override {
+        skus: patterns
+            .iter()
+            .map(|p| SkuPattern::new(p).unwrap())
+            .collect(),
+        ..Override::default()
+    }
+}
+
+/// Resolves rules against the seed store; panics on errors.
+pub fn resolved(rules: &RuleSet) -> ResolvedRules {
+    resolve(rules, &seed_locations(), &seed_warehouses()).unwrap()
+}
+
+/// The number for the variant through mapping 0.
+pub fn number(rules: &RuleSet, v: &VariantSnapshot) -> Option<u32> {
+    resolved(rules).evaluate(v, 0).quantity().map(Quantity::get)
+}
