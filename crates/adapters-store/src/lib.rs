@@ -1,1 +1,37 @@
-//! stockbridge-adapters-store
+//! The state store of Stockbridge: [`SqliteStore`] implements the ports' `StateStore` over one
+//! embedded SQLite file (the default, `sqlite://stockbridge.db`). It owns the schema, its
+//! migrations, and the mapping between rows and the ports' records.
+//!
+//! It must not know any platform or the sync rules: it stores what the application hands it
+//! and gives it back unchanged.
+//!
+//! # The state file holds secrets
+//!
+//! The file keeps each platform's OAuth tokens, so that a restart keeps refreshed ones. Protect
+//! it like a credential: on unix a new file is created readable by its owner only (`0600`),
+//! and SQLite gives its `-wal` and `-shm` companions the same permissions. A file that already
+//! exists keeps the permissions it has. Tokens never appear in `Debug` output or in errors.
+//!
+//! # Crash safety
+//!
+//! Every port call is one transaction. The file runs in WAL mode with `synchronous=FULL`:
+//! each commit is on disk before the call returns, so a power cut cannot take back a
+//! refreshed token (an old refresh token may already be invalid) nor a confirmed quantity
+//! the application has acted on. Stockbridge commits a handful of times per run, so the
+//! cost of the extra fsync is negligible.
+
+mod address;
+mod audit;
+mod confirmed;
+mod error;
+mod runs;
+mod schema;
+mod store;
+mod time;
+mod tokens;
+mod webhooks;
+
+pub use address::StoreAddress;
+pub use error::SqliteError;
+pub use schema::SCHEMA_VERSION;
+pub use store::SqliteStore;

@@ -39,7 +39,11 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
     let s1 = SkuId::new("90011").unwrap();
     let s2 = SkuId::new("90012").unwrap();
     assert!(
-        store.confirmed(std::slice::from_ref(&s1)).await.unwrap().is_empty(),
+        store
+            .confirmed(std::slice::from_ref(&s1))
+            .await
+            .unwrap()
+            .is_empty(),
         "a new store confirms nothing"
     );
 

@@ -1,0 +1,102 @@
+//! Where the state lives, read from the `[state] url` setting.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SqliteError;
+
+/// Where a [`SqliteStore`](crate::SqliteStore) keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAddress {
+    /// In memory, lost when the store is dropped (`sqlite::memory:`).
+    Memory,
+    /// A file (`sqlite://stockbridge.db`, `sqlite:data/state.db`, `sqlite:///var/lib/x.db`
+    /// or a plain path).
+    File(PathBuf),
+}
+
+impl StoreAddress {
+    /// Reads `sqlite::memory:` (or `:memory:`), `sqlite://PATH`, `sqlite:PATH` or a plain path. In
+    /// `sqlite://PATH` the path starts after the two slashes, so `sqlite:///abs.db` is absolute.
+    pub fn parse(url_or_path: &str) -> Result<StoreAddress, SqliteError> {
+        let text = url_or_path.trim();
+        if text == "sqlite::memory:" || text == ":memory:" {
+            return Ok(StoreAddress::Memory);
+        }
+        let path = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+            .unwrap_or(text);
+        if path.is_empty() {
+            return Err(SqliteError::EmptyAddress {
+                given: url_or_path.to_owned(),
+            });
+        }
+        Ok(StoreAddress::File(PathBuf::from(path)))
+    }
+
+    /// The file, when there is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            StoreAddress::Memory => None,
+            StoreAddress::File(path) => Some(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> StoreAddress {
+        StoreAddress::File(PathBuf::from(path))
+    }
+
+    #[test]
+    fn reads_the_default_url_as_a_relative_file() {
+        assert_eq!(
+            StoreAddress::parse("sqlite://stockbridge.db").unwrap(),
+            file("stockbridge.db")
+        );
+    }
+
+    #[test]
+    fn reads_three_slashes_as_an_absolute_path() {
+        assert_eq!(
+            StoreAddress::parse("sqlite:///var/lib/stockbridge/state.db").unwrap(),
+            file("/var/lib/stockbridge/state.db")
+        );
+    }
+
+    #[test]
+    fn reads_the_short_scheme_and_plain_paths() {
+        assert_eq!(
+            StoreAddress::parse("sqlite:data/state.db").unwrap(),
+            file("data/state.db")
+        );
+        assert_eq!(
+            StoreAddress::parse("/tmp/state.db").unwrap(),
+            file("/tmp/state.db")
+        );
+        assert_eq!(StoreAddress::parse("state.db").unwrap(), file("state.db"));
+    }
+
+    #[test]
+    fn reads_memory_as_no_file() {
+        let address = StoreAddress::parse("sqlite::memory:").unwrap();
+        assert_eq!(address, StoreAddress::Memory);
+        assert_eq!(address.path(), None);
+    }
+
+    #[test]
+    fn refuses_an_empty_address_naming_what_was_given() {
+        for given in ["", "sqlite://", "sqlite:", "  "] {
+            let err = StoreAddress::parse(given).unwrap_err();
+            assert!(
+                matches!(err, SqliteError::EmptyAddress { .. }),
+                "{given:?}: {err}"
+            );
+        }
+        let err = StoreAddress::parse("sqlite://").unwrap_err();
+        assert!(err.to_string().contains("\"sqlite://\""), "{err}");
+    }
+}
