@@ -1,1 +1,7 @@
-//! stockbridge-app
+//! The `stockbridge` application: configuration, the commands of cli.md, the reconciliation
+//! engine, the webhook server, and the wiring of adapters to ports. The only crate that knows
+//! every other one; `main.rs` only calls [`cli::main`].
+
+pub mod settings;
+
+pub use settings::{ConfigError, Settings};

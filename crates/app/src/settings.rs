@@ -1,0 +1,332 @@
+//! The configuration file (cli.md) with `STOCKBRIDGE__SECTION__KEY` environment overrides,
+//! read with the `config` crate into typed settings. Unknown keys are refused with their
+//! full path; secrets are held in `Secret` and never print.
+
+mod rules;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use stockbridge_domain::RuleSet;
+use stockbridge_ports::Secret;
+
+pub use rules::rules_from_section;
+
+/// A configuration that cannot be used. Exit code 2; nothing is pushed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read or parsed, or a key is unknown or of the wrong type.
+    #[error("configuration {file}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// A key holds a value outside what is allowed.
+    #[error("configuration key {key} = {value}: {allowed}")]
+    Value {
+        /// The key's full path.
+        key: String,
+        /// The value as given.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A required key is missing.
+    #[error("configuration key {key} is missing: {hint}")]
+    Missing {
+        /// The key's full path.
+        key: String,
+        /// How to set it.
+        hint: String,
+    },
+    /// The rules do not fit the live stores (sync-rules.md §5).
+    #[error("the rules do not fit the stores:\n  - {}", .0.join("\n  - "))]
+    Rules(Vec<String>),
+}
+
+/// A secret read from the file or the environment.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretValue(pub Secret);
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| SecretValue(Secret::new(s)))
+    }
+}
+
+/// `[shopify]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ShopifySection {
+    /// `example.myshopify.com`.
+    pub shop_domain: Option<String>,
+    /// Admin API version, `2026-10` by default.
+    pub api_version: Option<String>,
+    /// Default `https://{shop_domain}`.
+    pub base_url: Option<String>,
+    /// Admin API access token (prefer the environment).
+    pub access_token: Option<SecretValue>,
+    /// Webhook signing secret (prefer the environment).
+    pub webhook_secret: Option<SecretValue>,
+    /// `auto` (default), `paged` or `bulk`: how a full read is made.
+    pub read_mode: Option<String>,
+}
+
+/// `[tiktok]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TikTokSection {
+    /// The app key.
+    pub app_key: Option<String>,
+    /// Default the TikTok Shop API host.
+    pub base_url: Option<String>,
+    /// Default the TikTok token host.
+    pub auth_base_url: Option<String>,
+    /// The app secret (prefer the environment).
+    pub app_secret: Option<SecretValue>,
+    /// The access token (prefer the environment).
+    pub access_token: Option<SecretValue>,
+    /// The refresh token, used when the access token expires.
+    pub refresh_token: Option<SecretValue>,
+    /// Looked up when absent.
+    pub shop_cipher: Option<String>,
+    /// Request-rate limit towards TikTok (requests per second).
+    pub requests_per_second: Option<f64>,
+    /// How many product writes may be in flight at once.
+    pub concurrency: Option<i64>,
+}
+
+/// `[state]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    /// `sqlite://stockbridge.db` by default.
+    pub url: Option<String>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// `127.0.0.1:8080` by default.
+    pub listen: Option<String>,
+    /// `15m` by default.
+    pub reconcile_every: Option<String>,
+    /// Window in which webhook changes are coalesced, `300ms` by default.
+    pub coalesce_window: Option<String>,
+    /// Largest accepted webhook body in bytes, 1 MiB by default.
+    pub max_body_bytes: Option<i64>,
+}
+
+/// `[rules]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// 0 to 100, at most 2 decimals.
+    pub quantity_percent: Option<f64>,
+    /// 0..=999999.
+    pub unlimited_quantity: Option<i64>,
+    /// 0..=999999.
+    pub max_quantity: Option<i64>,
+    /// >= 0.
+    pub reserve_units: Option<i64>,
+    /// >= 0.
+    pub zero_below: Option<i64>,
+    /// `subtract` or `ignore`.
+    pub negative_available: Option<String>,
+    /// The mappings.
+    pub location_mapping: Option<Vec<MappingSection>>,
+    /// The overrides.
+    #[serde(rename = "override")]
+    pub overrides: Option<Vec<OverrideSection>>,
+}
+
+/// A location given by name or numeric id.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum LocationValue {
+    /// A numeric id.
+    Id(i64),
+    /// A name (or an id written as text).
+    Name(String),
+}
+
+/// `"all"` or a list of locations.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum LocationsValue {
+    /// `"all"` (any other text is refused later, naming the key).
+    Word(String),
+    /// A list.
+    List(Vec<LocationValue>),
+}
+
+/// `[[rules.location_mapping]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingSection {
+    /// `"all"` or a list of names or ids.
+    pub shopify_locations: LocationsValue,
+    /// A name or id; the default warehouse when left out.
+    pub tiktok_warehouse: Option<LocationValue>,
+}
+
+/// `[[rules.override]]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideSection {
+    /// SKU patterns.
+    pub skus: Option<Vec<String>>,
+    /// Replaces the shop-wide percentage.
+    pub quantity_percent: Option<f64>,
+    /// Replaces the shop-wide reserve.
+    pub reserve_units: Option<i64>,
+    /// Replaces the shop-wide threshold.
+    pub zero_below: Option<i64>,
+    /// Replaces the shop-wide cap.
+    pub max_quantity: Option<i64>,
+    /// Push exactly this.
+    pub fixed_quantity: Option<i64>,
+    /// Never touch these SKUs.
+    pub exclude: Option<bool>,
+}
+
+/// The whole file, as written.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `[shopify]`.
+    #[serde(default)]
+    pub shopify: ShopifySection,
+    /// `[tiktok]`.
+    #[serde(default)]
+    pub tiktok: TikTokSection,
+    /// `[state]`.
+    #[serde(default)]
+    pub state: StateSection,
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[rules]`.
+    #[serde(default)]
+    pub rules: RulesSection,
+}
+
+/// The settings the commands use: the file, checked, with the rules built.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file as read (connection sections are checked when the adapters are built).
+    pub file: FileConfig,
+    /// The rule set.
+    pub rules: RuleSet,
+    /// `[state] url`, when given.
+    pub state_url: Option<String>,
+    /// `[server]`, checked.
+    pub server: ServerSettings,
+}
+
+/// `[server]`, checked.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Where `serve` listens.
+    pub listen: String,
+    /// Full reconciliation interval.
+    pub reconcile_every: Duration,
+    /// Coalescing window for webhook changes.
+    pub coalesce_window: Duration,
+    /// Largest accepted webhook body.
+    pub max_body_bytes: usize,
+}
+
+/// Parses a duration like `15m`, `300ms`, `1h 30m`, naming the key on error.
+pub fn parse_duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(text.trim()).map_err(|_| ConfigError::Value {
+        key: key.into(),
+        value: format!("{text:?}"),
+        allowed: "a duration such as \"30s\", \"15m\" or \"1h\"".into(),
+    })
+}
+
+impl Settings {
+    /// Reads the file and the process environment.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        Self::load_with_env(path, None)
+    }
+
+    /// Reads the file with the given environment (the process's when `None`).
+    pub fn load_with_env(path: &Path, env: Option<HashMap<String, String>>) -> Result<Settings, ConfigError> {
+        let file_label = path.display().to_string();
+        if !path.is_file() {
+            return Err(ConfigError::Invalid {
+                file: file_label,
+                message: "the file does not exist or is not a file (allowed: a TOML file as described in the configuration reference)".into(),
+            });
+        }
+        let env_source = config::Environment::with_prefix("STOCKBRIDGE")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(env);
+        let built = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(env_source)
+            .build()
+            .and_then(|c| c.try_deserialize::<FileConfig>())
+            .map_err(|e| ConfigError::Invalid { file: file_label.clone(), message: describe_config_error(&e) })?;
+        Self::from_file(built)
+    }
+
+    /// Checks a parsed file.
+    pub fn from_file(file: FileConfig) -> Result<Settings, ConfigError> {
+        let rules = rules_from_section(&file.rules)?;
+        let server = &file.server;
+        let max_body = match server.max_body_bytes {
+            None => 1024 * 1024,
+            Some(n) if (1024..=64 * 1024 * 1024).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ConfigError::Value {
+                    key: "server.max_body_bytes".into(),
+                    value: n.to_string(),
+                    allowed: "an integer from 1024 to 67108864".into(),
+                })
+            }
+        };
+        let server = ServerSettings {
+            listen: server.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into()),
+            reconcile_every: parse_duration("server.reconcile_every", server.reconcile_every.as_deref().unwrap_or("15m"))?,
+            coalesce_window: parse_duration("server.coalesce_window", server.coalesce_window.as_deref().unwrap_or("300ms"))?,
+            max_body_bytes: max_body,
+        };
+        if server.reconcile_every < Duration::from_secs(1) {
+            return Err(ConfigError::Value {
+                key: "server.reconcile_every".into(),
+                value: format!("{:?}", file.server.reconcile_every.as_deref().unwrap_or_default()),
+                allowed: "a duration of at least 1s".into(),
+            });
+        }
+        Ok(Settings { state_url: file.state.url.clone(), rules, server, file })
+    }
+}
+
+/// The `config` crate's message, which names the key, made to read as ours.
+fn describe_config_error(e: &config::ConfigError) -> String {
+    let text = e.to_string();
+    if text.contains("unknown field") {
+        format!("{text} (unknown keys are not allowed; see the configuration reference)")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests;
