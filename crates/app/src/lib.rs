@@ -2,6 +2,9 @@
 //! engine, the webhook server, and the wiring of adapters to ports. The only crate that knows
 //! every other one; `main.rs` only calls [`cli::main`].
 
+pub mod reconcile;
+pub mod report;
 pub mod settings;
+pub mod writer;
 
 pub use settings::{ConfigError, Settings};

@@ -264,7 +264,10 @@ impl Settings {
     }
 
     /// Reads the file with the given environment (the process's when `None`).
-    pub fn load_with_env(path: &Path, env: Option<HashMap<String, String>>) -> Result<Settings, ConfigError> {
+    pub fn load_with_env(
+        path: &Path,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Settings, ConfigError> {
         let file_label = path.display().to_string();
         if !path.is_file() {
             return Err(ConfigError::Invalid {
@@ -282,7 +285,10 @@ impl Settings {
             .add_source(env_source)
             .build()
             .and_then(|c| c.try_deserialize::<FileConfig>())
-            .map_err(|e| ConfigError::Invalid { file: file_label.clone(), message: describe_config_error(&e) })?;
+            .map_err(|e| ConfigError::Invalid {
+                file: file_label.clone(),
+                message: describe_config_error(&e),
+            })?;
         Self::from_file(built)
     }
 
@@ -302,19 +308,36 @@ impl Settings {
             }
         };
         let server = ServerSettings {
-            listen: server.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into()),
-            reconcile_every: parse_duration("server.reconcile_every", server.reconcile_every.as_deref().unwrap_or("15m"))?,
-            coalesce_window: parse_duration("server.coalesce_window", server.coalesce_window.as_deref().unwrap_or("300ms"))?,
+            listen: server
+                .listen
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            reconcile_every: parse_duration(
+                "server.reconcile_every",
+                server.reconcile_every.as_deref().unwrap_or("15m"),
+            )?,
+            coalesce_window: parse_duration(
+                "server.coalesce_window",
+                server.coalesce_window.as_deref().unwrap_or("300ms"),
+            )?,
             max_body_bytes: max_body,
         };
         if server.reconcile_every < Duration::from_secs(1) {
             return Err(ConfigError::Value {
                 key: "server.reconcile_every".into(),
-                value: format!("{:?}", file.server.reconcile_every.as_deref().unwrap_or_default()),
+                value: format!(
+                    "{:?}",
+                    file.server.reconcile_every.as_deref().unwrap_or_default()
+                ),
                 allowed: "a duration of at least 1s".into(),
             });
         }
-        Ok(Settings { state_url: file.state.url.clone(), rules, server, file })
+        Ok(Settings {
+            state_url: file.state.url.clone(),
+            rules,
+            server,
+            file,
+        })
     }
 }
 

@@ -8,11 +8,16 @@ use stockbridge_domain::{
 use super::{ConfigError, LocationValue, LocationsValue, OverrideSection, RulesSection};
 
 fn value_error(key: &str, value: impl ToString, allowed: &str) -> ConfigError {
-    ConfigError::Value { key: key.into(), value: value.to_string(), allowed: allowed.into() }
+    ConfigError::Value {
+        key: key.into(),
+        value: value.to_string(),
+        allowed: allowed.into(),
+    }
 }
 
 fn percent(key: &str, value: f64) -> Result<Percent, ConfigError> {
-    Percent::from_f64(value).map_err(|_| value_error(key, value, "a number from 0 to 100 with at most 2 decimals"))
+    Percent::from_f64(value)
+        .map_err(|_| value_error(key, value, "a number from 0 to 100 with at most 2 decimals"))
 }
 
 fn quantity(key: &str, value: i64) -> Result<Quantity, ConfigError> {
@@ -30,9 +35,11 @@ fn location_ref(key: &str, value: &LocationValue) -> Result<LocationRef, ConfigE
             .filter(|id| *id > 0)
             .map(LocationRef::Id)
             .ok_or_else(|| value_error(key, id, "a location name or a positive numeric id")),
-        LocationValue::Name(name) if name.trim().is_empty() => {
-            Err(value_error(key, format!("{name:?}"), "a location name or a positive numeric id"))
-        }
+        LocationValue::Name(name) if name.trim().is_empty() => Err(value_error(
+            key,
+            format!("{name:?}"),
+            "a location name or a positive numeric id",
+        )),
         LocationValue::Name(name) => Ok(LocationRef::Name(name.trim().to_owned())),
     }
 }
@@ -41,16 +48,37 @@ fn override_from(index: usize, o: &OverrideSection) -> Result<Override, ConfigEr
     let key = |k: &str| format!("rules.override[{index}].{k}");
     let mut skus = Vec::new();
     for (i, pattern) in o.skus.iter().flatten().enumerate() {
-        let pattern = SkuPattern::new(pattern).map_err(|e| value_error(&format!("rules.override[{index}].skus[{i}]"), format!("{pattern:?}"), &e.to_string()))?;
+        let pattern = SkuPattern::new(pattern).map_err(|e| {
+            value_error(
+                &format!("rules.override[{index}].skus[{i}]"),
+                format!("{pattern:?}"),
+                &e.to_string(),
+            )
+        })?;
         skus.push(pattern);
     }
     Ok(Override {
         skus,
-        quantity_percent: o.quantity_percent.map(|p| percent(&key("quantity_percent"), p)).transpose()?,
-        reserve_units: o.reserve_units.map(|v| non_negative(&key("reserve_units"), v)).transpose()?,
-        zero_below: o.zero_below.map(|v| non_negative(&key("zero_below"), v)).transpose()?,
-        max_quantity: o.max_quantity.map(|v| quantity(&key("max_quantity"), v)).transpose()?,
-        fixed_quantity: o.fixed_quantity.map(|v| quantity(&key("fixed_quantity"), v)).transpose()?,
+        quantity_percent: o
+            .quantity_percent
+            .map(|p| percent(&key("quantity_percent"), p))
+            .transpose()?,
+        reserve_units: o
+            .reserve_units
+            .map(|v| non_negative(&key("reserve_units"), v))
+            .transpose()?,
+        zero_below: o
+            .zero_below
+            .map(|v| non_negative(&key("zero_below"), v))
+            .transpose()?,
+        max_quantity: o
+            .max_quantity
+            .map(|v| quantity(&key("max_quantity"), v))
+            .transpose()?,
+        fixed_quantity: o
+            .fixed_quantity
+            .map(|v| quantity(&key("fixed_quantity"), v))
+            .transpose()?,
         exclude: o.exclude.unwrap_or(false),
     })
 }
@@ -63,7 +91,11 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
         None | Some("subtract") => NegativeAvailable::Subtract,
         Some("ignore") => NegativeAvailable::Ignore,
         Some(other) => {
-            return Err(value_error("rules.negative_available", format!("{other:?}"), "\"subtract\" or \"ignore\""))
+            return Err(value_error(
+                "rules.negative_available",
+                format!("{other:?}"),
+                "\"subtract\" or \"ignore\"",
+            ))
         }
     };
     let location_mappings = match &section.location_mapping {
@@ -76,20 +108,34 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
                 let locations = match &m.shopify_locations {
                     LocationsValue::Word(w) if w == "all" => LocationSelector::All,
                     LocationsValue::Word(w) => {
-                        return Err(value_error(&key, format!("{w:?}"), "\"all\" or a list of location names or ids"))
+                        return Err(value_error(
+                            &key,
+                            format!("{w:?}"),
+                            "\"all\" or a list of location names or ids",
+                        ))
                     }
                     LocationsValue::List(items) if items.is_empty() => {
-                        return Err(value_error(&key, "[]", "\"all\" or a non-empty list of location names or ids"))
+                        return Err(value_error(
+                            &key,
+                            "[]",
+                            "\"all\" or a non-empty list of location names or ids",
+                        ))
                     }
                     LocationsValue::List(items) => LocationSelector::Listed(
-                        items.iter().map(|v| location_ref(&key, v)).collect::<Result<_, _>>()?,
+                        items
+                            .iter()
+                            .map(|v| location_ref(&key, v))
+                            .collect::<Result<_, _>>()?,
                     ),
                 };
                 let warehouse = m.tiktok_warehouse.as_ref().map(|w| match w {
                     LocationValue::Id(id) => id.to_string(),
                     LocationValue::Name(name) => name.trim().to_owned(),
                 });
-                Ok(LocationMapping { locations, warehouse })
+                Ok(LocationMapping {
+                    locations,
+                    warehouse,
+                })
             })
             .collect::<Result<_, _>>()?,
     };
@@ -101,18 +147,40 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
         .map(|(i, o)| override_from(i, o))
         .collect::<Result<_, _>>()?;
     let rules = RuleSet {
-        quantity_percent: section.quantity_percent.map(|p| percent("rules.quantity_percent", p)).transpose()?.unwrap_or(defaults.quantity_percent),
-        unlimited_quantity: section.unlimited_quantity.map(|v| quantity("rules.unlimited_quantity", v)).transpose()?.unwrap_or(defaults.unlimited_quantity),
-        max_quantity: section.max_quantity.map(|v| quantity("rules.max_quantity", v)).transpose()?.unwrap_or(defaults.max_quantity),
-        reserve_units: section.reserve_units.map(|v| non_negative("rules.reserve_units", v)).transpose()?.unwrap_or(0),
-        zero_below: section.zero_below.map(|v| non_negative("rules.zero_below", v)).transpose()?.unwrap_or(0),
+        quantity_percent: section
+            .quantity_percent
+            .map(|p| percent("rules.quantity_percent", p))
+            .transpose()?
+            .unwrap_or(defaults.quantity_percent),
+        unlimited_quantity: section
+            .unlimited_quantity
+            .map(|v| quantity("rules.unlimited_quantity", v))
+            .transpose()?
+            .unwrap_or(defaults.unlimited_quantity),
+        max_quantity: section
+            .max_quantity
+            .map(|v| quantity("rules.max_quantity", v))
+            .transpose()?
+            .unwrap_or(defaults.max_quantity),
+        reserve_units: section
+            .reserve_units
+            .map(|v| non_negative("rules.reserve_units", v))
+            .transpose()?
+            .unwrap_or(0),
+        zero_below: section
+            .zero_below
+            .map(|v| non_negative("rules.zero_below", v))
+            .transpose()?
+            .unwrap_or(0),
         negative_available,
         location_mappings,
         overrides,
     };
     let errors = check_structure(&rules);
     if !errors.is_empty() {
-        return Err(ConfigError::Rules(errors.iter().map(ToString::to_string).collect()));
+        return Err(ConfigError::Rules(
+            errors.iter().map(ToString::to_string).collect(),
+        ));
     }
     Ok(rules)
 }

@@ -7,7 +7,10 @@ use stockbridge_domain::{LocationRef, LocationSelector, NegativeAvailable};
 fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     file.write_all(toml.as_bytes()).unwrap();
-    let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
     Settings::load_with_env(file.path(), Some(env))
 }
 
@@ -71,7 +74,10 @@ fn numeric_looking_secret_from_the_environment_stays_text() {
 #[test]
 fn unknown_key_is_named_with_its_section() {
     let e = err("[rules]\nquantity_percentt = 80\n");
-    assert!(e.contains("quantity_percentt") && e.contains("rules"), "{e}");
+    assert!(
+        e.contains("quantity_percentt") && e.contains("rules"),
+        "{e}"
+    );
     let e = err("[shopfy]\nshop_domain = \"x\"\n");
     assert!(e.contains("shopfy"), "{e}");
     let e = err("[[rules.override]]\nskus = [\"A\"]\nexclud = true\n");
@@ -81,7 +87,10 @@ fn unknown_key_is_named_with_its_section() {
 #[test]
 fn percent_out_of_range_or_too_precise_names_key_value_and_allowed() {
     let e = err("[rules]\nquantity_percent = 120\n");
-    assert!(e.contains("rules.quantity_percent") && e.contains("120") && e.contains("0 to 100"), "{e}");
+    assert!(
+        e.contains("rules.quantity_percent") && e.contains("120") && e.contains("0 to 100"),
+        "{e}"
+    );
     let e = err("[rules]\nquantity_percent = 33.333\n");
     assert!(e.contains("33.333") && e.contains("2 decimals"), "{e}");
 }
@@ -90,10 +99,16 @@ fn percent_out_of_range_or_too_precise_names_key_value_and_allowed() {
 fn integers_outside_their_range_are_refused() {
     for (toml, key) in [
         ("[rules]\nmax_quantity = 1000000\n", "rules.max_quantity"),
-        ("[rules]\nunlimited_quantity = -1\n", "rules.unlimited_quantity"),
+        (
+            "[rules]\nunlimited_quantity = -1\n",
+            "rules.unlimited_quantity",
+        ),
         ("[rules]\nreserve_units = -5\n", "rules.reserve_units"),
         ("[rules]\nzero_below = -1\n", "rules.zero_below"),
-        ("[[rules.override]]\nskus = [\"A\"]\nfixed_quantity = 1000000\n", "rules.override[0].fixed_quantity"),
+        (
+            "[[rules.override]]\nskus = [\"A\"]\nfixed_quantity = 1000000\n",
+            "rules.override[0].fixed_quantity",
+        ),
     ] {
         let e = err(toml);
         assert!(e.contains(key), "{key}: {e}");
@@ -103,7 +118,10 @@ fn integers_outside_their_range_are_refused() {
 #[test]
 fn override_with_fixed_and_exclude_or_empty_skus_is_refused() {
     let e = err("[[rules.override]]\nskus = [\"A\"]\nfixed_quantity = 3\nexclude = true\n");
-    assert!(e.contains("rules.override[0]") && e.contains("fixed_quantity"), "{e}");
+    assert!(
+        e.contains("rules.override[0]") && e.contains("fixed_quantity"),
+        "{e}"
+    );
     let e = err("[[rules.override]]\nskus = []\nexclude = true\n");
     assert!(e.contains("rules.override[0].skus"), "{e}");
 }
@@ -117,7 +135,10 @@ fn all_beside_another_mapping_is_refused_before_any_store_is_read() {
 #[test]
 fn shopify_locations_must_be_all_or_a_list() {
     let e = err("[[rules.location_mapping]]\nshopify_locations = \"everything\"\n");
-    assert!(e.contains("rules.location_mapping[0].shopify_locations") && e.contains("everything"), "{e}");
+    assert!(
+        e.contains("rules.location_mapping[0].shopify_locations") && e.contains("everything"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -126,14 +147,23 @@ fn locations_may_be_names_or_numeric_ids() {
     let m = &s.rules.location_mappings[0];
     assert_eq!(
         m.locations,
-        LocationSelector::Listed(vec![LocationRef::Name("Location A".into()), LocationRef::Id(2)])
+        LocationSelector::Listed(vec![
+            LocationRef::Name("Location A".into()),
+            LocationRef::Id(2)
+        ])
     );
     assert_eq!(m.warehouse.as_deref(), Some("7002"));
 }
 
 #[test]
 fn negative_available_accepts_only_its_two_words() {
-    assert_eq!(load("[rules]\nnegative_available = \"ignore\"\n", &[]).unwrap().rules.negative_available, NegativeAvailable::Ignore);
+    assert_eq!(
+        load("[rules]\nnegative_available = \"ignore\"\n", &[])
+            .unwrap()
+            .rules
+            .negative_available,
+        NegativeAvailable::Ignore
+    );
     let e = err("[rules]\nnegative_available = \"skip\"\n");
     assert!(e.contains("\"subtract\" or \"ignore\""), "{e}");
 }
@@ -141,12 +171,17 @@ fn negative_available_accepts_only_its_two_words() {
 #[test]
 fn bad_duration_names_the_key() {
     let e = err("[server]\nreconcile_every = \"soon\"\n");
-    assert!(e.contains("server.reconcile_every") && e.contains("soon"), "{e}");
+    assert!(
+        e.contains("server.reconcile_every") && e.contains("soon"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_file_is_a_clear_error() {
-    let e = Settings::load(Path::new("/nonexistent/stockbridge.toml")).unwrap_err().to_string();
+    let e = Settings::load(Path::new("/nonexistent/stockbridge.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("does not exist"), "{e}");
 }
 
@@ -154,5 +189,8 @@ fn missing_file_is_a_clear_error() {
 fn secrets_never_print_in_debug_output() {
     let s = load("[shopify]\naccess_token = \"shpat_secret_value\"\n[tiktok]\napp_secret = \"tt_secret_value\"\n", &[]).unwrap();
     let debug = format!("{s:?}");
-    assert!(!debug.contains("shpat_secret_value") && !debug.contains("tt_secret_value"), "{debug}");
+    assert!(
+        !debug.contains("shpat_secret_value") && !debug.contains("tt_secret_value"),
+        "{debug}"
+    );
 }

@@ -1,0 +1,211 @@
+//! A full reconciliation: read both stores, resolve the rules, plan, write what differs,
+//! record the run. `sync` runs it once; `serve` runs it at start and on a schedule.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use stockbridge_domain::{
+    resolve, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
+    VariantSnapshot, WarehouseId,
+};
+use stockbridge_ports::{
+    InventorySink, InventorySource, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError,
+    StateStore, StoreError, Trigger,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::writer::{execute, LineStatus, WriteJob, WriterOptions};
+
+/// The three ports a reconciliation works through.
+#[derive(Clone)]
+pub struct Stores {
+    /// Shopify.
+    pub source: Arc<dyn InventorySource>,
+    /// TikTok Shop.
+    pub sink: Arc<dyn InventorySink>,
+    /// State.
+    pub store: Arc<dyn StateStore>,
+}
+
+/// Why a reconciliation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Reading Shopify failed.
+    #[error("reading Shopify failed: {0}")]
+    Source(#[from] SourceError),
+    /// Reading TikTok Shop failed.
+    #[error("reading TikTok Shop failed: {0}")]
+    Sink(#[from] SinkError),
+    /// The state store failed.
+    #[error("the state store failed: {0}")]
+    Store(#[from] StoreError),
+    /// The rules do not fit the live stores.
+    #[error("the rules do not fit the stores:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    Rules(Vec<RuleError>),
+}
+
+impl EngineError {
+    /// Whether the merchant must fix configuration or credentials (exit code 2).
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Rules(_)
+                | EngineError::Source(SourceError::Unauthorized { .. })
+                | EngineError::Sink(SinkError::Unauthorized { .. })
+        )
+    }
+}
+
+/// Both stores as read, with the rules resolved and the plan built.
+pub struct Snapshot {
+    /// The rules, resolved against the live stores.
+    pub rules: ResolvedRules,
+    /// Shopify's variants.
+    pub variants: Vec<VariantSnapshot>,
+    /// TikTok's SKUs with what TikTok holds now.
+    pub tiktok: Vec<TikTokSku>,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Reads both stores concurrently and plans.
+pub async fn read_and_plan(stores: &Stores, rules: &RuleSet) -> Result<Snapshot, EngineError> {
+    let (locations, warehouses, variants, tiktok) = tokio::try_join!(
+        async { stores.source.locations().await.map_err(EngineError::from) },
+        async { stores.sink.warehouses().await.map_err(EngineError::from) },
+        async {
+            stores
+                .source
+                .all_variants()
+                .await
+                .map_err(EngineError::from)
+        },
+        async { stores.sink.all_skus().await.map_err(EngineError::from) },
+    )?;
+    let rules = resolve(rules, &locations, &warehouses).map_err(EngineError::Rules)?;
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    Ok(Snapshot {
+        rules,
+        variants,
+        tiktok,
+        plan,
+    })
+}
+
+/// The result of a reconciliation.
+pub struct SyncReport {
+    /// What was planned.
+    pub plan: Plan,
+    /// The status of each plan line, by position.
+    pub statuses: Vec<LineStatus>,
+    /// Counts.
+    pub counts: RunCounts,
+    /// The recorded run.
+    pub run_id: RunId,
+    /// Whether it was interrupted before every write was attempted.
+    pub interrupted: bool,
+}
+
+/// Groups the plan's writes with the changed lines each carries; writes that lower a number
+/// go first, so that when the rate limit forces a queue, overselling risk drains first.
+pub fn jobs_for(plan: &Plan, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
+    let mut lines_by_product: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, line) in plan.lines.iter().enumerate().filter(|(_, l)| l.changed()) {
+        lines_by_product
+            .entry(line.product_id.as_str())
+            .or_default()
+            .push(i);
+    }
+    let mut jobs: Vec<WriteJob> = plan
+        .writes(tiktok)
+        .into_iter()
+        .map(|write: ProductWrite| {
+            let lines = lines_by_product
+                .get(write.product_id.as_str())
+                .map(|idx| idx.iter().map(|&i| plan.lines[i].clone()).collect())
+                .unwrap_or_default();
+            WriteJob { write, lines }
+        })
+        .collect();
+    jobs.sort_by_key(|job| !job.lowers_stock());
+    jobs
+}
+
+/// One full reconciliation, recorded as a run.
+pub async fn reconcile(
+    stores: &Stores,
+    rules: &RuleSet,
+    kind: RunKind,
+    options: &WriterOptions,
+    cancel: &CancellationToken,
+) -> Result<SyncReport, EngineError> {
+    let run_id = stores.store.start_run(kind, SystemTime::now()).await?;
+    let snapshot = match read_and_plan(stores, rules).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = stores
+                .store
+                .finish_run(
+                    run_id,
+                    SystemTime::now(),
+                    RunCounts::default(),
+                    RunOutcome::Aborted(e.to_string()),
+                )
+                .await;
+            return Err(e);
+        }
+    };
+    let trigger = match kind {
+        RunKind::Sync => Trigger::Sync,
+        RunKind::Reconcile => Trigger::Reconcile,
+    };
+    let jobs = jobs_for(&snapshot.plan, &snapshot.tiktok);
+    let outcome = execute(stores, jobs, &trigger, Some(run_id), options, cancel).await?;
+
+    let plan = snapshot.plan;
+    let statuses: Vec<LineStatus> = plan
+        .lines
+        .iter()
+        .map(|line| {
+            if !line.changed() {
+                return LineStatus::Unchanged;
+            }
+            let key: (SkuId, WarehouseId) = (line.sku_id.clone(), line.warehouse.clone());
+            outcome.statuses.get(&key).cloned().unwrap_or_else(|| {
+                LineStatus::Failed(
+                    "not written: the run was interrupted; the next sync writes it".into(),
+                )
+            })
+        })
+        .collect();
+    let mut counts = RunCounts {
+        lines: plan.lines.len() as u64,
+        ..RunCounts::default()
+    };
+    for status in &statuses {
+        match status {
+            LineStatus::Updated => counts.updated += 1,
+            LineStatus::Unchanged => counts.unchanged += 1,
+            LineStatus::Failed(_) => counts.failed += 1,
+        }
+    }
+    let run_outcome = if outcome.interrupted {
+        RunOutcome::Aborted("interrupted".into())
+    } else if counts.failed > 0 {
+        RunOutcome::PartlyFailed
+    } else {
+        RunOutcome::Succeeded
+    };
+    stores
+        .store
+        .finish_run(run_id, SystemTime::now(), counts, run_outcome)
+        .await?;
+    Ok(SyncReport {
+        plan,
+        statuses,
+        counts,
+        run_id,
+        interrupted: outcome.interrupted,
+    })
+}

@@ -1,0 +1,215 @@
+//! Executes product writes against TikTok Shop: concurrently within a bound, retried where
+//! the one retry classification says so, every attempted (SKU, warehouse) recorded in the
+//! audit log with its outcome, in one transaction per product.
+
+use std::collections::HashMap;
+use std::future::ready;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use stockbridge_domain::{
+    PlanLine, ProductWrite, SkuId, WarehouseId, WarehouseOutcome, WriteOutcome,
+};
+use stockbridge_ports::{
+    AuditEntry, AuditOutcome, InventorySink, Retry, RunId, SinkError, StoreError, Trigger,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::reconcile::Stores;
+
+/// One product's write with the plan lines it carries.
+#[derive(Debug, Clone)]
+pub struct WriteJob {
+    /// The call.
+    pub write: ProductWrite,
+    /// The changed lines it carries (restated, unchanged warehouses are not lines).
+    pub lines: Vec<PlanLine>,
+}
+
+impl WriteJob {
+    /// Whether any of its numbers goes down (such writes are sent first).
+    pub fn lowers_stock(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.current.is_some_and(|c| l.quantity < c))
+    }
+}
+
+/// What became of one plan line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineStatus {
+    /// TikTok holds the new number.
+    Updated,
+    /// TikTok already held it.
+    Unchanged,
+    /// The write failed or was refused (why).
+    Failed(String),
+}
+
+/// How writes are executed.
+#[derive(Clone)]
+pub struct WriterOptions {
+    /// Product writes in flight at once.
+    pub concurrency: usize,
+    /// Attempts per write for retryable failures (the adapter retries too).
+    pub attempts: u32,
+    /// First backoff between attempts; doubles each time.
+    pub backoff: Duration,
+    /// Called with the number of lines finished, after each product.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            concurrency: 8,
+            attempts: 3,
+            backoff: Duration::from_millis(500),
+            progress: None,
+        }
+    }
+}
+
+/// The statuses of every line written, and whether the batch stopped early.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// By (SKU, warehouse).
+    pub statuses: HashMap<(SkuId, WarehouseId), LineStatus>,
+    /// Whether cancellation stopped it before every job was attempted.
+    pub interrupted: bool,
+}
+
+async fn apply_with_retry(
+    sink: &dyn InventorySink,
+    write: &ProductWrite,
+    options: &WriterOptions,
+    cancel: &CancellationToken,
+) -> Result<Vec<WriteOutcome>, SinkError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let err = match sink.apply(write).await {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(e) => e,
+        };
+        let wait = match err.retry() {
+            Retry::Never => return Err(err),
+            _ if attempt >= options.attempts => return Err(err),
+            Retry::Backoff => options.backoff * 2u32.saturating_pow(attempt - 1),
+            Retry::After(wait) => wait,
+        };
+        tracing::warn!(product = %write.product_id, attempt, error = %err, wait_ms = wait.as_millis() as u64, "write failed, retrying");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = cancel.cancelled() => return Err(err),
+        }
+    }
+}
+
+fn audit_entries(
+    job: &WriteJob,
+    result: &Result<Vec<WriteOutcome>, SinkError>,
+    trigger: &Trigger,
+    run_id: Option<RunId>,
+) -> Vec<(AuditEntry, LineStatus)> {
+    let at = SystemTime::now();
+    job.lines
+        .iter()
+        .map(|line| {
+            let (outcome, status) = match result {
+                Err(e) => {
+                    let message = e.to_string();
+                    (
+                        AuditOutcome::Failed {
+                            message: message.clone(),
+                        },
+                        LineStatus::Failed(message),
+                    )
+                }
+                Ok(outcomes) => match outcomes
+                    .iter()
+                    .find(|o| o.sku_id == line.sku_id && o.warehouse == line.warehouse)
+                    .map(|o| &o.outcome)
+                {
+                    Some(WarehouseOutcome::Applied) => (AuditOutcome::Applied, LineStatus::Updated),
+                    Some(WarehouseOutcome::Rejected { code, message }) => (
+                        AuditOutcome::Rejected {
+                            code: code.clone(),
+                            message: message.clone(),
+                        },
+                        LineStatus::Failed(format!("TikTok Shop refused it: {code} {message}")),
+                    ),
+                    None => {
+                        let message =
+                            "TikTok Shop reported no outcome for this warehouse".to_owned();
+                        (
+                            AuditOutcome::Failed {
+                                message: message.clone(),
+                            },
+                            LineStatus::Failed(message),
+                        )
+                    }
+                },
+            };
+            let entry = AuditEntry {
+                at,
+                run_id,
+                product_id: line.product_id.clone(),
+                sku_id: line.sku_id.clone(),
+                seller_sku: line.sku.clone(),
+                warehouse: line.warehouse.clone(),
+                old: line.current,
+                new: line.quantity,
+                explanation: line.explanation.clone(),
+                trigger: trigger.clone(),
+                outcome,
+            };
+            (entry, status)
+        })
+        .collect()
+}
+
+/// Executes the jobs; stops starting new ones when `cancel` fires, finishing those in flight.
+pub async fn execute(
+    stores: &Stores,
+    jobs: Vec<WriteJob>,
+    trigger: &Trigger,
+    run_id: Option<RunId>,
+    options: &WriterOptions,
+    cancel: &CancellationToken,
+) -> Result<BatchOutcome, StoreError> {
+    let total = jobs.len();
+    let sink = stores.sink.as_ref();
+    let mut results = futures::stream::iter(jobs)
+        .take_while(|_| ready(!cancel.is_cancelled()))
+        .map(|job| async move {
+            let result = apply_with_retry(sink, &job.write, options, cancel).await;
+            (job, result)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+
+    let mut outcome = BatchOutcome::default();
+    let mut finished_jobs = 0;
+    let mut finished_lines = 0u64;
+    while let Some((job, result)) = results.next().await {
+        finished_jobs += 1;
+        let entries = audit_entries(&job, &result, trigger, run_id);
+        let (audit, statuses): (Vec<AuditEntry>, Vec<LineStatus>) = entries.into_iter().unzip();
+        stores.store.record_writes(&audit).await?;
+        for (entry, status) in audit.iter().zip(statuses) {
+            if let LineStatus::Failed(why) = &status {
+                tracing::warn!(sku = %entry.seller_sku, sku_id = %entry.sku_id, warehouse = %entry.warehouse, quantity = entry.new.get(), reason = %why, "write failed");
+            }
+            outcome
+                .statuses
+                .insert((entry.sku_id.clone(), entry.warehouse.clone()), status);
+        }
+        finished_lines += job.lines.len() as u64;
+        if let Some(progress) = &options.progress {
+            progress(finished_lines);
+        }
+    }
+    outcome.interrupted = finished_jobs < total;
+    Ok(outcome)
+}
