@@ -1,1 +1,27 @@
-//! stockbridge-adapters-tiktok
+//! TikTok Shop as Stockbridge's inventory sink: the signed 202309 client (signing, pacing,
+//! retries, token refresh), TikTok's JSON shapes and their translation into domain types, and
+//! the honest reading of partial failures inside a successful answer.
+//!
+//! This crate knows TikTok's wire format and nothing of Shopify, the sync rules or how the
+//! application stores state beyond the `StateStore` port it may be given for tokens.
+
+mod catalog;
+mod client;
+mod config;
+mod error;
+mod outcome;
+mod rate_limit;
+mod shop;
+pub mod signing;
+mod sink;
+mod tokens;
+mod wire;
+
+pub use config::{
+    TikTokConfig, DEFAULT_AUTH_BASE_URL, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND,
+    MAX_PAGE_SIZE,
+};
+pub use error::TikTokError;
+pub use shop::TikTokHealth;
+pub use sink::{TikTokSink, EMPTY_WRITE};
+pub use tokens::TOKEN_PLATFORM;

@@ -1,0 +1,277 @@
+//! The signed HTTP client: one TikTok call, paced by the shared limiter, signed over the exact
+//! bytes it sends, re-signed with a fresh timestamp on every attempt, retried as
+//! [`SinkError::retry`] says, and refreshed once when the access token expired.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use stockbridge_ports::{Retry, SinkError};
+
+use crate::error::{classify, redact, transport, Answer, TikTokError, ACCESS_TOKEN_EXPIRED};
+use crate::rate_limit::AdaptiveLimiter;
+use crate::signing::sign;
+use crate::tokens::{Lease, TokenKeeper};
+
+/// How failed calls are retried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    pub(crate) max_retries: u32,
+    pub(crate) base: Duration,
+    pub(crate) cap: Duration,
+}
+
+impl RetryPolicy {
+    /// Capped exponential backoff with jitter: a random wait in `[d/2, d]`, `d = base·2^n`.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let full = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+            .min(self.cap);
+        let half = full / 2;
+        half + full
+            .saturating_sub(half)
+            .mul_f64(rand::thread_rng().gen::<f64>())
+    }
+}
+
+/// One request to make.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) path: &'a str,
+    /// Query parameters besides `app_key`, `timestamp`, `sign` and `shop_cipher`.
+    pub(crate) query: Vec<(&'static str, String)>,
+    /// The exact body bytes, serialised once.
+    pub(crate) body: Option<Vec<u8>>,
+    /// Sent on shop-scoped calls; never on `/authorization/*`.
+    pub(crate) shop_cipher: Option<&'a str>,
+}
+
+/// A failure of one attempt, with TikTok's code when it sent one.
+struct Failure {
+    code: Option<i64>,
+    error: SinkError,
+}
+
+impl From<SinkError> for Failure {
+    fn from(error: SinkError) -> Self {
+        Failure { code: None, error }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    code: i64,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+/// The client of one shop's API.
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) app_key: String,
+    pub(crate) tokens: TokenKeeper,
+    pub(crate) limiter: AdaptiveLimiter,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Client {
+    /// Makes the call and returns its `data`, retrying what may be retried.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+    ) -> Result<T, SinkError> {
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            let (lease, renewed) = self.tokens.lease(!refreshed).await?;
+            refreshed |= renewed;
+            self.limiter.acquire().await;
+            let failure = match self.attempt(req, &lease).await {
+                Ok(data) => {
+                    self.limiter.on_success();
+                    return parse_data(req.path, data);
+                }
+                Err(failure) => failure,
+            };
+            if failure.code == Some(ACCESS_TOKEN_EXPIRED) && !refreshed && self.tokens.can_refresh()
+            {
+                refreshed = true;
+                self.tokens.refresh_after(lease.generation).await?;
+                continue;
+            }
+            let error = failure.error;
+            if let SinkError::RateLimited { retry_after } = &error {
+                self.limiter.on_throttle(*retry_after);
+            }
+            let wait = match error.retry() {
+                Retry::Never => return Err(error),
+                Retry::Backoff => self.retry.backoff(attempt),
+                Retry::After(wait) if wait <= self.retry.cap => wait,
+                Retry::After(_) => return Err(error),
+            };
+            if attempt >= self.retry.max_retries {
+                return Err(error);
+            }
+            attempt += 1;
+            tracing::warn!(
+                path = req.path,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "TikTok call failed; retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request<'_>,
+        lease: &Lease,
+    ) -> Result<serde_json::Value, Failure> {
+        let timestamp = unix_seconds().to_string();
+        let mut query: Vec<(&str, &str)> = vec![
+            ("app_key", self.app_key.as_str()),
+            ("timestamp", timestamp.as_str()),
+        ];
+        if let Some(cipher) = req.shop_cipher {
+            query.push(("shop_cipher", cipher));
+        }
+        query.extend(req.query.iter().map(|(k, v)| (*k, v.as_str())));
+        let body = req.body.as_deref().unwrap_or_default();
+        let secrets = self.tokens.secrets();
+        let signature = sign(self.tokens.app_secret().expose(), req.path, &query, body);
+        query.push(("sign", signature.as_str()));
+
+        let mut url = format!("{}{}?", self.base_url, req.path);
+        for (i, (key, value)) in query.iter().enumerate() {
+            if i > 0 {
+                url.push('&');
+            }
+            url.push_str(key);
+            url.push('=');
+            url.push_str(&urlencoding::encode(value));
+        }
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .header("x-tts-access-token", lease.access_token.expose())
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let bytes = response.bytes().await.map_err(transport)?;
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        tracing::debug!(method = %req.method, path = req.path, status, "TikTok call answered");
+
+        let envelope = match serde_json::from_slice::<Envelope>(&bytes) {
+            Ok(envelope) => envelope,
+            Err(_) if !(200..300).contains(&status) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let snippet: String = text.chars().take(200).collect();
+                let message = redact(&snippet, &secrets);
+                return Err(Failure::from(classify(&Answer {
+                    status,
+                    code: None,
+                    message: &message,
+                    retry_after,
+                })));
+            }
+            Err(source) => {
+                return Err(Failure::from(SinkError::from(
+                    TikTokError::MalformedAnswer {
+                        endpoint: req.path.to_owned(),
+                        source,
+                    },
+                )))
+            }
+        };
+        if envelope.code == 0 && (200..300).contains(&status) {
+            return Ok(envelope.data);
+        }
+        let code = (envelope.code != 0).then_some(envelope.code);
+        let message = redact(&envelope.message, &secrets);
+        Err(Failure {
+            code,
+            error: classify(&Answer {
+                status,
+                code,
+                message: &message,
+                retry_after,
+            }),
+        })
+    }
+}
+
+fn parse_data<T: DeserializeOwned>(path: &str, data: serde_json::Value) -> Result<T, SinkError> {
+    let data = if data.is_null() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        data
+    };
+    serde_json::from_value(data).map_err(|source| {
+        TikTokError::MalformedAnswer {
+            endpoint: path.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// `Retry-After` in seconds (TikTok and proxies send seconds, sometimes fractional).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let seconds: f64 = text.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_stays_under_the_cap() {
+        let policy = RetryPolicy {
+            max_retries: 5,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(1000),
+        };
+        for _ in 0..50 {
+            let first = policy.backoff(0);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = policy.backoff(2);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(policy.backoff(30) <= Duration::from_millis(1000));
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_whole_and_fractional_seconds() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, "0.5".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(500)));
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+}

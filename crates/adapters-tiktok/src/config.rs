@@ -1,0 +1,200 @@
+//! The adapter's configuration, and how it builds the sink.
+
+use std::time::Duration;
+
+use stockbridge_ports::Secret;
+
+use crate::client::{Client, RetryPolicy};
+use crate::error::TikTokError;
+use crate::rate_limit::AdaptiveLimiter;
+use crate::sink::TikTokSink;
+use crate::tokens::{RefreshEndpoint, TokenKeeper};
+
+/// The TikTok Shop API host.
+pub const DEFAULT_BASE_URL: &str = "https://open-api.tiktokglobalshop.com";
+/// The TikTok Shop token host.
+pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.tiktok-shops.com";
+/// Requests per second when not configured: well under any limit seen in the wild.
+pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
+/// The largest page TikTok's product search serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// How to reach one TikTok shop. `Debug` never prints a secret.
+#[derive(Debug, Clone)]
+pub struct TikTokConfig {
+    /// The app's key (public).
+    pub app_key: String,
+    /// The app's signing secret.
+    pub app_secret: Secret,
+    /// The seller's access token (`x-tts-access-token`).
+    pub access_token: Secret,
+    /// The refresh token; without it an expired access token is `Unauthorized`.
+    pub refresh_token: Option<Secret>,
+    /// The shop; looked up through the authorized shops when absent (the only one, or an
+    /// error naming them when there are several).
+    pub shop_cipher: Option<String>,
+    /// The API host, without a trailing slash.
+    pub base_url: String,
+    /// The token host, without a trailing slash.
+    pub auth_base_url: String,
+    /// The most requests per second the sink makes, across all its concurrent calls.
+    pub requests_per_second: f64,
+    /// How long connecting may take.
+    pub connect_timeout: Duration,
+    /// How long one request may take in all.
+    pub request_timeout: Duration,
+    /// Retries of a throttled or transiently failed call, after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff wait; it doubles with each retry.
+    pub backoff_base: Duration,
+    /// The longest backoff wait, and the longest `Retry-After` waited inside the adapter
+    /// (a longer one is returned to the caller as `RateLimited`).
+    pub backoff_cap: Duration,
+    /// Products per catalog page (1 to 100).
+    pub page_size: u32,
+}
+
+impl TikTokConfig {
+    /// A configuration with the given credentials and every other value at its default.
+    pub fn new(app_key: impl Into<String>, app_secret: Secret, access_token: Secret) -> Self {
+        TikTokConfig {
+            app_key: app_key.into(),
+            app_secret,
+            access_token,
+            refresh_token: None,
+            shop_cipher: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            auth_base_url: DEFAULT_AUTH_BASE_URL.to_owned(),
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_retries: 5,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(30),
+            page_size: MAX_PAGE_SIZE,
+        }
+    }
+
+    /// Checks the configuration and builds the sink. Nothing is sent until the first call.
+    pub fn build(self) -> Result<TikTokSink, TikTokError> {
+        self.validate()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("stockbridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(TikTokError::HttpClient)?;
+        let tokens = TokenKeeper::new(
+            self.access_token,
+            self.refresh_token,
+            RefreshEndpoint {
+                http: http.clone(),
+                auth_base_url: trimmed(&self.auth_base_url),
+                app_key: self.app_key.clone(),
+                app_secret: self.app_secret,
+            },
+        );
+        let client = Client {
+            http,
+            base_url: trimmed(&self.base_url),
+            app_key: self.app_key,
+            tokens,
+            limiter: AdaptiveLimiter::new(self.requests_per_second),
+            retry: RetryPolicy {
+                max_retries: self.max_retries,
+                base: self.backoff_base,
+                cap: self.backoff_cap,
+            },
+        };
+        Ok(TikTokSink::new(
+            client,
+            self.shop_cipher.filter(|c| !c.trim().is_empty()),
+            self.page_size,
+        ))
+    }
+
+    fn validate(&self) -> Result<(), TikTokError> {
+        let invalid = |what: &str| Err(TikTokError::InvalidConfig(what.to_owned()));
+        if self.app_key.trim().is_empty() {
+            return invalid("app_key is empty");
+        }
+        if self.app_secret.is_empty() {
+            return invalid("app_secret is empty");
+        }
+        if self.access_token.is_empty() {
+            return invalid("access_token is empty");
+        }
+        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
+            return invalid("requests_per_second must be a positive number");
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
+            return invalid("page_size must be between 1 and 100");
+        }
+        for (name, url) in [
+            ("base_url", &self.base_url),
+            ("auth_base_url", &self.auth_base_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(TikTokError::InvalidConfig(format!(
+                    "{name} must start with https:// or http:// (got {url:?})"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn trimmed(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> TikTokConfig {
+        TikTokConfig::new(
+            "key",
+            Secret::new("app-secret-value"),
+            Secret::new("token-value"),
+        )
+    }
+
+    #[test]
+    fn defaults_point_at_tiktok_and_are_conservative() {
+        let c = config();
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.auth_base_url, DEFAULT_AUTH_BASE_URL);
+        assert_eq!(c.requests_per_second, 10.0);
+        assert_eq!(c.page_size, 100);
+        assert!(c.build().is_ok());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let mut c = config();
+        c.refresh_token = Some(Secret::new("refresh-value"));
+        let text = format!("{c:?}");
+        for secret in ["app-secret-value", "token-value", "refresh-value"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_what_to_fix() {
+        let mut c = config();
+        c.requests_per_second = 0.0;
+        let err = c.build().err().unwrap();
+        assert!(err.to_string().contains("requests_per_second"), "{err}");
+        let mut c = config();
+        c.page_size = 101;
+        assert!(c.build().is_err());
+        let mut c = config();
+        c.app_secret = Secret::default();
+        assert!(c.build().err().unwrap().to_string().contains("app_secret"));
+        let mut c = config();
+        c.base_url = "open-api.tiktokglobalshop.com".into();
+        assert!(c.build().is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Tokens: refresh on expiry, persistence, and secrets that never show.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use stockbridge_ports::fakes::InMemoryStore;
+use stockbridge_ports::{InventorySink, PlatformTokens, Secret, SinkError, StateStore};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer};
+
+use super::{config, fail, ok, sink, write, ACCESS_TOKEN, APP_SECRET, REFRESH_TOKEN, UPDATE_PATH};
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_saved_and_the_call_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", "fresh-access"))
+        .respond_with(ok(json!({})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/token/refresh"))
+        .and(query_param("app_key", "test-app-key"))
+        .and(query_param("app_secret", APP_SECRET))
+        .and(query_param("refresh_token", REFRESH_TOKEN))
+        .and(query_param("grant_type", "refresh_token"))
+        .respond_with(ok(json!({"access_token": "fresh-access", "access_token_expire_in": 4_102_444_800_i64,
+            "refresh_token": "fresh-refresh", "refresh_token_expire_in": 4_200_000_000_i64, "open_id": "o"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = Arc::new(InMemoryStore::new());
+    let sink = sink(&server).with_token_store(store.clone());
+
+    assert!(sink
+        .apply(&write())
+        .await
+        .unwrap()
+        .iter()
+        .all(|o| o.is_applied()));
+    assert!(
+        sink.apply(&write()).await.is_ok(),
+        "the new token stays in use"
+    );
+
+    let saved = store.load_tokens("tiktok").await.unwrap().unwrap();
+    assert_eq!(saved.access_token.expose(), "fresh-access");
+    assert_eq!(saved.refresh_token.expose(), "fresh-refresh");
+    assert_eq!(
+        saved.access_expires_at,
+        Some(UNIX_EPOCH + Duration::from_secs(4_102_444_800))
+    );
+}
+
+#[tokio::test]
+async fn a_token_that_stays_expired_is_unauthorized_after_one_refresh() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/token/refresh"))
+        .respond_with(ok(
+            json!({"access_token": "still-bad", "access_token_expire_in": 0, "refresh_token": ""}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = sink(&server).apply(&write()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Unauthorized { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_refused_refresh_never_shows_the_secrets() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/token/refresh"))
+        .respond_with(fail(
+            200,
+            36_004_004,
+            &format!("bad refresh_token {REFRESH_TOKEN} for secret {APP_SECRET}"),
+        ))
+        .mount(&server)
+        .await;
+    let err = sink(&server).apply(&write()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Unauthorized { .. }), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains(APP_SECRET) && !shown.contains(REFRESH_TOKEN),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_token_host_is_transient_and_hides_the_refresh_url() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut config = config(&server);
+    config.auth_base_url = closed_url;
+    let err = config.build().unwrap().apply(&write()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Transient { .. }), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains(APP_SECRET) && !shown.contains("token/refresh"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_in_the_store_replace_the_configured_ones() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", "stored-access"))
+        .respond_with(ok(json!({})))
+        .mount(&server)
+        .await;
+    let store = Arc::new(InMemoryStore::new());
+    let tokens = PlatformTokens {
+        access_token: Secret::new("stored-access"),
+        refresh_token: Secret::new("stored-refresh"),
+        access_expires_at: None,
+        refresh_expires_at: None,
+    };
+    store.save_tokens("tiktok", &tokens).await.unwrap();
+    let sink = sink(&server).with_token_store(store);
+    assert!(sink.apply(&write()).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_token_known_to_be_expired_is_refreshed_before_the_call() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", "fresh-access"))
+        .respond_with(ok(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/token/refresh"))
+        .and(query_param("refresh_token", "stored-refresh"))
+        .respond_with(ok(
+            json!({"access_token": "fresh-access", "access_token_expire_in": 4_102_444_800_i64,
+            "refresh_token": "stored-refresh", "refresh_token_expire_in": 4_200_000_000_i64}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = Arc::new(InMemoryStore::new());
+    let stale = PlatformTokens {
+        access_token: Secret::new("stale-access"),
+        refresh_token: Secret::new("stored-refresh"),
+        access_expires_at: Some(SystemTime::now() - Duration::from_secs(10)),
+        refresh_expires_at: None,
+    };
+    store.save_tokens("tiktok", &stale).await.unwrap();
+    let sink = sink(&server).with_token_store(store);
+    assert!(sink
+        .apply(&write())
+        .await
+        .unwrap()
+        .iter()
+        .all(|o| o.is_applied()));
+}
+
+#[tokio::test]
+async fn concurrent_calls_hitting_an_expired_token_refresh_it_once() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", "fresh-access"))
+        .respond_with(ok(json!({})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/token/refresh"))
+        .respond_with(ok(
+            json!({"access_token": "fresh-access", "access_token_expire_in": 4_102_444_800_i64,
+            "refresh_token": "fresh-refresh", "refresh_token_expire_in": 0}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sink = Arc::new(sink(&server));
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let sink = Arc::clone(&sink);
+            tokio::spawn(async move { sink.apply(&write()).await })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap().is_ok());
+    }
+}
