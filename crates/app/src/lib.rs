@@ -2,9 +2,14 @@
 //! engine, the webhook server, and the wiring of adapters to ports. The only crate that knows
 //! every other one; `main.rs` only calls [`cli::main`].
 
+pub mod cli;
+pub mod demo;
 pub mod reconcile;
 pub mod report;
+pub mod serve;
 pub mod settings;
+pub mod telemetry;
+pub mod wiring;
 pub mod writer;
 
 pub use settings::{ConfigError, Settings};

@@ -105,6 +105,10 @@ pub struct SyncReport {
     pub run_id: RunId,
     /// Whether it was interrupted before every write was attempted.
     pub interrupted: bool,
+    /// The rules as resolved for this run.
+    pub rules: ResolvedRules,
+    /// TikTok's SKUs with the numbers TikTok holds after the run.
+    pub tiktok: Vec<TikTokSku>,
 }
 
 /// Groups the plan's writes with the changed lines each carries; writes that lower a number
@@ -130,6 +134,22 @@ pub fn jobs_for(plan: &Plan, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
         .collect();
     jobs.sort_by_key(|job| !job.lowers_stock());
     jobs
+}
+
+/// The status of each plan line, from the statuses of the lines written.
+pub fn line_statuses(plan: &Plan, written: &HashMap<(SkuId, WarehouseId), LineStatus>) -> Vec<LineStatus> {
+    plan.lines
+        .iter()
+        .map(|line| {
+            if !line.changed() {
+                return LineStatus::Unchanged;
+            }
+            written
+                .get(&(line.sku_id.clone(), line.warehouse.clone()))
+                .cloned()
+                .unwrap_or_else(|| LineStatus::Failed("not written: the run was interrupted; the next sync writes it".into()))
+        })
+        .collect()
 }
 
 /// One full reconciliation, recorded as a run.
@@ -164,25 +184,8 @@ pub async fn reconcile(
     let outcome = execute(stores, jobs, &trigger, Some(run_id), options, cancel).await?;
 
     let plan = snapshot.plan;
-    let statuses: Vec<LineStatus> = plan
-        .lines
-        .iter()
-        .map(|line| {
-            if !line.changed() {
-                return LineStatus::Unchanged;
-            }
-            let key: (SkuId, WarehouseId) = (line.sku_id.clone(), line.warehouse.clone());
-            outcome.statuses.get(&key).cloned().unwrap_or_else(|| {
-                LineStatus::Failed(
-                    "not written: the run was interrupted; the next sync writes it".into(),
-                )
-            })
-        })
-        .collect();
-    let mut counts = RunCounts {
-        lines: plan.lines.len() as u64,
-        ..RunCounts::default()
-    };
+    let statuses = line_statuses(&plan, &outcome.statuses);
+    let mut counts = RunCounts { lines: plan.lines.len() as u64, ..RunCounts::default() };
     for status in &statuses {
         match status {
             LineStatus::Updated => counts.updated += 1,
@@ -201,11 +204,33 @@ pub async fn reconcile(
         .store
         .finish_run(run_id, SystemTime::now(), counts, run_outcome)
         .await?;
+    let mut tiktok = snapshot.tiktok;
+    apply_updates(&mut tiktok, &plan, &statuses);
     Ok(SyncReport {
         plan,
         statuses,
         counts,
         run_id,
         interrupted: outcome.interrupted,
+        rules: snapshot.rules,
+        tiktok,
     })
+}
+
+/// Makes `tiktok` hold the numbers of the lines that were updated.
+pub fn apply_updates(tiktok: &mut [TikTokSku], plan: &Plan, statuses: &[LineStatus]) {
+    let updated: HashMap<(&SkuId, &WarehouseId), stockbridge_domain::Quantity> = plan
+        .lines
+        .iter()
+        .zip(statuses)
+        .filter(|(_, s)| **s == LineStatus::Updated)
+        .map(|(l, _)| ((&l.sku_id, &l.warehouse), l.quantity))
+        .collect();
+    for sku in tiktok.iter_mut() {
+        for stock in &mut sku.stock {
+            if let Some(q) = updated.get(&(&sku.sku_id, &stock.warehouse)) {
+                stock.quantity = *q;
+            }
+        }
+    }
 }

@@ -47,6 +47,16 @@ pub enum LineStatus {
     Failed(String),
 }
 
+/// Follows a batch of writes (a progress bar on a terminal).
+pub trait Progress: Send + Sync {
+    /// The batch starts with `total` lines to write.
+    fn start(&self, total: u64);
+    /// `done` lines are finished.
+    fn advance(&self, done: u64);
+    /// The batch is over.
+    fn finish(&self);
+}
+
 /// How writes are executed.
 #[derive(Clone)]
 pub struct WriterOptions {
@@ -56,8 +66,8 @@ pub struct WriterOptions {
     pub attempts: u32,
     /// First backoff between attempts; doubles each time.
     pub backoff: Duration,
-    /// Called with the number of lines finished, after each product.
-    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Told how many lines there are to write, and how many are done after each product.
+    pub progress: Option<Arc<dyn Progress>>,
 }
 
 impl Default for WriterOptions {
@@ -180,6 +190,9 @@ pub async fn execute(
     cancel: &CancellationToken,
 ) -> Result<BatchOutcome, StoreError> {
     let total = jobs.len();
+    if let Some(progress) = &options.progress {
+        progress.start(jobs.iter().map(|j| j.lines.len() as u64).sum());
+    }
     let sink = stores.sink.as_ref();
     let mut results = futures::stream::iter(jobs)
         .take_while(|_| ready(!cancel.is_cancelled()))
@@ -207,8 +220,11 @@ pub async fn execute(
         }
         finished_lines += job.lines.len() as u64;
         if let Some(progress) = &options.progress {
-            progress(finished_lines);
+            progress.advance(finished_lines);
         }
+    }
+    if let Some(progress) = &options.progress {
+        progress.finish();
     }
     outcome.interrupted = finished_jobs < total;
     Ok(outcome)

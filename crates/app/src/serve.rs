@@ -1,0 +1,189 @@
+//! `stockbridge serve`: an axum server that keeps TikTok within seconds of Shopify.
+//! [`Application::build`] binds and wires; [`Application::run_until_stopped`] serves until
+//! the shutdown future completes, then stops accepting, finishes in-flight writes and
+//! returns. Tests start it on port 0 with their own shutdown future.
+
+mod metrics;
+mod pipeline;
+mod webhook;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use stockbridge_sandbox::SandboxOptions;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use metrics::Metrics;
+pub use pipeline::{Change, PipelineOptions};
+
+use crate::cli::{fail, load_and_wire, writer_concurrency, RunArgs};
+use crate::settings::Settings;
+use crate::wiring::Wired;
+use crate::writer::WriterOptions;
+
+/// A server ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pipeline: pipeline::Pipeline,
+    changes: mpsc::UnboundedReceiver<Change>,
+}
+
+#[derive(Clone)]
+struct HttpState {
+    metrics: Arc<Metrics>,
+    ready: watch::Receiver<bool>,
+}
+
+async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
+    if *state.ready.borrow() {
+        (StatusCode::OK, "{\"status\":\"ok\"}\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "{\"status\":\"starting\"}\n")
+    }
+}
+
+async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+impl Application {
+    /// Wires the server on an already bound listener.
+    pub fn build(settings: &Settings, wired: &Wired, listener: TcpListener, options: PipelineOptions) -> Result<Application, String> {
+        let secret = wired.webhook_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
+            "configuration key shopify.webhook_secret is missing: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET".to_owned()
+        })?;
+        let metrics = Arc::new(Metrics::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = watch::channel(false);
+        let webhook_state = Arc::new(webhook::WebhookState {
+            secret,
+            shop_domain: wired.shop_domain.clone(),
+            store: wired.stores.store.clone(),
+            changes: tx,
+            metrics: metrics.clone(),
+        });
+        let too_large = metrics.clone();
+        let router = Router::new()
+            .route("/webhooks/shopify", post(webhook::receive).with_state(webhook_state))
+            .layer(DefaultBodyLimit::max(settings.server.max_body_bytes))
+            .layer(axum::middleware::map_response(move |response: axum::response::Response| {
+                let too_large = too_large.clone();
+                async move {
+                    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        Metrics::inc(&too_large.rejected_too_large);
+                    }
+                    response
+                }
+            }))
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(serve_metrics))
+            .with_state(HttpState { metrics: metrics.clone(), ready: ready_rx });
+        let pipeline = pipeline::Pipeline {
+            stores: wired.stores.clone(),
+            rules: settings.rules.clone(),
+            options,
+            metrics,
+            ready: ready_tx,
+        };
+        Ok(Application { listener, router, pipeline, changes: rx })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets the pipeline write what
+    /// it already received, and returns.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let stop = CancellationToken::new();
+        let pipeline_stop = stop.clone();
+        let worker = tokio::spawn(self.pipeline.run(self.changes, pipeline_stop));
+        let server_stop = stop.clone();
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                server_stop.cancel();
+            })
+            .await;
+        stop.cancel();
+        let _ = worker.await;
+        served
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// The pipeline options from the settings.
+pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
+    PipelineOptions {
+        coalesce_window: settings.server.coalesce_window,
+        reconcile_every: settings.server.reconcile_every,
+        writer: WriterOptions { concurrency: writer_concurrency(settings), ..WriterOptions::default() },
+        retry_after: Duration::from_secs(5),
+        max_attempts: 5,
+    }
+}
+
+/// `stockbridge serve`.
+pub async fn command(run: &RunArgs) -> ExitCode {
+    let settings = match Settings::load(&run.config) {
+        Ok(s) => s,
+        Err(e) => return fail(2, e),
+    };
+    let listener = match TcpListener::bind(&settings.server.listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(2, format!("configuration key server.listen = {:?}: cannot listen there: {e}", settings.server.listen)),
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let sandbox_options = SandboxOptions { webhook_urls: vec![format!("http://{addr}/webhooks/shopify")], ..SandboxOptions::default() };
+    let (settings, wired) = match load_and_wire(run, sandbox_options).await {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let app = match Application::build(&settings, &wired, listener, pipeline_options(&settings)) {
+        Ok(app) => app,
+        Err(e) => return fail(2, e),
+    };
+    tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, GET /healthz, GET /metrics");
+    if let Err(e) = app.run_until_stopped(shutdown_signal()).await {
+        return fail(1, format!("server failed: {e}"));
+    }
+    if let Some(out) = &run.sandbox_state_out {
+        if let Err(e) = wired.write_sandbox_state(out) {
+            return fail(1, format!("cannot write --sandbox-state-out {}: {e}", out.display()));
+        }
+    }
+    tracing::info!("stopped cleanly");
+    ExitCode::SUCCESS
+}

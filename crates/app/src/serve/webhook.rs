@@ -1,0 +1,106 @@
+//! `POST /webhooks/shopify`: verify, refuse, deduplicate, enqueue, answer 200 at once. The
+//! work happens in the pipeline afterwards; a webhook is a trigger, never the truth.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
+use stockbridge_ports::{Secret, StateStore};
+use tokio::sync::mpsc;
+
+use super::metrics::Metrics;
+use super::pipeline::Change;
+
+/// What the webhook handler needs.
+pub struct WebhookState {
+    /// The signing secret.
+    pub secret: Secret,
+    /// The configured shop; other shops are refused.
+    pub shop_domain: String,
+    /// Where processed ids are remembered.
+    pub store: Arc<dyn StateStore>,
+    /// The pipeline's queue.
+    pub changes: mpsc::UnboundedSender<Change>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Whether this delivery was seen before, by webhook id or by event id and topic.
+async fn seen_before(store: &dyn StateStore, h: &WebhookHeaders) -> bool {
+    let now = SystemTime::now();
+    let mut new = store.remember_webhook(&format!("webhook:{}", h.webhook_id), now).await.unwrap_or(true);
+    if let Some(event) = &h.event_id {
+        let event_new = store.remember_webhook(&format!("event:{}:{event}", h.topic), now).await.unwrap_or(true);
+        new = new && event_new;
+    }
+    !new
+}
+
+/// The handler.
+pub async fn receive(State(state): State<Arc<WebhookState>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    Metrics::inc(&state.metrics.webhooks_received);
+    let hmac = header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
+    let Some(hmac) = hmac else {
+        Metrics::inc(&state.metrics.rejected_signature);
+        tracing::warn!(reason = "missing signature", "webhook refused");
+        return (StatusCode::UNAUTHORIZED, "missing X-Shopify-Hmac-Sha256\n");
+    };
+    if verify_webhook(&state.secret, &body, &hmac).is_err() {
+        Metrics::inc(&state.metrics.rejected_signature);
+        tracing::warn!(reason = "bad signature", "webhook refused");
+        return (StatusCode::UNAUTHORIZED, "invalid signature\n");
+    }
+    let parsed = WebhookHeaders::from_lookup(|name| header(&headers, name));
+    let Ok(h) = parsed else {
+        Metrics::inc(&state.metrics.rejected_malformed);
+        return (StatusCode::BAD_REQUEST, "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n");
+    };
+    if !h.shop_domain.eq_ignore_ascii_case(&state.shop_domain) {
+        Metrics::inc(&state.metrics.rejected_shop);
+        tracing::warn!(shop = %h.shop_domain, "webhook from another shop refused");
+        return (StatusCode::FORBIDDEN, "this server syncs another shop\n");
+    }
+    let event = match parse_webhook(&h, &body) {
+        Ok(event) => event,
+        Err(e) => {
+            Metrics::inc(&state.metrics.rejected_malformed);
+            tracing::warn!(topic = %h.topic, error = %e, "webhook body unreadable");
+            return (StatusCode::BAD_REQUEST, "unreadable body\n");
+        }
+    };
+    if seen_before(state.store.as_ref(), &h).await {
+        Metrics::inc(&state.metrics.webhooks_duplicate);
+        tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "duplicate webhook ignored");
+        return (StatusCode::OK, "duplicate\n");
+    }
+    let changed_at = h
+        .triggered_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .filter(|t| *t <= SystemTime::now())
+        .unwrap_or_else(SystemTime::now);
+    let change = match event.kind {
+        EventKind::InventoryLevelUpdated { inventory_item_id, .. }
+        | EventKind::InventoryLevelConnected { inventory_item_id, .. }
+        | EventKind::InventoryLevelDisconnected { inventory_item_id, .. }
+        | EventKind::InventoryItemUpdated { inventory_item_id, .. }
+        | EventKind::InventoryItemDeleted { inventory_item_id } => {
+            Change::Items { items: vec![inventory_item_id], topic: h.topic.clone(), changed_at }
+        }
+        EventKind::ProductUpdated { inventory_item_ids } => {
+            Change::Items { items: inventory_item_ids, topic: h.topic.clone(), changed_at }
+        }
+        EventKind::LocationChanged { .. } => Change::Reconcile { reason: h.topic.clone() },
+        EventKind::Other(_) => return (StatusCode::OK, "ignored topic\n"),
+    };
+    tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
+    let _ = state.changes.send(change);
+    (StatusCode::OK, "ok\n")
+}

@@ -1,0 +1,206 @@
+//! Builds the adapters behind the ports from the settings, or points them at in-process
+//! emulators (`--sandbox`), and opens the state store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
+use stockbridge_adapters_store::SqliteStore;
+use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
+use stockbridge_ports::{Secret, StateStore};
+use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
+
+use crate::reconcile::Stores;
+use crate::settings::{ConfigError, Settings};
+
+/// Everything a command needs, wired.
+pub struct Wired {
+    /// The ports.
+    pub stores: Stores,
+    /// The Shopify adapter, for its health check.
+    pub shopify: Arc<ShopifySource>,
+    /// The TikTok adapter, for its health check.
+    pub tiktok: Arc<TikTokSink>,
+    /// The shop's domain (webhooks from another shop are refused).
+    pub shop_domain: String,
+    /// The webhook signing secret, when configured.
+    pub webhook_secret: Option<Secret>,
+    /// The emulators, when running with `--sandbox`.
+    pub sandbox: Option<RunningSandbox>,
+    /// Where the state lives.
+    pub state_location: String,
+    _temp_state: Option<tempfile::TempDir>,
+}
+
+/// Why wiring failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// A missing or invalid setting.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The sandbox fixture or emulators failed.
+    #[error("sandbox: {0}")]
+    Sandbox(String),
+    /// The state store could not be opened.
+    #[error("state store {location}: {source}")]
+    Store {
+        /// `[state] url`.
+        location: String,
+        /// Why.
+        #[source]
+        source: stockbridge_ports::StoreError,
+    },
+}
+
+fn required(value: Option<String>, key: &str, env: &str) -> Result<String, ConfigError> {
+    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError::Missing {
+        key: key.into(),
+        hint: format!("set it in the file or as {env}"),
+    })
+}
+
+fn required_secret(value: Option<&crate::settings::SecretValue>, key: &str, env: &str) -> Result<Secret, ConfigError> {
+    value.map(|s| s.0.clone()).filter(|s| !s.is_empty()).ok_or_else(|| ConfigError::Missing {
+        key: key.into(),
+        hint: format!("set it in the environment as {env} (preferred) or in the file"),
+    })
+}
+
+fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
+    match value {
+        None | Some("auto") => Ok(ReadMode::Auto),
+        Some("paged") => Ok(ReadMode::Paged),
+        Some("bulk") => Ok(ReadMode::Bulk),
+        Some(other) => Err(ConfigError::Value {
+            key: "shopify.read_mode".into(),
+            value: format!("{other:?}"),
+            allowed: "\"auto\", \"paged\" or \"bulk\"".into(),
+        }),
+    }
+}
+
+fn config_error(key: &str, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Value { key: key.into(), value: String::new(), allowed: message.to_string() }
+}
+
+/// Where the adapters connect, and with which credentials.
+struct Endpoints {
+    shopify: ShopifyConfig,
+    tiktok: TikTokConfig,
+    webhook_secret: Option<Secret>,
+}
+
+fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError> {
+    let s = &settings.file.shopify;
+    let t = &settings.file.tiktok;
+    let domain = required(s.shop_domain.clone(), "shopify.shop_domain", "STOCKBRIDGE__SHOPIFY__SHOP_DOMAIN")?;
+    let token = required_secret(s.access_token.as_ref(), "shopify.access_token", "STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN")?;
+    let mut shopify = ShopifyConfig::new(domain, token);
+    shopify.base_url = s.base_url.clone();
+    if let Some(version) = &s.api_version {
+        shopify.api_version = version.clone();
+    }
+    let app_key = required(t.app_key.clone(), "tiktok.app_key", "STOCKBRIDGE__TIKTOK__APP_KEY")?;
+    let app_secret = required_secret(t.app_secret.as_ref(), "tiktok.app_secret", "STOCKBRIDGE__TIKTOK__APP_SECRET")?;
+    let access = required_secret(t.access_token.as_ref(), "tiktok.access_token", "STOCKBRIDGE__TIKTOK__ACCESS_TOKEN")?;
+    let mut tiktok = TikTokConfig::new(app_key, app_secret, access);
+    tiktok.refresh_token = t.refresh_token.as_ref().map(|s| s.0.clone());
+    tiktok.shop_cipher = t.shop_cipher.clone();
+    if let Some(url) = &t.base_url {
+        tiktok.base_url = url.clone();
+    }
+    if let Some(url) = &t.auth_base_url {
+        tiktok.auth_base_url = url.clone();
+    }
+    Ok(Endpoints { shopify, tiktok, webhook_secret: s.webhook_secret.as_ref().map(|s| s.0.clone()) })
+}
+
+fn endpoints_for_sandbox(sandbox: &RunningSandbox) -> Endpoints {
+    let c: &Credentials = sandbox.credentials();
+    let base = sandbox.base_url();
+    let mut shopify = ShopifyConfig::new(c.shop_domain.clone(), Secret::new(c.shopify_access_token.clone()));
+    shopify.base_url = Some(base.clone());
+    let mut tiktok = TikTokConfig::new(
+        c.tiktok_app_key.clone(),
+        Secret::new(c.tiktok_app_secret.clone()),
+        Secret::new(c.tiktok_access_token.clone()),
+    );
+    tiktok.refresh_token = Some(Secret::new(c.tiktok_refresh_token.clone()));
+    tiktok.base_url = base.clone();
+    tiktok.auth_base_url = base;
+    Endpoints { shopify, tiktok, webhook_secret: Some(Secret::new(c.shopify_webhook_secret.clone())) }
+}
+
+/// Starts the emulators from a fixture file on a free loopback port.
+pub async fn start_sandbox(fixture: &Path, options: SandboxOptions) -> Result<RunningSandbox, WireError> {
+    let fixture = Fixture::load(fixture).map_err(|e| WireError::Sandbox(e.to_string()))?;
+    start_sandbox_with(fixture, options).await
+}
+
+/// Starts the emulators from a fixture on a free loopback port.
+pub async fn start_sandbox_with(fixture: Fixture, options: SandboxOptions) -> Result<RunningSandbox, WireError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| WireError::Sandbox(e.to_string()))?;
+    Sandbox::start(fixture, listener, options).await.map_err(|e| WireError::Sandbox(e.to_string()))
+}
+
+/// Wires the adapters: to the real stores from the settings, or to `sandbox` when given
+/// (then `[shopify]` and `[tiktok]` are ignored and the state is a fresh temporary file
+/// unless `[state] url` is set).
+pub async fn wire(settings: &Settings, sandbox: Option<RunningSandbox>) -> Result<Wired, WireError> {
+    let mut endpoints = match &sandbox {
+        Some(sb) => endpoints_for_sandbox(sb),
+        None => endpoints_from_settings(settings)?,
+    };
+    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
+    if let Some(rps) = settings.file.tiktok.requests_per_second {
+        if !(rps.is_finite() && rps > 0.0 && rps <= 10_000.0) {
+            return Err(ConfigError::Value {
+                key: "tiktok.requests_per_second".into(),
+                value: rps.to_string(),
+                allowed: "a number above 0 and at most 10000".into(),
+            }
+            .into());
+        }
+        endpoints.tiktok.requests_per_second = rps;
+    }
+
+    let (state_location, temp_state) = match (&settings.state_url, &sandbox) {
+        (Some(url), _) => (url.clone(), None),
+        (None, Some(_)) => {
+            let dir = tempfile::tempdir().map_err(|e| WireError::Sandbox(e.to_string()))?;
+            let path: PathBuf = dir.path().join("sandbox-state.db");
+            (path.display().to_string(), Some(dir))
+        }
+        (None, None) => ("sqlite://stockbridge.db".to_owned(), None),
+    };
+    let store: Arc<dyn StateStore> = Arc::new(
+        SqliteStore::open(&state_location)
+            .map_err(|source| WireError::Store { location: state_location.clone(), source })?,
+    );
+
+    let shop_domain = endpoints.shopify.shop_domain.clone();
+    let shopify = Arc::new(endpoints.shopify.build().map_err(|e| config_error("shopify", e))?);
+    let tiktok = Arc::new(
+        endpoints.tiktok.build().map_err(|e| config_error("tiktok", e))?.with_token_store(store.clone()),
+    );
+    Ok(Wired {
+        stores: Stores { source: shopify.clone(), sink: tiktok.clone(), store },
+        shopify,
+        tiktok,
+        shop_domain,
+        webhook_secret: endpoints.webhook_secret,
+        sandbox,
+        state_location,
+        _temp_state: temp_state,
+    })
+}
+
+impl Wired {
+    /// Writes the emulators' state in the fixture format (for `--sandbox-state-out`).
+    pub fn write_sandbox_state(&self, path: &Path) -> Result<(), std::io::Error> {
+        if let Some(sandbox) = &self.sandbox {
+            std::fs::write(path, sandbox.state().to_json_pretty())?;
+        }
+        Ok(())
+    }
+}
