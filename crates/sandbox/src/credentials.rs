@@ -65,8 +65,16 @@ impl Credentials {
         let mut out = serde_json::Map::new();
         let pairs = [
             ("shop_domain", &self.shop_domain, &defaults.shop_domain),
-            ("tiktok_app_key", &self.tiktok_app_key, &defaults.tiktok_app_key),
-            ("tiktok_shop_cipher", &self.tiktok_shop_cipher, &defaults.tiktok_shop_cipher),
+            (
+                "tiktok_app_key",
+                &self.tiktok_app_key,
+                &defaults.tiktok_app_key,
+            ),
+            (
+                "tiktok_shop_cipher",
+                &self.tiktok_shop_cipher,
+                &defaults.tiktok_shop_cipher,
+            ),
         ];
         for (key, value, default) in pairs {
             if value != default {

@@ -1,1 +1,27 @@
-//! stockbridge-sandbox
+//! stockbridge-sandbox: in-process emulators of the Shopify Admin GraphQL API and the TikTok
+//! Shop 202309 API, served over real HTTP on one listener, plus a control API under
+//! `/_sandbox/` (spec/sandbox.md). It owns the fixture format, the emulated stores' state, their
+//! wire formats, error codes, throttling and webhooks. It must not know the adapters or the
+//! sync rules: clients talk to it exactly as to the real services.
+
+mod clock;
+mod control;
+pub mod credentials;
+mod faults;
+mod fixture;
+mod server;
+mod shopify;
+mod stats;
+mod store;
+pub mod tiktok;
+pub mod webhooks;
+
+pub use credentials::Credentials;
+pub use faults::{ApiFaults, Faults, WebhookFaults};
+pub use fixture::{
+    Fixture, FixtureError, InventoryPolicy, Level, Location, ProductStatus, ShopifyFixture,
+    TikTokFixture, TikTokProduct, TikTokProductStatus, TikTokSku, Variant, Warehouse,
+    WarehouseQuantity, WarehouseStatus, WarehouseType,
+};
+pub use server::{RunningSandbox, Sandbox, SandboxError, SandboxOptions};
+pub use stats::{InventoryUpdateStats, Stats, WebhookStats};

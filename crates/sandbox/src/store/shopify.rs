@@ -38,17 +38,17 @@ pub(crate) struct ShopifyStore {
     sorted_items: Vec<(u64, usize)>,
 }
 
-/// Why a control-API change could not be made.
+/// What a control-API change named but the store does not have.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ChangeError {
+pub(crate) enum NotFound {
     #[error("unknown inventory item {0}")]
-    UnknownItem(u64),
+    Item(u64),
     #[error("unknown location {0}")]
-    UnknownLocation(u64),
+    Location(u64),
     #[error("unknown variant {0}")]
-    UnknownVariant(u64),
+    Variant(u64),
     #[error("unknown product {0}")]
-    UnknownProduct(u64),
+    Product(u64),
 }
 
 impl ShopifyStore {
@@ -165,14 +165,11 @@ impl ShopifyStore {
         location_id: u64,
         available: i64,
         now: i64,
-    ) -> Result<&VariantRecord, ChangeError> {
+    ) -> Result<&VariantRecord, NotFound> {
         if !self.location_index.contains_key(&location_id) {
-            return Err(ChangeError::UnknownLocation(location_id));
+            return Err(NotFound::Location(location_id));
         }
-        let i = *self
-            .by_item
-            .get(&item_id)
-            .ok_or(ChangeError::UnknownItem(item_id))?;
+        let i = *self.by_item.get(&item_id).ok_or(NotFound::Item(item_id))?;
         let record = &mut self.variants[i];
         match record
             .variant
@@ -201,11 +198,8 @@ impl ShopifyStore {
         item_id: u64,
         tracked: bool,
         now: i64,
-    ) -> Result<&VariantRecord, ChangeError> {
-        let i = *self
-            .by_item
-            .get(&item_id)
-            .ok_or(ChangeError::UnknownItem(item_id))?;
+    ) -> Result<&VariantRecord, NotFound> {
+        let i = *self.by_item.get(&item_id).ok_or(NotFound::Item(item_id))?;
         self.variants[i].variant.tracked = tracked;
         self.variants[i].updated_at = now;
         Ok(&self.variants[i])
@@ -216,11 +210,11 @@ impl ShopifyStore {
         variant_id: u64,
         policy: InventoryPolicy,
         now: i64,
-    ) -> Result<&VariantRecord, ChangeError> {
+    ) -> Result<&VariantRecord, NotFound> {
         let i = *self
             .by_id
             .get(&variant_id)
-            .ok_or(ChangeError::UnknownVariant(variant_id))?;
+            .ok_or(NotFound::Variant(variant_id))?;
         self.variants[i].variant.inventory_policy = policy;
         self.variants[i].updated_at = now;
         Ok(&self.variants[i])
@@ -231,11 +225,11 @@ impl ShopifyStore {
         product_id: u64,
         status: ProductStatus,
         now: i64,
-    ) -> Result<(), ChangeError> {
+    ) -> Result<(), NotFound> {
         let indexes = self
             .by_product
             .get(&product_id)
-            .ok_or(ChangeError::UnknownProduct(product_id))?;
+            .ok_or(NotFound::Product(product_id))?;
         for &i in indexes {
             self.variants[i].variant.product_status = status;
             self.variants[i].updated_at = now;
@@ -247,11 +241,11 @@ impl ShopifyStore {
         &mut self,
         location_id: u64,
         active: bool,
-    ) -> Result<&Location, ChangeError> {
+    ) -> Result<&Location, NotFound> {
         let i = *self
             .location_index
             .get(&location_id)
-            .ok_or(ChangeError::UnknownLocation(location_id))?;
+            .ok_or(NotFound::Location(location_id))?;
         self.locations[i].active = active;
         Ok(&self.locations[i])
     }

@@ -1,0 +1,349 @@
+//! Reading the catalog page by page: locations, variant pages with their levels (following
+//! up on items stocked at more locations than one levels page holds), and the variants of
+//! given inventory items. Page sizes shrink to fit the shop's cost bucket.
+
+mod query;
+pub(crate) mod wire;
+
+use serde::Deserialize;
+use serde_json::json;
+use stockbridge_domain::{InventoryItemId, Location, StockLevel, VariantSnapshot};
+use stockbridge_ports::{Page, SourceError};
+
+pub(crate) use query::BULK_VARIANTS;
+use wire::{Connection, ItemNode, LevelNode, LocationNode, Partial, VariantNode};
+
+use crate::client::{GraphqlClient, Query};
+use crate::error::AnswerError;
+
+/// Cost of one level node: the level, its location and its quantities.
+const LEVEL_COST: u64 = 3;
+/// Cost of one variant node without its levels: the variant, its product, its inventory item
+/// and the levels connection's own 2.
+const VARIANT_COST: u64 = 5;
+/// Locations per page (Shopify's maximum).
+const LOCATIONS_PAGE: usize = 250;
+
+/// The requested cost of a variants page: `2 + variants × (5 + 3 × levels)`.
+pub(crate) fn page_cost(variants: usize, levels: usize) -> u64 {
+    2 + variants as u64 * (VARIANT_COST + LEVEL_COST * levels as u64)
+}
+
+/// Page sizes for one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    pub(crate) variants: usize,
+    pub(crate) levels: usize,
+}
+
+impl Sizes {
+    /// These sizes, shrunk until a page costs no more than the bucket holds: fewer variants
+    /// first, then fewer levels per variant (the rest come in follow-ups).
+    pub(crate) fn fit(self, bucket: Option<f64>) -> Sizes {
+        let Some(bucket) = bucket else { return self };
+        let budget = bucket.max(0.0) as u64;
+        if page_cost(self.variants, self.levels) <= budget {
+            return self;
+        }
+        let per_variant = VARIANT_COST + LEVEL_COST * self.levels as u64;
+        let variants = (budget.saturating_sub(2) / per_variant).max(1) as usize;
+        if variants > 1 || page_cost(1, self.levels) <= budget {
+            return Sizes {
+                variants,
+                levels: self.levels,
+            };
+        }
+        let levels = (budget.saturating_sub(2 + VARIANT_COST) / LEVEL_COST).max(1) as usize;
+        Sizes {
+            variants: 1,
+            levels: levels.min(self.levels),
+        }
+    }
+}
+
+fn fit_count(wanted: usize, per_item: u64, bucket: Option<f64>) -> usize {
+    match bucket {
+        None => wanted,
+        Some(b) => {
+            ((b.max(0.0) as u64).saturating_sub(2) / per_item).clamp(1, wanted as u64) as usize
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LocationsData {
+    locations: Connection<LocationNode>,
+}
+
+/// Every location, active or not.
+pub(crate) async fn locations(client: &GraphqlClient) -> Result<Vec<Location>, SourceError> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data: LocationsData = client
+            .run(|bucket| Query {
+                operation: "locations",
+                text: query::LOCATIONS,
+                variables: json!({ "first": fit_count(LOCATIONS_PAGE, 1, bucket), "after": after }),
+                shape: "locations".into(),
+                estimated_cost: page_cost(0, 0) + LOCATIONS_PAGE as u64,
+            })
+            .await?;
+        for node in data.locations.nodes {
+            all.push(node.into_domain()?);
+        }
+        match data.locations.page_info.next() {
+            Some(cursor) => after = Some(cursor),
+            None => return Ok(all),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantsData {
+    product_variants: Connection<VariantNode>,
+}
+
+/// One page of variants, each with all of its levels.
+pub(crate) async fn variants_page(
+    client: &GraphqlClient,
+    sizes: Sizes,
+    cursor: Option<String>,
+) -> Result<Page<VariantSnapshot>, SourceError> {
+    let data: VariantsData = client
+        .run(|bucket| {
+            let fit = sizes.fit(bucket);
+            Query {
+                operation: "productVariants page",
+                text: query::VARIANTS_PAGE,
+                variables: json!({ "first": fit.variants, "after": cursor, "levels": fit.levels }),
+                shape: format!("variants:{}x{}", fit.variants, fit.levels),
+                estimated_cost: page_cost(fit.variants, fit.levels),
+            }
+        })
+        .await?;
+    let next_cursor = data.product_variants.page_info.next();
+    let partials = data
+        .product_variants
+        .nodes
+        .into_iter()
+        .map(VariantNode::into_partial)
+        .collect::<Result<Vec<_>, AnswerError>>()?;
+    let items = complete(client, sizes, partials).await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Snapshots with every level: follows up on items whose first levels page was full.
+async fn complete(
+    client: &GraphqlClient,
+    sizes: Sizes,
+    partials: Vec<Partial>,
+) -> Result<Vec<VariantSnapshot>, SourceError> {
+    let mut out = Vec::with_capacity(partials.len());
+    for partial in partials {
+        let mut snapshot = partial.snapshot;
+        if let Some(cursor) = partial.more_levels {
+            let more = more_levels(client, sizes, &partial.item_gid, cursor).await?;
+            snapshot.levels.extend(more);
+        }
+        snapshot.levels.sort_by_key(|l| l.location);
+        out.push(snapshot);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemLevelsData {
+    inventory_item: Option<ItemLevels>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemLevels {
+    inventory_levels: Connection<LevelNode>,
+}
+
+/// The levels of one item from `cursor` on.
+async fn more_levels(
+    client: &GraphqlClient,
+    sizes: Sizes,
+    item_gid: &str,
+    cursor: String,
+) -> Result<Vec<StockLevel>, SourceError> {
+    let mut levels = Vec::new();
+    let mut after = Some(cursor);
+    // A follow-up reads one item, so it can take a whole page of variants' worth of levels.
+    let wanted = (sizes.variants * sizes.levels).clamp(1, 250);
+    while let Some(cursor) = after.take() {
+        let data: ItemLevelsData = client
+            .run(|bucket| {
+                let first = fit_count(wanted, LEVEL_COST, bucket.map(|b| b - 1.0));
+                Query {
+                    operation: "inventoryItem levels",
+                    text: query::ITEM_LEVELS,
+                    variables: json!({ "id": item_gid, "levels": first, "after": cursor }),
+                    shape: format!("item-levels:{first}"),
+                    estimated_cost: 3 + LEVEL_COST * first as u64,
+                }
+            })
+            .await?;
+        // The item vanished between the two reads: the levels read so far are all it has.
+        let Some(item) = data.inventory_item else {
+            break;
+        };
+        after = item.inventory_levels.page_info.next();
+        let (page, _) = wire::levels_of(Some(item.inventory_levels))?;
+        levels.extend(page);
+    }
+    Ok(levels)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemsData {
+    inventory_items: Connection<ItemNode>,
+}
+
+/// The snapshots of the variants of these items, `batch` ids per search.
+pub(crate) async fn variants_for_items(
+    client: &GraphqlClient,
+    sizes: Sizes,
+    batch: usize,
+    items: &[InventoryItemId],
+) -> Result<Vec<VariantSnapshot>, SourceError> {
+    let mut ids: Vec<u64> = items.iter().map(|i| i.get()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(batch.max(1)) {
+        let search = chunk
+            .iter()
+            .map(|id| format!("id:{id}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let mut after: Option<String> = None;
+        loop {
+            let data: ItemsData = client
+                .run(|bucket| {
+                    let fit = Sizes { variants: sizes.variants.min(chunk.len()), levels: sizes.levels }.fit(bucket);
+                    Query {
+                        operation: "inventoryItems by id",
+                        text: query::ITEMS,
+                        variables: json!({ "first": fit.variants, "after": after, "query": search, "levels": fit.levels }),
+                        shape: format!("items:{}x{}", fit.variants, fit.levels),
+                        estimated_cost: page_cost(fit.variants, fit.levels),
+                    }
+                })
+                .await?;
+            let next = data.inventory_items.page_info.next();
+            let mut partials = Vec::new();
+            for node in data.inventory_items.nodes {
+                if let Some(partial) = node.into_partial()? {
+                    // A search may match more than asked for; keep exactly the items wanted.
+                    if chunk.contains(&partial.snapshot.inventory_item_id.get()) {
+                        partials.push(partial);
+                    }
+                }
+            }
+            out.extend(complete(client, sizes, partials).await?);
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountData {
+    product_variants_count: Count,
+}
+
+/// `productVariantsCount`: Shopify caps the count (10,000 by default) and then says the
+/// precision is `AT_LEAST`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Count {
+    pub(crate) count: u64,
+    #[serde(default)]
+    pub(crate) precision: Option<String>,
+}
+
+impl Count {
+    /// Whether the shop has more variants than `threshold`.
+    pub(crate) fn exceeds(&self, threshold: u64) -> bool {
+        self.count > threshold
+            || (self.count == threshold && self.precision.as_deref() == Some("AT_LEAST"))
+    }
+}
+
+/// How many variants the shop has.
+pub(crate) async fn variant_count(client: &GraphqlClient) -> Result<Count, SourceError> {
+    let data: CountData = client
+        .run(|_| Query {
+            operation: "productVariantsCount",
+            text: query::VARIANT_COUNT,
+            variables: json!({}),
+            shape: "variant-count".into(),
+            estimated_cost: 1,
+        })
+        .await?;
+    Ok(data.product_variants_count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_page_costs_877_points() {
+        assert_eq!(page_cost(25, 10), 877);
+    }
+
+    #[test]
+    fn sizes_are_kept_when_the_bucket_holds_a_page() {
+        let sizes = Sizes {
+            variants: 25,
+            levels: 10,
+        };
+        assert_eq!(sizes.fit(None), sizes);
+        assert_eq!(sizes.fit(Some(2000.0)), sizes);
+    }
+
+    #[test]
+    fn a_small_bucket_shrinks_the_variants_per_page_first() {
+        let sizes = Sizes {
+            variants: 25,
+            levels: 10,
+        }
+        .fit(Some(100.0));
+        assert_eq!(
+            sizes,
+            Sizes {
+                variants: 2,
+                levels: 10
+            }
+        );
+        assert!(page_cost(sizes.variants, sizes.levels) <= 100);
+    }
+
+    #[test]
+    fn a_tiny_bucket_also_shrinks_the_levels_per_variant() {
+        let sizes = Sizes {
+            variants: 25,
+            levels: 10,
+        }
+        .fit(Some(20.0));
+        assert_eq!(
+            sizes,
+            Sizes {
+                variants: 1,
+                levels: 4
+            }
+        );
+        assert!(page_cost(1, sizes.levels) <= 20);
+    }
+}

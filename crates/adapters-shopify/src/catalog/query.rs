@@ -1,0 +1,83 @@
+//! The GraphQL documents that read the catalog. One variant selection serves the paged read
+//! and the incremental read, so both produce the same snapshots.
+
+macro_rules! levels_selection {
+    () => {
+        "inventoryLevels(first: $levels) {
+          nodes { location { id } quantities(names: [\"available\"]) { name quantity } }
+          pageInfo { hasNextPage endCursor }
+        }"
+    };
+}
+
+macro_rules! variant_selection {
+    () => {
+        concat!(
+            "id sku inventoryPolicy product { id status }
+            inventoryItem { id tracked ",
+            levels_selection!(),
+            " }"
+        )
+    };
+}
+
+/// Every location, active or not.
+pub(crate) const LOCATIONS: &str = "query Locations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true) {
+    nodes { id name isActive }
+    pageInfo { hasNextPage endCursor }
+  }
+}";
+
+/// One page of variants with their first levels.
+pub(crate) const VARIANTS_PAGE: &str = concat!(
+    "query VariantsPage($first: Int!, $after: String, $levels: Int!) {
+  productVariants(first: $first, after: $after) {
+    nodes { ",
+    variant_selection!(),
+    " }
+    pageInfo { hasNextPage endCursor }
+  }
+}"
+);
+
+/// The levels of one item after the first page of them.
+pub(crate) const ITEM_LEVELS: &str = "query ItemLevels($id: ID!, $levels: Int!, $after: String) {
+  inventoryItem(id: $id) {
+    inventoryLevels(first: $levels, after: $after) {
+      nodes { location { id } quantities(names: [\"available\"]) { name quantity } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}";
+
+/// The variants of some inventory items, found by `id:1 OR id:2` search.
+pub(crate) const ITEMS: &str = concat!(
+    "query VariantsOfItems($first: Int!, $after: String, $query: String!, $levels: Int!) {
+  inventoryItems(first: $first, after: $after, query: $query) {
+    nodes { id tracked
+      variant { id sku inventoryPolicy product { id status } } ",
+    levels_selection!(),
+    " }
+    pageInfo { hasNextPage endCursor }
+  }
+}"
+);
+
+/// How many variants the shop has, to choose between pages and bulk.
+pub(crate) const VARIANT_COUNT: &str =
+    "query VariantCount { productVariantsCount { count precision } }";
+
+/// The bulk export of every variant with every level (no page sizes: bulk reads it all).
+pub(crate) const BULK_VARIANTS: &str = "{
+  productVariants {
+    edges { node {
+      id sku inventoryPolicy product { id status }
+      inventoryItem { id tracked
+        inventoryLevels { edges { node {
+          location { id } quantities(names: [\"available\"]) { name quantity }
+        } } }
+      }
+    } }
+  }
+}";

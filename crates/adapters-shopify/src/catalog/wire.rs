@@ -1,0 +1,291 @@
+//! Shopify's answers as this adapter reads them, and their translation into domain types.
+
+use serde::Deserialize;
+use stockbridge_domain::{
+    InventoryPolicy, Location, ProductStatus, Sku, StockLevel, VariantSnapshot,
+};
+
+use crate::error::AnswerError;
+use crate::gid;
+
+/// A connection page (`nodes` + `pageInfo`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Connection<T> {
+    pub(crate) nodes: Vec<T>,
+    pub(crate) page_info: PageInfo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageInfo {
+    pub(crate) has_next_page: bool,
+    pub(crate) end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The cursor of the next page, when there is one.
+    pub(crate) fn next(&self) -> Option<String> {
+        if self.has_next_page {
+            self.end_cursor.clone()
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Id {
+    pub(crate) id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LocationNode {
+    id: String,
+    name: String,
+    is_active: bool,
+}
+
+impl LocationNode {
+    pub(crate) fn into_domain(self) -> Result<Location, AnswerError> {
+        Ok(Location {
+            id: gid::location(&self.id)?,
+            name: self.name,
+            active: self.is_active,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProductNode {
+    id: String,
+    status: String,
+}
+
+/// The variant fields of a snapshot, without the inventory item.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VariantFields {
+    pub(crate) id: String,
+    pub(crate) sku: Option<String>,
+    pub(crate) inventory_policy: String,
+    pub(crate) product: ProductNode,
+}
+
+/// A variant with its inventory item, as a page or the bulk export lists it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VariantNode {
+    #[serde(flatten)]
+    pub(crate) fields: VariantFields,
+    pub(crate) inventory_item: ItemNode,
+}
+
+/// An inventory item with its levels; `variant` only when read from `inventoryItems`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ItemNode {
+    pub(crate) id: String,
+    pub(crate) tracked: bool,
+    #[serde(default)]
+    pub(crate) variant: Option<VariantFields>,
+    #[serde(default)]
+    pub(crate) inventory_levels: Option<Connection<LevelNode>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LevelNode {
+    location: Id,
+    quantities: Vec<QuantityNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuantityNode {
+    name: String,
+    quantity: Option<i64>,
+}
+
+impl LevelNode {
+    pub(crate) fn into_domain(self) -> Result<StockLevel, AnswerError> {
+        let location = gid::location(&self.location.id)?;
+        let available = self
+            .quantities
+            .iter()
+            .find(|q| q.name == "available")
+            .and_then(|q| q.quantity)
+            .ok_or_else(|| AnswerError::UnknownValue {
+                field: "quantities",
+                value: format!("no available quantity at {}", self.location.id),
+            })?;
+        Ok(StockLevel {
+            location,
+            available,
+        })
+    }
+}
+
+/// A snapshot, and the cursor of the item's next levels page when the first one was full.
+pub(crate) struct Partial {
+    pub(crate) snapshot: VariantSnapshot,
+    pub(crate) item_gid: String,
+    pub(crate) more_levels: Option<String>,
+}
+
+impl VariantFields {
+    /// The snapshot of this variant and its item, with the levels given.
+    pub(crate) fn snapshot(
+        self,
+        item_gid: &str,
+        tracked: bool,
+        levels: Vec<StockLevel>,
+    ) -> Result<VariantSnapshot, AnswerError> {
+        // The product id is read to check the answer's shape; the domain keys on variants.
+        gid::number(gid::PRODUCT, &self.product.id)?;
+        Ok(VariantSnapshot {
+            variant_id: gid::variant(&self.id)?,
+            inventory_item_id: gid::inventory_item(item_gid)?,
+            sku: Sku::parse_optional(self.sku.as_deref()),
+            tracked,
+            policy: policy(&self.inventory_policy)?,
+            product_status: product_status(&self.product.status)?,
+            levels,
+        })
+    }
+}
+
+impl VariantNode {
+    pub(crate) fn into_partial(self) -> Result<Partial, AnswerError> {
+        let item = self.inventory_item;
+        let (levels, more_levels) = levels_of(item.inventory_levels)?;
+        let snapshot = self.fields.snapshot(&item.id, item.tracked, levels)?;
+        Ok(Partial {
+            snapshot,
+            item_gid: item.id,
+            more_levels,
+        })
+    }
+}
+
+impl ItemNode {
+    /// The snapshot of the item's variant; `None` when the item has no variant.
+    pub(crate) fn into_partial(self) -> Result<Option<Partial>, AnswerError> {
+        let Some(variant) = self.variant else {
+            return Ok(None);
+        };
+        let (levels, more_levels) = levels_of(self.inventory_levels)?;
+        let snapshot = variant.snapshot(&self.id, self.tracked, levels)?;
+        Ok(Some(Partial {
+            snapshot,
+            item_gid: self.id,
+            more_levels,
+        }))
+    }
+}
+
+/// The levels of a page, and the cursor of the next page of them.
+pub(crate) fn levels_of(
+    page: Option<Connection<LevelNode>>,
+) -> Result<(Vec<StockLevel>, Option<String>), AnswerError> {
+    let Some(page) = page else {
+        return Ok((Vec::new(), None));
+    };
+    let more = page.page_info.next();
+    let levels = page
+        .nodes
+        .into_iter()
+        .map(LevelNode::into_domain)
+        .collect::<Result<_, _>>()?;
+    Ok((levels, more))
+}
+
+fn policy(value: &str) -> Result<InventoryPolicy, AnswerError> {
+    match value {
+        "DENY" => Ok(InventoryPolicy::Deny),
+        "CONTINUE" => Ok(InventoryPolicy::Continue),
+        _ => Err(AnswerError::UnknownValue {
+            field: "inventoryPolicy",
+            value: value.to_owned(),
+        }),
+    }
+}
+
+fn product_status(value: &str) -> Result<ProductStatus, AnswerError> {
+    match value {
+        "ACTIVE" => Ok(ProductStatus::Active),
+        "DRAFT" => Ok(ProductStatus::Draft),
+        "ARCHIVED" => Ok(ProductStatus::Archived),
+        "UNLISTED" => Ok(ProductStatus::Unlisted),
+        _ => Err(AnswerError::UnknownValue {
+            field: "product.status",
+            value: value.to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(sku: &str, status: &str, levels_next: bool) -> VariantNode {
+        serde_json::from_value(serde_json::json!({
+            "id": "gid://shopify/ProductVariant/101", "sku": sku, "inventoryPolicy": "CONTINUE",
+            "product": {"id": "gid://shopify/Product/10", "status": status},
+            "inventoryItem": {"id": "gid://shopify/InventoryItem/1001", "tracked": false,
+                "inventoryLevels": {"nodes": [
+                    {"location": {"id": "gid://shopify/Location/1"},
+                     "quantities": [{"name": "available", "quantity": -2}]}],
+                 "pageInfo": {"hasNextPage": levels_next, "endCursor": "c1"}}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_a_variant_into_a_snapshot() {
+        let partial = node("TEE-S", "UNLISTED", false).into_partial().unwrap();
+        let s = partial.snapshot;
+        assert_eq!((s.variant_id.get(), s.inventory_item_id.get()), (101, 1001));
+        assert_eq!(s.sku.unwrap().as_str(), "TEE-S");
+        assert!(!s.tracked);
+        assert_eq!(s.policy, InventoryPolicy::Continue);
+        assert_eq!(s.product_status, ProductStatus::Unlisted);
+        assert_eq!(
+            s.levels,
+            vec![StockLevel {
+                location: gid::location("gid://shopify/Location/1").unwrap(),
+                available: -2
+            }]
+        );
+        assert_eq!(partial.more_levels, None);
+    }
+
+    #[test]
+    fn blank_sku_is_no_sku() {
+        assert_eq!(
+            node("  ", "ACTIVE", false)
+                .into_partial()
+                .unwrap()
+                .snapshot
+                .sku,
+            None
+        );
+    }
+
+    #[test]
+    fn a_full_levels_page_asks_for_more() {
+        let partial = node("A", "DRAFT", true).into_partial().unwrap();
+        assert_eq!(partial.more_levels.as_deref(), Some("c1"));
+        assert_eq!(partial.snapshot.product_status, ProductStatus::Draft);
+    }
+
+    #[test]
+    fn unknown_status_is_an_answer_error() {
+        assert!(matches!(
+            node("A", "PAUSED", false).into_partial(),
+            Err(AnswerError::UnknownValue {
+                field: "product.status",
+                ..
+            })
+        ));
+    }
+}

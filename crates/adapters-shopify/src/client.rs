@@ -1,0 +1,168 @@
+//! The GraphQL transport: one POST per query with the access token, paced by the shared cost
+//! bucket mirror, retried by the one retry decision, answers read into typed data or a
+//! `SourceError`.
+
+mod answer;
+mod pacing;
+mod retry;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use stockbridge_ports::{Secret, SourceError};
+
+use crate::config::RetryPolicy;
+use pacing::Pacer;
+
+/// One query to send: its text, variables, and what it is likely to cost.
+pub(crate) struct Query {
+    /// Names the operation in errors and logs.
+    pub(crate) operation: &'static str,
+    pub(crate) text: &'static str,
+    pub(crate) variables: serde_json::Value,
+    /// Queries of one shape cost the same; the pacer remembers the cost per shape.
+    pub(crate) shape: String,
+    /// What to assume before Shopify has said what this shape costs.
+    pub(crate) estimated_cost: u64,
+}
+
+/// A paced, retrying client of one shop's GraphQL endpoint.
+pub(crate) struct GraphqlClient {
+    http: reqwest::Client,
+    endpoint: String,
+    token: Secret,
+    retry: RetryPolicy,
+    pacer: Pacer,
+}
+
+impl GraphqlClient {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        endpoint: String,
+        token: Secret,
+        retry: RetryPolicy,
+    ) -> Self {
+        GraphqlClient {
+            http,
+            endpoint,
+            token,
+            retry,
+            pacer: Pacer::default(),
+        }
+    }
+
+    /// Sends a query until it succeeds or the retry decision gives up. `build` makes the
+    /// query for each attempt from the bucket size Shopify last reported, so that a query
+    /// can shrink to fit a small bucket.
+    pub(crate) async fn run<T, B>(&self, build: B) -> Result<T, SourceError>
+    where
+        T: DeserializeOwned,
+        B: Fn(Option<f64>) -> Query,
+    {
+        let operation = build(None).operation;
+        self.with_retries(operation, || async {
+            let query = build(self.pacer.maximum());
+            let wait = self
+                .pacer
+                .reserve(&query.shape, query.estimated_cost as f64);
+            if !wait.is_zero() {
+                tracing::debug!(
+                    operation = query.operation,
+                    wait_ms = wait.as_millis() as u64,
+                    "pacing to the cost bucket"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            self.send(&query).await
+        })
+        .await
+    }
+
+    /// Downloads a file Shopify links to (a bulk export). The token is not sent: the link is
+    /// signed and may point at another host.
+    pub(crate) async fn download(&self, url: &str) -> Result<Bytes, SourceError> {
+        self.with_retries("bulk download", || async {
+            let response = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(transport("bulk download"))?;
+            let status = response.status();
+            if status.is_server_error() {
+                return Err(SourceError::Transient {
+                    message: format!("bulk download: HTTP {status}"),
+                });
+            }
+            if !status.is_success() {
+                return Err(SourceError::Rejected {
+                    code: status.as_u16().to_string(),
+                    message: "the bulk export could not be downloaded".into(),
+                });
+            }
+            response.bytes().await.map_err(transport("bulk download"))
+        })
+        .await
+    }
+
+    async fn with_retries<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        mut call: F,
+    ) -> Result<T, SourceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SourceError>>,
+    {
+        let mut attempts = retry::Attempts::default();
+        loop {
+            let error = match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            match retry::next_wait(&error, &mut attempts, &self.retry) {
+                Some(wait) => {
+                    tracing::debug!(operation, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(&self, query: &Query) -> Result<T, SourceError> {
+        let body = json!({ "query": query.text, "variables": query.variables });
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .header("X-Shopify-Access-Token", self.token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport(query.operation))?;
+        let status = response.status();
+        let retry_after = answer::retry_after(response.headers());
+        let bytes = response.bytes().await.map_err(transport(query.operation))?;
+        let answer = answer::read::<T>(query.operation, status, retry_after, &bytes);
+        if let Some(cost) = &answer.cost {
+            self.pacer.observe(&query.shape, cost);
+        }
+        answer.result
+    }
+}
+
+/// A failure to get an answer at all: timeouts and connection failures are transient.
+fn transport(operation: &'static str) -> impl Fn(reqwest::Error) -> SourceError {
+    move |error| {
+        let what = if error.is_timeout() {
+            "timed out"
+        } else if error.is_connect() {
+            "could not connect"
+        } else {
+            "transport failure"
+        };
+        SourceError::Transient {
+            message: format!("{operation}: {what}: {}", error.without_url()),
+        }
+    }
+}

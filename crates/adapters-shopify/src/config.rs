@@ -1,0 +1,244 @@
+//! How to reach one shop and how hard to push it: [`ShopifyConfig`] builds the source.
+
+use std::time::Duration;
+
+use stockbridge_ports::Secret;
+
+use crate::client::GraphqlClient;
+use crate::error::ShopifyError;
+use crate::source::ShopifySource;
+
+/// The most a single GraphQL query may request (`MAX_COST_EXCEEDED` above it).
+pub const MAX_QUERY_COST: u64 = 1000;
+
+/// How [`ShopifySource`] reads the whole catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    /// Bulk export when the shop has more than `bulk_threshold` variants, pages otherwise.
+    #[default]
+    Auto,
+    /// Always page through `productVariants`.
+    Paged,
+    /// Always run a bulk export.
+    Bulk,
+}
+
+/// How failed calls are retried. Throttling is paced, not counted against `max_attempts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts of one call (the first included) on timeouts, connection failures and 5xx.
+    pub max_attempts: u32,
+    /// The first backoff; each next one doubles, with jitter.
+    pub base_delay: Duration,
+    /// The longest backoff.
+    pub max_delay: Duration,
+    /// Throttled answers one call may meet in a row before giving up; a guard against a shop
+    /// that never restores its bucket, not a limit a normal read reaches.
+    pub max_throttled: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+            max_throttled: 100,
+        }
+    }
+}
+
+/// Settings of the Shopify source. `Debug` never shows the token.
+#[derive(Debug, Clone)]
+pub struct ShopifyConfig {
+    /// The shop's `*.myshopify.com` domain.
+    pub shop_domain: String,
+    /// Admin API version, `YYYY-MM`.
+    pub api_version: String,
+    /// Where the Admin API lives; `https://{shop_domain}` when `None` (the sandbox's URL in
+    /// tests and demos).
+    pub base_url: Option<String>,
+    /// The Admin API access token (`X-Shopify-Access-Token`).
+    pub access_token: Secret,
+    /// Limit on opening a connection.
+    pub connect_timeout: Duration,
+    /// Limit on one whole request, answer included.
+    pub request_timeout: Duration,
+    /// Pages, bulk export, or chosen by catalog size.
+    pub read_mode: ReadMode,
+    /// In `Auto` mode, more variants than this (counted with `productVariantsCount`) are read
+    /// by bulk export.
+    pub bulk_threshold: usize,
+    /// Variants per page (1..=250).
+    pub page_size: usize,
+    /// Inventory levels read with each variant (1..=250); an item stocked at more locations
+    /// gets its remaining levels in follow-up queries. `page_size` × `levels_page_size` sets
+    /// the query cost, which must stay under [`MAX_QUERY_COST`].
+    pub levels_page_size: usize,
+    /// Inventory item ids per incremental query (1..=250).
+    pub items_batch_size: usize,
+    /// Retries of failed calls.
+    pub retry: RetryPolicy,
+    /// Time between two looks at a running bulk export.
+    pub bulk_poll_interval: Duration,
+    /// Longest wait for a bulk export to finish.
+    pub bulk_timeout: Duration,
+}
+
+impl ShopifyConfig {
+    /// Defaults for a shop: API 2025-10, 5 s to connect, 30 s per request, 25 variants × 10
+    /// levels per page (requested cost 877), bulk above 10,000 variants.
+    pub fn new(shop_domain: impl Into<String>, access_token: Secret) -> Self {
+        ShopifyConfig {
+            shop_domain: shop_domain.into(),
+            api_version: "2025-10".to_owned(),
+            base_url: None,
+            access_token,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            read_mode: ReadMode::Auto,
+            bulk_threshold: 10_000,
+            page_size: 25,
+            levels_page_size: 10,
+            items_batch_size: 50,
+            retry: RetryPolicy::default(),
+            bulk_poll_interval: Duration::from_secs(2),
+            bulk_timeout: Duration::from_secs(6 * 3600),
+        }
+    }
+
+    /// The GraphQL endpoint: `{base}/admin/api/{version}/graphql.json`.
+    pub fn endpoint(&self) -> String {
+        let base = match &self.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://{}", self.shop_domain),
+        };
+        format!("{base}/admin/api/{}/graphql.json", self.api_version)
+    }
+
+    /// Checks the settings and builds the source. Makes no request.
+    pub fn build(&self) -> Result<ShopifySource, ShopifyError> {
+        self.validate()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .build()
+            .map_err(ShopifyError::HttpClient)?;
+        let client = GraphqlClient::new(
+            http,
+            self.endpoint(),
+            self.access_token.clone(),
+            self.retry.clone(),
+        );
+        Ok(ShopifySource::new(client, self.clone()))
+    }
+
+    fn validate(&self) -> Result<(), ShopifyError> {
+        let invalid = |field, problem: &str| {
+            Err(ShopifyError::InvalidConfig {
+                field,
+                problem: problem.to_owned(),
+            })
+        };
+        if self.shop_domain.trim().is_empty() {
+            return invalid("shop_domain", "empty; expected e.g. my-shop.myshopify.com");
+        }
+        if self.api_version.trim().is_empty() || self.api_version.contains('/') {
+            return invalid("api_version", "expected YYYY-MM, e.g. 2025-10");
+        }
+        if self.access_token.is_empty() {
+            return invalid("access_token", "empty");
+        }
+        if let Some(url) = &self.base_url {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => return invalid("base_url", "expected an http(s) URL"),
+            }
+        }
+        for (field, value) in [
+            ("page_size", self.page_size),
+            ("levels_page_size", self.levels_page_size),
+            ("items_batch_size", self.items_batch_size),
+        ] {
+            if !(1..=250).contains(&value) {
+                return invalid(field, &format!("{value} is outside 1..=250"));
+            }
+        }
+        let cost = crate::catalog::page_cost(self.page_size, self.levels_page_size);
+        if cost > MAX_QUERY_COST {
+            return invalid(
+                "page_size",
+                &format!(
+                    "{} variants × {} levels per page request {cost} points; Shopify allows {MAX_QUERY_COST}",
+                    self.page_size, self.levels_page_size
+                ),
+            );
+        }
+        if self.retry.max_attempts == 0 {
+            return invalid("retry.max_attempts", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ShopifyConfig {
+        ShopifyConfig::new("demo.myshopify.com", Secret::new("shpat_x"))
+    }
+
+    #[test]
+    fn endpoint_defaults_to_the_shop_domain_over_https() {
+        assert_eq!(
+            config().endpoint(),
+            "https://demo.myshopify.com/admin/api/2025-10/graphql.json"
+        );
+        let mut c = config();
+        c.base_url = Some("http://127.0.0.1:9/".into());
+        assert_eq!(
+            c.endpoint(),
+            "http://127.0.0.1:9/admin/api/2025-10/graphql.json"
+        );
+    }
+
+    #[test]
+    fn default_page_stays_under_the_query_cost_limit() {
+        let c = config();
+        assert!(crate::catalog::page_cost(c.page_size, c.levels_page_size) <= MAX_QUERY_COST);
+        assert!(c.build().is_ok());
+    }
+
+    #[test]
+    fn refuses_a_page_that_would_exceed_the_query_cost_limit() {
+        let mut c = config();
+        c.page_size = 250;
+        c.levels_page_size = 50;
+        let err = c.build().expect_err("too costly");
+        assert!(
+            matches!(
+                err,
+                ShopifyError::InvalidConfig {
+                    field: "page_size",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_an_empty_token_without_printing_any_token() {
+        let mut c = config();
+        c.access_token = Secret::new("");
+        assert!(matches!(
+            c.build().err(),
+            Some(ShopifyError::InvalidConfig {
+                field: "access_token",
+                ..
+            })
+        ));
+        assert!(!format!("{:?}", config()).contains("shpat_x"));
+    }
+}

@@ -1,0 +1,123 @@
+//! [`ShopifySource`]: the inventory source over one shop's Admin GraphQL API.
+
+use async_trait::async_trait;
+use stockbridge_domain::{InventoryItemId, Location, VariantSnapshot};
+use stockbridge_ports::{InventorySource, Page, SourceError};
+
+use crate::bulk::{self, Polling};
+use crate::catalog::{self, Sizes};
+use crate::client::GraphqlClient;
+use crate::config::{ReadMode, ShopifyConfig};
+
+/// Reads locations and variant stock from one shop. Built by [`ShopifyConfig::build`]; all
+/// calls share one cost-bucket pacer.
+pub struct ShopifySource {
+    pub(crate) client: GraphqlClient,
+    config: ShopifyConfig,
+}
+
+impl std::fmt::Debug for ShopifySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifySource")
+            .field("shop_domain", &self.config.shop_domain)
+            .field("endpoint", &self.config.endpoint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShopifySource {
+    pub(crate) fn new(client: GraphqlClient, config: ShopifyConfig) -> Self {
+        ShopifySource { client, config }
+    }
+
+    /// The shop this source reads.
+    pub fn shop_domain(&self) -> &str {
+        &self.config.shop_domain
+    }
+
+    /// Every variant read page by page, whatever the read mode.
+    pub async fn all_variants_paged(&self) -> Result<Vec<VariantSnapshot>, SourceError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.variants_page(cursor).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every variant read through one bulk export, whatever the read mode.
+    pub async fn all_variants_bulk(&self) -> Result<Vec<VariantSnapshot>, SourceError> {
+        let polling = Polling {
+            interval: self.config.bulk_poll_interval,
+            timeout: self.config.bulk_timeout,
+        };
+        bulk::all_variants(&self.client, &polling).await
+    }
+
+    fn sizes(&self) -> Sizes {
+        Sizes {
+            variants: self.config.page_size,
+            levels: self.config.levels_page_size,
+        }
+    }
+
+    /// Whether `Auto` mode should export: more variants than the threshold. A shop whose API
+    /// cannot count variants is read by pages.
+    async fn large_catalog(&self) -> Result<bool, SourceError> {
+        match catalog::variant_count(&self.client).await {
+            Ok(count) => Ok(count.exceeds(self.config.bulk_threshold as u64)),
+            Err(SourceError::Rejected { code, message }) => {
+                tracing::warn!(%code, %message, "cannot count variants; reading by pages");
+                Ok(false)
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+#[async_trait]
+impl InventorySource for ShopifySource {
+    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
+        catalog::locations(&self.client).await
+    }
+
+    async fn variants_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<VariantSnapshot>, SourceError> {
+        catalog::variants_page(&self.client, self.sizes(), cursor).await
+    }
+
+    async fn all_variants(&self) -> Result<Vec<VariantSnapshot>, SourceError> {
+        let bulk = match self.config.read_mode {
+            ReadMode::Paged => false,
+            ReadMode::Bulk => true,
+            ReadMode::Auto => self.large_catalog().await?,
+        };
+        if bulk {
+            self.all_variants_bulk().await
+        } else {
+            self.all_variants_paged().await
+        }
+    }
+
+    async fn variants_for_items(
+        &self,
+        items: &[InventoryItemId],
+    ) -> Result<Vec<VariantSnapshot>, SourceError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        catalog::variants_for_items(
+            &self.client,
+            self.sizes(),
+            self.config.items_batch_size,
+            items,
+        )
+        .await
+    }
+}

@@ -1,0 +1,178 @@
+//! The bulk export path against wiremock: Auto mode choosing it by count, polling, the
+//! download (without the token), and refusals.
+
+use std::time::Duration;
+
+use serde_json::json;
+use stockbridge_adapters_shopify::{ReadMode, RetryPolicy, ShopifyConfig};
+use stockbridge_domain::{InventoryPolicy, ProductStatus};
+use stockbridge_ports::{InventorySource, Secret, SourceError};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "shpat_bulk_test";
+
+fn config(server: &MockServer) -> ShopifyConfig {
+    let mut config = ShopifyConfig::new("bulk.myshopify.com", Secret::new(TOKEN));
+    config.base_url = Some(server.uri());
+    config.bulk_poll_interval = Duration::from_millis(5);
+    config.bulk_threshold = 10_000;
+    config.retry = RetryPolicy {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..RetryPolicy::default()
+    };
+    config
+}
+
+fn ok(body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+async fn mount_export(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(body_string_contains("bulkOperationRunQuery"))
+        .respond_with(ok(json!({"data": {"bulkOperationRunQuery": {
+            "bulkOperation": {"id": "gid://shopify/BulkOperation/1", "status": "CREATED"}, "userErrors": []}}})))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("BulkExportStatus"))
+        .respond_with(ok(
+            json!({"data": {"node": {"id": "gid://shopify/BulkOperation/1", "status": "RUNNING",
+            "errorCode": null, "url": null, "objectCount": "0"}}}),
+        ))
+        .up_to_n_times(2)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("BulkExportStatus"))
+        .respond_with(ok(json!({"data": {"node": {"id": "gid://shopify/BulkOperation/1", "status": "COMPLETED",
+            "errorCode": null, "url": format!("{}/exports/1.jsonl", server.uri()), "objectCount": "3"}}})))
+        .mount(server)
+        .await;
+    let jsonl = [
+        r#"{"id":"gid://shopify/InventoryLevel/5?inventory_item_id=9","location":{"id":"gid://shopify/Location/5"},"quantities":[{"name":"available","quantity":4}],"__parentId":"gid://shopify/ProductVariant/1"}"#,
+        r#"{"id":"gid://shopify/ProductVariant/1","sku":"A-1","inventoryPolicy":"CONTINUE","product":{"id":"gid://shopify/Product/3","status":"UNLISTED"},"inventoryItem":{"id":"gid://shopify/InventoryItem/9","tracked":true}}"#,
+        r#"{"id":"gid://shopify/InventoryLevel/2?inventory_item_id=9","location":{"id":"gid://shopify/Location/2"},"quantities":[{"name":"available","quantity":-1}],"__parentId":"gid://shopify/ProductVariant/1"}"#,
+    ]
+    .join("\n");
+    Mock::given(method("GET"))
+        .and(path("/exports/1.jsonl"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(jsonl))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn auto_mode_exports_when_the_count_exceeds_the_threshold() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("productVariantsCount"))
+        .respond_with(ok(
+            json!({"data": {"productVariantsCount": {"count": 10000, "precision": "AT_LEAST"}}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_export(&server).await;
+    let variants = config(&server)
+        .build()
+        .unwrap()
+        .all_variants()
+        .await
+        .unwrap();
+    assert_eq!(variants.len(), 1);
+    let v = &variants[0];
+    assert_eq!((v.variant_id.get(), v.inventory_item_id.get()), (1, 9));
+    assert_eq!(
+        (v.policy, v.product_status),
+        (InventoryPolicy::Continue, ProductStatus::Unlisted)
+    );
+    let levels: Vec<(u64, i64)> = v
+        .levels
+        .iter()
+        .map(|l| (l.location.get(), l.available))
+        .collect();
+    assert_eq!(levels, vec![(2, -1), (5, 4)]);
+
+    let requests = server.received_requests().await.unwrap();
+    let download = requests
+        .iter()
+        .find(|r| r.method.as_str() == "GET")
+        .unwrap();
+    assert!(
+        !download.headers.contains_key("x-shopify-access-token"),
+        "the token must not travel to the export's signed URL"
+    );
+}
+
+#[tokio::test]
+async fn auto_mode_reads_by_pages_under_the_threshold() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("productVariantsCount"))
+        .respond_with(ok(
+            json!({"data": {"productVariantsCount": {"count": 1, "precision": "EXACT"}}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("VariantsPage"))
+        .respond_with(ok(json!({"data": {"productVariants": {"nodes": [], "pageInfo": {"hasNextPage": false, "endCursor": null}}}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(config(&server)
+        .build()
+        .unwrap()
+        .all_variants()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_export_is_rejected_with_shopifys_code() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("bulkOperationRunQuery"))
+        .respond_with(ok(json!({"data": {"bulkOperationRunQuery": {"bulkOperation": null,
+            "userErrors": [{"field": null, "message": "A bulk query operation for this app and shop is already in progress", "code": "OPERATION_IN_PROGRESS"}]}}})))
+        .mount(&server)
+        .await;
+    let mut config = config(&server);
+    config.read_mode = ReadMode::Bulk;
+    match config.build().unwrap().all_variants().await.unwrap_err() {
+        SourceError::Rejected { code, .. } => assert_eq!(code, "OPERATION_IN_PROGRESS"),
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_failed_export_is_transient_when_shopify_failed_internally() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("bulkOperationRunQuery"))
+        .respond_with(ok(json!({"data": {"bulkOperationRunQuery": {
+            "bulkOperation": {"id": "gid://shopify/BulkOperation/2", "status": "CREATED"}, "userErrors": []}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("BulkExportStatus"))
+        .respond_with(ok(
+            json!({"data": {"node": {"id": "gid://shopify/BulkOperation/2", "status": "FAILED",
+            "errorCode": "INTERNAL_SERVER_ERROR", "url": null, "objectCount": "0"}}}),
+        ))
+        .mount(&server)
+        .await;
+    let err = config(&server)
+        .build()
+        .unwrap()
+        .all_variants_bulk()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Transient { .. }), "{err:?}");
+}

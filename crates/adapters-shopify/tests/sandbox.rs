@@ -1,0 +1,319 @@
+//! The source against the sandbox's Shopify emulator over real HTTP: the port's contract,
+//! paging, levels beyond one page, throttling, bulk export, credentials, health.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use stockbridge_adapters_shopify::{ReadMode, RetryPolicy, Scopes, ShopifyConfig, ShopifySource};
+use stockbridge_domain::{
+    InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku, StockLevel,
+    VariantId, VariantSnapshot,
+};
+use stockbridge_ports::contract::{source_contract, source_seed};
+use stockbridge_ports::{InventorySource, Secret, SourceError};
+use stockbridge_sandbox::{Fixture, RunningSandbox, Sandbox, SandboxOptions};
+
+/// The fixture JSON (spec/sandbox.md) of a shop holding exactly these domain values.
+fn fixture(locations: &[Location], variants: &[VariantSnapshot]) -> Fixture {
+    let locations: Vec<Value> = locations
+        .iter()
+        .map(|l| json!({"id": l.id.get(), "name": l.name, "active": l.active}))
+        .collect();
+    let variants: Vec<Value> = variants
+        .iter()
+        .map(|v| {
+            json!({
+                "id": v.variant_id.get(),
+                "product_id": v.variant_id.get() / 3 + 1,
+                "sku": v.sku.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                "inventory_item_id": v.inventory_item_id.get(),
+                "tracked": v.tracked,
+                "inventory_policy": match v.policy { InventoryPolicy::Deny => "DENY", InventoryPolicy::Continue => "CONTINUE" },
+                "product_status": match v.product_status {
+                    ProductStatus::Active => "ACTIVE",
+                    ProductStatus::Draft => "DRAFT",
+                    ProductStatus::Archived => "ARCHIVED",
+                    ProductStatus::Unlisted => "UNLISTED",
+                },
+                "levels": v.levels.iter().map(|l| json!({"location_id": l.location.get(), "available": l.available})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let text = json!({"shopify": {"locations": locations, "variants": variants}}).to_string();
+    Fixture::from_json(&text).expect("the fixture is valid")
+}
+
+/// A catalog of `n` variants over `locations` locations, with every kind of variant.
+fn catalog(n: u64, locations: u64) -> (Vec<Location>, Vec<VariantSnapshot>) {
+    let locs = (1..=locations)
+        .map(|id| Location {
+            id: LocationId::new(id).unwrap(),
+            name: format!("Loc {id}"),
+            active: id % 4 != 0,
+        })
+        .collect();
+    let variants = (1..=n)
+        .map(|i| VariantSnapshot {
+            variant_id: VariantId::new(500 + i).unwrap(),
+            inventory_item_id: InventoryItemId::new(9000 + i).unwrap(),
+            sku: (i % 7 != 0).then(|| Sku::new(format!("SKU-{}", i % 11)).unwrap()),
+            tracked: i % 5 != 0,
+            policy: if i % 6 == 0 {
+                InventoryPolicy::Continue
+            } else {
+                InventoryPolicy::Deny
+            },
+            product_status: [
+                ProductStatus::Active,
+                ProductStatus::Draft,
+                ProductStatus::Archived,
+            ][(i % 3) as usize],
+            levels: (1..=locations)
+                .filter(|l| (i + l) % 3 != 0)
+                .map(|l| StockLevel {
+                    location: LocationId::new(l).unwrap(),
+                    available: (i * 7 + l) as i64 % 23 - 4,
+                })
+                .collect(),
+        })
+        .collect();
+    (locs, variants)
+}
+
+async fn start(fixture: Fixture, options: SandboxOptions) -> RunningSandbox {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Sandbox::start(fixture, listener, options).await.unwrap()
+}
+
+fn config(sandbox: &RunningSandbox) -> ShopifyConfig {
+    let credentials = sandbox.credentials();
+    let mut config = ShopifyConfig::new(
+        credentials.shop_domain.clone(),
+        Secret::new(credentials.shopify_access_token.clone()),
+    );
+    config.base_url = Some(sandbox.base_url());
+    config.bulk_poll_interval = Duration::from_millis(20);
+    config.bulk_timeout = Duration::from_secs(20);
+    config.retry = RetryPolicy {
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    };
+    config
+}
+
+fn sorted(mut variants: Vec<VariantSnapshot>) -> Vec<VariantSnapshot> {
+    for v in &mut variants {
+        v.levels.sort_by_key(|l| l.location);
+    }
+    variants.sort_by_key(|v| v.variant_id);
+    variants
+}
+
+#[tokio::test]
+async fn passes_the_source_contract_reading_by_pages() {
+    let (locations, variants) = source_seed();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Paged;
+    config.page_size = 2;
+    source_contract(&config.build().unwrap()).await;
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn passes_the_source_contract_reading_by_bulk_export() {
+    let (locations, variants) = source_seed();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Bulk;
+    source_contract(&config.build().unwrap()).await;
+    assert!(
+        sandbox
+            .stats()
+            .count("shopify", "bulk_operation", "created")
+            >= 1
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_hold_every_variant_once_with_small_page_sizes() {
+    let (locations, variants) = catalog(23, 5);
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.page_size = 4;
+    config.levels_page_size = 2;
+    let source = config.build().unwrap();
+    let mut pages = 0;
+    let mut read = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = source.variants_page(cursor).await.unwrap();
+        assert!(page.items.len() <= 4);
+        pages += 1;
+        read.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 6);
+    assert_eq!(sorted(read), sorted(variants));
+    let mut got = source.locations().await.unwrap();
+    got.sort_by_key(|l| l.id);
+    assert_eq!(got, locations);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_item_stocked_beyond_one_levels_page_keeps_every_level() {
+    let (locations, _) = catalog(0, 12);
+    let (_, mut variants) = catalog(3, 12);
+    variants[1].levels = (1..=12)
+        .map(|l| StockLevel {
+            location: LocationId::new(l).unwrap(),
+            available: l as i64,
+        })
+        .collect();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.page_size = 2;
+    config.levels_page_size = 1;
+    let source = config.build().unwrap();
+    let read = source.all_variants_paged().await.unwrap();
+    assert_eq!(read[1].levels.len(), 12, "every level of the item");
+    assert_eq!(sorted(read), sorted(variants.clone()));
+    let incremental = source
+        .variants_for_items(&[variants[1].inventory_item_id])
+        .await
+        .unwrap();
+    assert_eq!(incremental, vec![sorted(variants).remove(1)]);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttling_with_a_tiny_bucket_completes_the_read() {
+    let (locations, variants) = catalog(30, 4);
+    let options = SandboxOptions {
+        shopify_bucket_size: 60.0,
+        shopify_restore_rate: 600.0,
+        ..SandboxOptions::default()
+    };
+    let sandbox = start(fixture(&locations, &variants), options).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Paged;
+    config.page_size = 10;
+    config.levels_page_size = 4;
+    let source = config.build().unwrap();
+    let read = source.all_variants().await.unwrap();
+    assert_eq!(sorted(read), sorted(variants));
+    let stats = sandbox.stats();
+    assert!(
+        stats.count("shopify", "graphql", "throttled") >= 1,
+        "the bucket must have throttled"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn injected_throttling_never_ends_a_full_read() {
+    let (locations, variants) = catalog(20, 3);
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    sandbox.set_faults(
+        serde_json::from_value(json!({"seed": 7, "shopify": {"throttle_rate": 0.5}})).unwrap(),
+    );
+    let mut config = config(&sandbox);
+    config.page_size = 3;
+    let read = config.build().unwrap().all_variants_paged().await.unwrap();
+    assert_eq!(sorted(read), sorted(variants));
+    assert!(sandbox.stats().count("shopify", "graphql", "throttled") >= 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn bulk_and_paged_reads_give_identical_snapshots() {
+    let (locations, variants) = catalog(60, 6);
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.page_size = 7;
+    config.levels_page_size = 2;
+    let source = config.build().unwrap();
+    let paged = source.all_variants_paged().await.unwrap();
+    let bulk = source.all_variants_bulk().await.unwrap();
+    assert_eq!(bulk.len(), 60);
+    assert_eq!(bulk, paged);
+    assert_eq!(sorted(bulk), sorted(variants));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn incremental_reads_span_several_batches_and_skip_unknown_items() {
+    let (locations, variants) = catalog(20, 3);
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.items_batch_size = 3;
+    config.page_size = 2;
+    let source = config.build().unwrap();
+    let mut wanted: Vec<InventoryItemId> = variants
+        .iter()
+        .step_by(2)
+        .map(|v| v.inventory_item_id)
+        .collect();
+    wanted.push(InventoryItemId::new(424_242).unwrap());
+    let read = source.variants_for_items(&wanted).await.unwrap();
+    let expected: Vec<VariantSnapshot> = variants.iter().step_by(2).cloned().collect();
+    assert_eq!(sorted(read), sorted(expected));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized() {
+    let (locations, variants) = source_seed();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.access_token = Secret::new("shpat_wrong");
+    let source: ShopifySource = config.build().unwrap();
+    let err = source.locations().await.unwrap_err();
+    assert!(matches!(err, SourceError::Unauthorized { .. }), "{err:?}");
+    assert!(matches!(
+        source.health_check().await,
+        Err(SourceError::Unauthorized { .. })
+    ));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_check_reaches_the_shop_and_reports_scopes_it_cannot_read_as_unknown() {
+    let (locations, variants) = source_seed();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let health = config(&sandbox)
+        .build()
+        .unwrap()
+        .health_check()
+        .await
+        .unwrap();
+    assert_eq!(health.myshopify_domain, sandbox.credentials().shop_domain);
+    assert!(!health.shop_name.is_empty());
+    // The emulator has no currentAppInstallation.
+    assert_eq!(health.scopes, Scopes::Unknown);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_mode_reads_by_pages_when_the_shop_cannot_count_variants() {
+    let (locations, variants) = catalog(5, 2);
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Auto;
+    config.bulk_threshold = 1;
+    let read = config.build().unwrap().all_variants().await.unwrap();
+    assert_eq!(sorted(read), sorted(variants));
+    assert_eq!(
+        sandbox
+            .stats()
+            .count("shopify", "bulk_operation", "created"),
+        0
+    );
+    sandbox.shutdown().await;
+}

@@ -1,0 +1,143 @@
+//! Running the binary and the emulators from tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The seed's example store: Location A 100 and B 200 of a T-shirt stocked in α and β, 985
+/// mugs, an untracked e-book and a continue-selling candle.
+pub const SEED: &str = include_str!("../../src/demo/fixture.json");
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockbridge"));
+    cmd.env_remove("STOCKBRIDGE_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("STOCKBRIDGE__") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = bin();
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs").into()
+}
+
+pub fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// A `stockbridge sandbox` process, killed when dropped.
+pub struct SandboxProcess {
+    child: Child,
+    pub base_url: String,
+}
+
+impl SandboxProcess {
+    pub fn start(fixture: &Path, extra: &[&str]) -> SandboxProcess {
+        let mut child = bin()
+            .args(["sandbox", "--fixture", fixture.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut base_url = None;
+        while Instant::now() < deadline {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(url) = line.strip_prefix("TikTok Shop API:") {
+                base_url = Some(url.trim().to_owned());
+                break;
+            }
+        }
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let base_url = base_url.expect("the sandbox prints its base URL");
+        SandboxProcess { child, base_url }
+    }
+
+    pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let client = reqwest::blocking::Client::new();
+        let url = format!("{}{path}", self.base_url);
+        let req = match method {
+            "GET" => client.get(url),
+            _ => client.post(url).json(&body.unwrap_or(Value::Null)),
+        };
+        let resp = req.send().expect("control API answers");
+        assert!(resp.status().is_success(), "control API {path}: {}", resp.status());
+        resp.json().unwrap_or(Value::Null)
+    }
+
+    /// The quantity TikTok holds for a SKU in a warehouse.
+    pub fn tiktok_quantity(&self, sku_id: &str, warehouse: &str) -> Option<i64> {
+        quantity_in_state(&self.control("GET", "/_sandbox/state", None), sku_id, warehouse)
+    }
+
+    /// A config file pointing both adapters at this sandbox with its demo credentials.
+    pub fn config(&self, dir: &Path, rules: &str) -> PathBuf {
+        let toml = format!(
+            "[shopify]\nshop_domain = \"stockbridge-demo.myshopify.com\"\nbase_url = \"{base}\"\nread_mode = \"paged\"\n\
+             [tiktok]\napp_key = \"sandbox_app_key\"\nbase_url = \"{base}\"\nauth_base_url = \"{base}\"\nshop_cipher = \"SANDBOX_SHOP_CIPHER\"\n\
+             [state]\nurl = \"sqlite://{state}\"\n{rules}\n",
+            base = self.base_url,
+            state = dir.join("state.db").display(),
+        );
+        write(dir, "stockbridge.toml", &toml)
+    }
+}
+
+/// The demo credentials' secrets, passed through the environment as documented.
+pub const SECRETS: [(&str, &str); 4] = [
+    ("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN", "shpat_sandbox_demo_token"),
+    ("STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET", "sandbox_webhook_secret"),
+    ("STOCKBRIDGE__TIKTOK__APP_SECRET", "sandbox_app_secret"),
+    ("STOCKBRIDGE__TIKTOK__ACCESS_TOKEN", "sandbox_access_token"),
+];
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn quantity_in_state(state: &Value, sku_id: &str, warehouse: &str) -> Option<i64> {
+    state["tiktok"]["products"].as_array()?.iter().flat_map(|p| p["skus"].as_array().cloned().unwrap_or_default()).find(|s| s["id"] == sku_id).and_then(|s| {
+        s["inventory"].as_array()?.iter().find(|i| i["warehouse_id"] == warehouse).and_then(|i| i["quantity"].as_i64())
+    })
+}

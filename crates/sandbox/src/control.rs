@@ -1,0 +1,312 @@
+//! The control API under `/_sandbox/`: change a store as a merchant would (with the matching
+//! webhooks), read the state and the stats, and set faults. No auth.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::clock;
+use crate::faults::Faults;
+use crate::fixture::{InventoryPolicy, ProductStatus};
+use crate::server::Shared;
+use crate::webhooks::{self, payloads, Event};
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sandbox/shopify/inventory_levels", post(set_level))
+        .route("/_sandbox/shopify/inventory_items/{id}", post(set_tracked))
+        .route("/_sandbox/shopify/variants/{id}", post(set_policy))
+        .route("/_sandbox/shopify/products/{id}", post(set_product_status))
+        .route("/_sandbox/shopify/locations/{id}", post(set_location))
+        .route("/_sandbox/tiktok/skus/{sku_id}", post(edit_sku))
+        .route("/_sandbox/tiktok/token/expire", post(expire_token))
+        .route("/_sandbox/state", get(state))
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/stats/reset", post(reset_stats))
+        .route("/_sandbox/faults", get(get_faults).post(set_faults))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|err| format!("invalid body: {err}"))
+}
+
+fn published(shared: &Arc<Shared>, events: Vec<Event>, extra: serde_json::Value) -> Response {
+    let ids = webhooks::publish(shared, events);
+    let mut body = json!({"event_ids": ids});
+    if let (Some(map), serde_json::Value::Object(more)) = (body.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    Json(body).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelChange {
+    inventory_item_id: u64,
+    location_id: u64,
+    available: i64,
+}
+
+async fn set_level(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let change: LevelChange = match parse(&body) {
+        Ok(c) => c,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let payload = {
+        let mut world = shared.world();
+        let now = clock::now_millis();
+        match world.shopify.set_available(
+            change.inventory_item_id,
+            change.location_id,
+            change.available,
+            now,
+        ) {
+            Ok(record) => payloads::inventory_level(record, change.location_id),
+            Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
+        }
+    };
+    let events = vec![Event {
+        topic: "inventory_levels/update",
+        body: payload.clone(),
+    }];
+    published(&shared, events, json!({"inventory_level": payload}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackedChange {
+    tracked: bool,
+}
+
+async fn set_tracked(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    let change: TrackedChange = match parse(&body) {
+        Ok(c) => c,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let payload = {
+        let mut world = shared.world();
+        match world
+            .shopify
+            .set_tracked(id, change.tracked, clock::now_millis())
+        {
+            Ok(record) => payloads::inventory_item(record),
+            Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
+        }
+    };
+    let events = vec![Event {
+        topic: "inventory_items/update",
+        body: payload.clone(),
+    }];
+    published(&shared, events, json!({"inventory_item": payload}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyChange {
+    inventory_policy: InventoryPolicy,
+}
+
+async fn set_policy(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    let change: PolicyChange = match parse(&body) {
+        Ok(c) => c,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let payload = {
+        let mut world = shared.world();
+        let product_id =
+            match world
+                .shopify
+                .set_policy(id, change.inventory_policy, clock::now_millis())
+            {
+                Ok(record) => record.variant.product_id,
+                Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
+            };
+        payloads::product(&world.shopify, product_id)
+    };
+    let events = vec![Event {
+        topic: "products/update",
+        body: payload.clone(),
+    }];
+    published(&shared, events, json!({"product": payload}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: ProductStatus,
+}
+
+async fn set_product_status(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    let change: StatusChange = match parse(&body) {
+        Ok(c) => c,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let payload = {
+        let mut world = shared.world();
+        if let Err(err) = world
+            .shopify
+            .set_product_status(id, change.status, clock::now_millis())
+        {
+            return error(StatusCode::NOT_FOUND, err.to_string());
+        }
+        payloads::product(&world.shopify, id)
+    };
+    let events = vec![Event {
+        topic: "products/update",
+        body: payload.clone(),
+    }];
+    published(&shared, events, json!({"product": payload}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActiveChange {
+    active: bool,
+}
+
+async fn set_location(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    let change: ActiveChange = match parse(&body) {
+        Ok(c) => c,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let payload = {
+        let mut world = shared.world();
+        match world.shopify.set_location_active(id, change.active) {
+            Ok(location) => payloads::location(location, clock::now_millis()),
+            Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
+        }
+    };
+    let topic = if change.active {
+        "locations/activate"
+    } else {
+        "locations/deactivate"
+    };
+    let events = vec![
+        Event {
+            topic,
+            body: payload.clone(),
+        },
+        Event {
+            topic: "locations/update",
+            body: payload.clone(),
+        },
+    ];
+    published(&shared, events, json!({"location": payload}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkuEdit {
+    warehouse_id: Option<String>,
+    quantity: i64,
+}
+
+/// A hand edit in Seller Center: no webhook.
+async fn edit_sku(
+    State(shared): State<Arc<Shared>>,
+    Path(sku_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let edit: SkuEdit = match parse(&body) {
+        Ok(e) => e,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let mut world = shared.world();
+    let store = &mut world.tiktok;
+    let Some((product, sku)) = store.sku_position(&sku_id) else {
+        return error(StatusCode::NOT_FOUND, format!("unknown SKU {sku_id}"));
+    };
+    let current = &store.product_at(product).product.skus[sku];
+    let warehouse_id = match edit.warehouse_id {
+        Some(id) => id,
+        None if current.inventory.len() == 1 => current.inventory[0].warehouse_id.clone(),
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "warehouse_id is required: the SKU has several warehouses",
+            )
+        }
+    };
+    if store.warehouse(&warehouse_id).is_none() {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("unknown warehouse {warehouse_id}"),
+        );
+    }
+    store.edit_by_hand(
+        product,
+        sku,
+        warehouse_id,
+        edit.quantity,
+        clock::now_seconds(),
+    );
+    let sku = store.product_at(product).product.skus[sku].clone();
+    Json(json!({"sku": sku})).into_response()
+}
+
+async fn expire_token(State(shared): State<Arc<Shared>>) -> Response {
+    shared.world().tokens.access_expires_at = clock::now_millis();
+    Json(json!({"expired": true})).into_response()
+}
+
+async fn state(State(shared): State<Arc<Shared>>) -> Response {
+    let text = shared.world().snapshot().to_json_pretty();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.stats.snapshot()).into_response()
+}
+
+async fn reset_stats(State(shared): State<Arc<Shared>>) -> Response {
+    shared.stats.reset();
+    Json(json!({"reset": true})).into_response()
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.faults.get()).into_response()
+}
+
+async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let faults: Faults = match parse(&body) {
+        Ok(f) => f,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    if let Err(message) = faults.validate() {
+        return error(StatusCode::BAD_REQUEST, message);
+    }
+    shared.faults.set(faults.clone());
+    Json(faults).into_response()
+}

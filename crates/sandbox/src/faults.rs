@@ -1,0 +1,199 @@
+//! Injected trouble: latency, errors and throttling per emulator, and webhook duplication,
+//! reordering, delay and loss. Decisions come from a seedable RNG so a run can be replayed.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// The faults in force (`POST /_sandbox/faults`); every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Seed of the RNG that draws every fault decision; a fresh random seed when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Faults of the Shopify GraphQL endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shopify: Option<ApiFaults>,
+    /// Faults of the TikTok endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiktok: Option<ApiFaults>,
+    /// Faults of webhook delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<WebhookFaults>,
+}
+
+/// Faults of one emulator's API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiFaults {
+    /// Added to every answer.
+    pub latency_ms: u64,
+    /// Up to this much more, drawn uniformly.
+    pub jitter_ms: u64,
+    /// Share of requests answered with a 5xx in the platform's error shape.
+    pub error_rate: f64,
+    /// Share of requests answered as throttled (Shopify `THROTTLED`, TikTok 36009002 / 429).
+    pub throttle_rate: f64,
+    /// Only these endpoints (stats names, e.g. `inventory_update`, `graphql`); all when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Vec<String>>,
+}
+
+/// Faults of webhook delivery.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookFaults {
+    /// Share of deliveries sent twice (same event id, new webhook id).
+    pub duplicate_rate: f64,
+    /// Share of deliveries held back so that later ones overtake them.
+    pub reorder_rate: f64,
+    /// Delay before every delivery.
+    pub delay_ms: u64,
+    /// Share of deliveries never sent.
+    pub drop_rate: f64,
+}
+
+impl Faults {
+    /// Checks that every rate lies in 0..=1.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut rates = Vec::new();
+        for (name, api) in [("shopify", &self.shopify), ("tiktok", &self.tiktok)] {
+            if let Some(api) = api {
+                rates.push((format!("{name}.error_rate"), api.error_rate));
+                rates.push((format!("{name}.throttle_rate"), api.throttle_rate));
+            }
+        }
+        if let Some(w) = &self.webhooks {
+            rates.push(("webhooks.duplicate_rate".to_owned(), w.duplicate_rate));
+            rates.push(("webhooks.reorder_rate".to_owned(), w.reorder_rate));
+            rates.push(("webhooks.drop_rate".to_owned(), w.drop_rate));
+        }
+        for (key, rate) in rates {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{key} is {rate}; allowed: 0.0 to 1.0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What to do to one API request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiOutcome {
+    Normal,
+    Error,
+    Throttle,
+}
+
+/// What to do to one webhook delivery.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeliveryPlan {
+    pub(crate) delay: Duration,
+    pub(crate) copies: u32,
+    pub(crate) dropped: bool,
+}
+
+pub(crate) enum Emulator {
+    Shopify,
+    TikTok,
+}
+
+pub(crate) struct FaultState {
+    inner: Mutex<(Faults, StdRng)>,
+}
+
+impl Default for FaultState {
+    fn default() -> Self {
+        FaultState {
+            inner: Mutex::new((Faults::default(), StdRng::from_entropy())),
+        }
+    }
+}
+
+impl FaultState {
+    pub(crate) fn get(&self) -> Faults {
+        self.inner.lock().expect("faults lock").0.clone()
+    }
+
+    pub(crate) fn set(&self, faults: Faults) {
+        let rng = match faults.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_entropy(),
+        };
+        *self.inner.lock().expect("faults lock") = (faults, rng);
+    }
+
+    /// Draws the latency and outcome of one request to `endpoint`.
+    pub(crate) fn api(&self, emulator: Emulator, endpoint: &str) -> (Duration, ApiOutcome) {
+        let mut guard = self.inner.lock().expect("faults lock");
+        let (faults, rng) = &mut *guard;
+        let api = match emulator {
+            Emulator::Shopify => &faults.shopify,
+            Emulator::TikTok => &faults.tiktok,
+        };
+        let Some(api) = api else {
+            return (Duration::ZERO, ApiOutcome::Normal);
+        };
+        if let Some(endpoints) = &api.endpoints {
+            if !endpoints.iter().any(|e| e == endpoint) {
+                return (Duration::ZERO, ApiOutcome::Normal);
+            }
+        }
+        let jitter = if api.jitter_ms > 0 {
+            rng.gen_range(0..=api.jitter_ms)
+        } else {
+            0
+        };
+        let delay = Duration::from_millis(api.latency_ms + jitter);
+        let outcome = if chance(rng, api.error_rate) {
+            ApiOutcome::Error
+        } else if chance(rng, api.throttle_rate) {
+            ApiOutcome::Throttle
+        } else {
+            ApiOutcome::Normal
+        };
+        (delay, outcome)
+    }
+
+    /// Draws how one webhook delivery goes.
+    pub(crate) fn delivery(&self) -> DeliveryPlan {
+        let mut guard = self.inner.lock().expect("faults lock");
+        let (faults, rng) = &mut *guard;
+        let Some(w) = &faults.webhooks else {
+            return DeliveryPlan {
+                delay: Duration::ZERO,
+                copies: 1,
+                dropped: false,
+            };
+        };
+        let mut delay = w.delay_ms;
+        if chance(rng, w.reorder_rate) {
+            delay += REORDER_HOLD_MS + rng.gen_range(0..=REORDER_HOLD_MS);
+        }
+        let copies = if chance(rng, w.duplicate_rate) { 2 } else { 1 };
+        let dropped = chance(rng, w.drop_rate);
+        DeliveryPlan {
+            delay: Duration::from_millis(delay),
+            copies,
+            dropped,
+        }
+    }
+}
+
+/// How long a reordered delivery is held back at least.
+const REORDER_HOLD_MS: u64 = 150;
+
+/// True with probability `rate`; rates outside 0..=1 (or NaN) are clamped.
+fn chance(rng: &mut StdRng, rate: f64) -> bool {
+    if rate.is_nan() || rate <= 0.0 {
+        false
+    } else if rate >= 1.0 {
+        true
+    } else {
+        rng.gen_bool(rate)
+    }
+}

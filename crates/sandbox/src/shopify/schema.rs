@@ -1,0 +1,308 @@
+//! The Admin GraphQL schema the emulator serves: Shopify's names for everything the adapter
+//! reads, built with async-graphql.
+
+mod connection;
+pub(crate) mod objects;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptySubscription, InputValueError, InputValueResult, Interface, Object, Result,
+    Scalar, ScalarType, Schema, Value, ID,
+};
+
+use self::connection::{
+    cut, InventoryItemConnection, LocationConnection, Page, Paged, ProductVariantConnection,
+};
+use self::objects::{InventoryItem, InventoryLevel, Location, Product, ProductVariant, Shop};
+use super::bulk::{self, BulkOperation, BulkOperationRunQueryPayload, BulkOperationType};
+use super::gid::{self, number_of};
+use super::search::{Search, Target};
+use crate::server::Shared;
+
+pub(crate) type ShopifySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub(crate) fn build() -> ShopifySchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+}
+
+pub(crate) fn shared<'a>(ctx: &Context<'a>) -> &'a Arc<Shared> {
+    ctx.data_unchecked::<Arc<Shared>>()
+}
+
+/// Shopify's `UnsignedInt64`: a number serialized as a string.
+pub(crate) struct UnsignedInt64(pub(crate) u64);
+
+#[Scalar(name = "UnsignedInt64")]
+impl ScalarType for UnsignedInt64 {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => s
+                .parse()
+                .map(UnsignedInt64)
+                .map_err(|_| InputValueError::custom("not an unsigned integer")),
+            Value::Number(n) => n
+                .as_u64()
+                .map(UnsignedInt64)
+                .ok_or_else(|| InputValueError::custom("not an unsigned integer")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+/// `Node`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub(crate) enum Node {
+    Location(Location),
+    ProductVariant(ProductVariant),
+    Product(Product),
+    InventoryItem(InventoryItem),
+    InventoryLevel(InventoryLevel),
+    BulkOperation(BulkOperation),
+}
+
+pub(crate) struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    async fn shop(&self) -> Shop {
+        Shop
+    }
+
+    #[allow(clippy::too_many_arguments)] // Shopify's argument list
+    async fn locations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(default = false)] include_inactive: bool,
+        #[graphql(default = false)] include_legacy: bool,
+        query: Option<String>,
+    ) -> Result<LocationConnection> {
+        let _ = (include_legacy, query);
+        let page = Page::new(first, after, last, before)?;
+        let locations = shared(ctx).world().shopify.locations_by_id();
+        let visible = locations
+            .into_iter()
+            .filter(|l| include_inactive || l.active)
+            .map(|l| (l.id, Location(l)));
+        let (items, more) = cut(visible, &page);
+        Ok(Paged::page(items, more, page.after))
+    }
+
+    async fn location(&self, ctx: &Context<'_>, id: Option<ID>) -> Option<Location> {
+        let world = shared(ctx).world();
+        match id {
+            Some(id) => world
+                .shopify
+                .location(number_of(&id, "Location")?)
+                .cloned()
+                .map(Location),
+            None => world
+                .shopify
+                .locations_by_id()
+                .into_iter()
+                .next()
+                .map(Location),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // Shopify's argument list
+    async fn product_variants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        query: Option<String>,
+        #[graphql(default = false)] reverse: bool,
+    ) -> Result<ProductVariantConnection> {
+        if reverse {
+            return Err("The sandbox does not support reverse: true.".into());
+        }
+        let page = Page::new(first, after, last, before)?;
+        let records = page_of_records(ctx, query.as_deref(), Target::Variants, &page);
+        let (items, more) = records;
+        let items = items
+            .into_iter()
+            .map(|(k, r)| (k, ProductVariant(r)))
+            .collect();
+        Ok(Paged::page(items, more, page.after))
+    }
+
+    async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Option<ProductVariant> {
+        let world = shared(ctx).world();
+        let record = world.shopify.variant(number_of(&id, "ProductVariant")?)?;
+        Some(ProductVariant(Arc::new(record.clone())))
+    }
+
+    async fn inventory_items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        query: Option<String>,
+    ) -> Result<InventoryItemConnection> {
+        let page = Page::new(first, after, last, before)?;
+        let (items, more) = page_of_records(ctx, query.as_deref(), Target::InventoryItems, &page);
+        let items = items
+            .into_iter()
+            .map(|(k, r)| (k, InventoryItem(r)))
+            .collect();
+        Ok(Paged::page(items, more, page.after))
+    }
+
+    async fn inventory_item(&self, ctx: &Context<'_>, id: ID) -> Option<InventoryItem> {
+        let world = shared(ctx).world();
+        let record = world
+            .shopify
+            .variant_by_item(number_of(&id, "InventoryItem")?)?;
+        Some(InventoryItem(Arc::new(record.clone())))
+    }
+
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Option<Product> {
+        let world = shared(ctx).world();
+        let product_id = number_of(&id, "Product")?;
+        let record = world
+            .shopify
+            .variants_of_product(product_id)
+            .into_iter()
+            .next()?;
+        Some(Product(Arc::new(record.clone())))
+    }
+
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Option<Node> {
+        node_by_id(ctx, &id)
+    }
+
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Vec<Option<Node>> {
+        ids.iter().map(|id| node_by_id(ctx, id)).collect()
+    }
+
+    async fn bulk_operation(&self, ctx: &Context<'_>, id: ID) -> Option<BulkOperation> {
+        let number = number_of(&id, "BulkOperation")?;
+        bulk::find(shared(ctx), number)
+    }
+
+    async fn current_bulk_operation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "type", default)] kind: BulkOperationType,
+    ) -> Option<BulkOperation> {
+        match kind {
+            BulkOperationType::Query => bulk::current(shared(ctx)),
+            BulkOperationType::Mutation => None,
+        }
+    }
+}
+
+fn node_by_id(ctx: &Context<'_>, id: &ID) -> Option<Node> {
+    let (kind, number) = gid::parse(id)?;
+    let shared = shared(ctx);
+    if kind == "BulkOperation" {
+        return bulk::find(shared, number).map(Node::BulkOperation);
+    }
+    let world = shared.world();
+    let store = &world.shopify;
+    let node = match kind {
+        "Location" => Node::Location(Location(store.location(number)?.clone())),
+        "ProductVariant" => {
+            Node::ProductVariant(ProductVariant(Arc::new(store.variant(number)?.clone())))
+        }
+        "InventoryItem" => Node::InventoryItem(InventoryItem(Arc::new(
+            store.variant_by_item(number)?.clone(),
+        ))),
+        "Product" => Node::Product(Product(Arc::new(
+            store
+                .variants_of_product(number)
+                .into_iter()
+                .next()?
+                .clone(),
+        ))),
+        "InventoryLevel" => {
+            let item: u64 = id.split("inventory_item_id=").nth(1)?.parse().ok()?;
+            let record = store.variant_by_item(item)?;
+            let (level, at) = record.level(number)?;
+            Node::InventoryLevel(InventoryLevel {
+                record: Arc::new(record.clone()),
+                location_id: number,
+                available: level.available,
+                updated_at: at,
+            })
+        }
+        _ => return None,
+    };
+    Some(node)
+}
+
+type Records = (Vec<(u64, Arc<crate::store::shopify::VariantRecord>)>, bool);
+
+/// One page of variants (keyed by variant id) or inventory items (keyed by item id).
+fn page_of_records(ctx: &Context<'_>, query: Option<&str>, target: Target, page: &Page) -> Records {
+    let world = shared(ctx).world();
+    let store = &world.shopify;
+    let search = query.map(|q| Search::parse(q, target));
+    let key_of = |i: usize| {
+        let v = &store.variant_at(i).variant;
+        match target {
+            Target::Variants => v.id,
+            Target::InventoryItems => v.inventory_item_id,
+        }
+    };
+    let matches = |i: usize| {
+        search
+            .as_ref()
+            .is_none_or(|s| s.matches(store.variant_at(i)))
+    };
+    let pinned = search.as_ref().and_then(|s| s.candidates(store));
+    let (items, more) = match pinned {
+        Some(indexes) => {
+            let mut keyed: Vec<(u64, usize)> = indexes
+                .into_iter()
+                .filter(|&i| matches(i))
+                .map(|i| (key_of(i), i))
+                .collect();
+            keyed.sort_unstable();
+            cut(keyed.into_iter(), page)
+        }
+        None => {
+            let sorted = match target {
+                Target::Variants => store.sorted_variants(),
+                Target::InventoryItems => store.sorted_items(),
+            };
+            let start = page
+                .after
+                .map_or(0, |after| sorted.partition_point(|(k, _)| *k <= after));
+            let iter = sorted[start..].iter().copied().filter(|&(_, i)| matches(i));
+            cut(iter, page)
+        }
+    };
+    let items = items
+        .into_iter()
+        .map(|(k, i)| (k, Arc::new(store.variant_at(i).clone())))
+        .collect();
+    (items, more)
+}
+
+pub(crate) struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    async fn bulk_operation_run_query(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        group_objects: Option<bool>,
+    ) -> BulkOperationRunQueryPayload {
+        bulk::run_query(shared(ctx), &query, group_objects.unwrap_or(false))
+    }
+}

@@ -1,0 +1,322 @@
+//! Reading the shop: authorized shops, warehouses and product search.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::{finish, gate, json_body, Call, Reply};
+use crate::fixture::{WarehouseStatus, WarehouseType};
+use crate::server::Shared;
+use crate::store::tiktok::{ProductRecord, TikTokStore};
+
+/// The one authorized shop's id.
+pub(crate) const SHOP_ID: &str = "7494049642642441621";
+
+pub(crate) async fn shops(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let reply = match gate(
+        &shared,
+        "shops",
+        false,
+        &method,
+        &uri,
+        &headers,
+        &Bytes::new(),
+    )
+    .await
+    {
+        Err(reply) => reply,
+        Ok(_) => Reply::ok(json!({"shops": [{
+            "id": SHOP_ID,
+            "name": "Stockbridge Sandbox Shop",
+            "region": "US",
+            "seller_type": "LOCAL",
+            "cipher": shared.credentials.tiktok_shop_cipher,
+            "code": "USSANDBOX01",
+        }]})),
+    };
+    finish(&shared, "shops", reply)
+}
+
+pub(crate) async fn warehouses(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let reply = match gate(
+        &shared,
+        "warehouses",
+        true,
+        &method,
+        &uri,
+        &headers,
+        &Bytes::new(),
+    )
+    .await
+    {
+        Err(reply) => reply,
+        Ok(_) => {
+            let world = shared.world();
+            let list: Vec<Value> = world
+                .tiktok
+                .warehouses()
+                .iter()
+                .map(|w| {
+                    json!({
+                        "id": w.id,
+                        "name": w.name,
+                        "effect_status": match w.effect_status {
+                            WarehouseStatus::Enabled => "ENABLED",
+                            WarehouseStatus::Disabled => "DISABLED",
+                            WarehouseStatus::Restricted => "RESTRICTED",
+                        },
+                        "type": match w.kind {
+                            WarehouseType::SalesWarehouse => "SALES_WAREHOUSE",
+                            WarehouseType::ReturnWarehouse => "RETURN_WAREHOUSE",
+                        },
+                        "sub_type": "DOMESTIC_WAREHOUSE",
+                        "is_default": w.is_default,
+                        "entity_id": w.id,
+                        "address": {"region": "US", "region_code": "US", "full_address": format!("{} (sandbox)", w.name)},
+                    })
+                })
+                .collect();
+            Reply::ok(json!({"warehouses": list}))
+        }
+    };
+    finish(&shared, "warehouses", reply)
+}
+
+pub(crate) async fn search_products(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = match gate(
+        &shared,
+        "product_search",
+        true,
+        &method,
+        &uri,
+        &headers,
+        &body,
+    )
+    .await
+    {
+        Err(reply) => reply,
+        Ok(call) => products_page(&shared, &call, uri.path().contains("/202502/"), &body)
+            .unwrap_or_else(|r| r),
+    };
+    finish(&shared, "product_search", reply)
+}
+
+pub(super) fn string_list(body: &Value, key: &str) -> Result<Option<Vec<String>>, Reply> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| {
+                Reply::invalid(
+                    StatusCode::BAD_REQUEST,
+                    format!("Invalid param: {key} must be an array of strings."),
+                )
+            }),
+        Some(_) => Err(Reply::invalid(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid param: {key} must be an array of strings."),
+        )),
+    }
+}
+
+fn encode_token(position: usize) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("offset={position}"))
+}
+
+fn decode_token(token: &str) -> Option<usize> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("offset=")?
+        .parse()
+        .ok()
+}
+
+struct Filter {
+    status: Option<String>,
+    update_ge: Option<i64>,
+    update_le: Option<i64>,
+    create_ge: Option<i64>,
+    create_le: Option<i64>,
+}
+
+impl Filter {
+    fn matches(&self, record: &ProductRecord) -> bool {
+        self.status
+            .as_deref()
+            .is_none_or(|s| s == record.product.status.as_str())
+            && self.update_ge.is_none_or(|t| record.update_time >= t)
+            && self.update_le.is_none_or(|t| record.update_time <= t)
+            && self.create_ge.is_none_or(|t| record.create_time >= t)
+            && self.create_le.is_none_or(|t| record.create_time <= t)
+    }
+}
+
+fn products_page(
+    shared: &Shared,
+    call: &Call,
+    v202502: bool,
+    body: &Bytes,
+) -> Result<Reply, Reply> {
+    let page_size = call
+        .param("page_size")
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| (1..=100).contains(p))
+        .ok_or_else(|| {
+            Reply::invalid(
+                StatusCode::BAD_REQUEST,
+                "Invalid param: page_size is required and must be between 1 and 100.",
+            )
+        })?;
+    let start = match call.param("page_token").filter(|t| !t.is_empty()) {
+        Some(token) => decode_token(token)
+            .ok_or_else(|| Reply::invalid(StatusCode::BAD_REQUEST, "Invalid param: page_token."))?,
+        None => 0,
+    };
+    let body = json_body(body)?;
+    let seller_skus = string_list(&body, "seller_skus")?;
+    if seller_skus.as_ref().is_some_and(|s| s.len() > 10) {
+        return Err(Reply::error(
+            StatusCode::OK,
+            12019027,
+            "At most 10 seller_skus per search.",
+        ));
+    }
+    let sku_ids = string_list(&body, "sku_ids")?;
+    if sku_ids.as_ref().is_some_and(|s| s.len() > 10) {
+        return Err(Reply::error(
+            StatusCode::OK,
+            12019087,
+            "At most 10 sku_ids per search.",
+        ));
+    }
+    let status = body
+        .get("status")
+        .and_then(Value::as_str)
+        .filter(|s| *s != "ALL")
+        .map(str::to_owned);
+    let time = |key: &str| body.get(key).and_then(Value::as_i64);
+    let filter = Filter {
+        status,
+        update_ge: time("update_time_ge"),
+        update_le: time("update_time_le"),
+        create_ge: time("create_time_ge"),
+        create_le: time("create_time_le"),
+    };
+    let world = shared.world();
+    let store = &world.tiktok;
+    let domain = candidates(store, seller_skus.as_deref(), sku_ids.as_deref());
+    let len = domain.as_ref().map_or(store.products().len(), Vec::len);
+    let at = |pos: usize| domain.as_ref().map_or(pos, |d| d[pos]);
+    let matching = |pos: usize| filter.matches(store.product_at(at(pos)));
+    let mut page = Vec::with_capacity(page_size);
+    let mut pos = start;
+    while pos < len && page.len() < page_size {
+        if matching(pos) {
+            page.push(at(pos));
+        }
+        pos += 1;
+    }
+    let more = (pos..len).any(matching);
+    let total = (0..len).filter(|&p| matching(p)).count();
+    let products: Vec<Value> = page
+        .iter()
+        .map(|&i| product_json(store.product_at(i), v202502))
+        .collect();
+    Ok(Reply::ok(json!({
+        "products": products,
+        "next_page_token": if more { encode_token(pos) } else { String::new() },
+        "total_count": total,
+    })))
+}
+
+fn candidates(
+    store: &TikTokStore,
+    seller_skus: Option<&[String]>,
+    sku_ids: Option<&[String]>,
+) -> Option<Vec<usize>> {
+    let mut out: Option<Vec<usize>> = None;
+    if let Some(skus) = seller_skus {
+        let found = skus
+            .iter()
+            .flat_map(|s| store.products_with_seller_sku(s).iter().copied());
+        out = Some(found.collect());
+    }
+    if let Some(ids) = sku_ids {
+        let found: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| store.sku_position(id).map(|(p, _)| p))
+            .collect();
+        out = Some(match out {
+            Some(prev) => prev.into_iter().filter(|p| found.contains(p)).collect(),
+            None => found,
+        });
+    }
+    out.map(|mut list| {
+        list.sort_unstable();
+        list.dedup();
+        list
+    })
+}
+
+fn product_json(record: &ProductRecord, v202502: bool) -> Value {
+    let p = &record.product;
+    let skus: Vec<Value> = p
+        .skus
+        .iter()
+        .map(|sku| {
+            let inventory: Vec<Value> = sku
+                .inventory
+                .iter()
+                .map(|e| json!({"warehouse_id": e.warehouse_id, "quantity": e.quantity}))
+                .collect();
+            json!({
+                "id": sku.id,
+                "seller_sku": sku.seller_sku,
+                "price": {"currency": "USD", "tax_exclusive_price": "10.00"},
+                "inventory": inventory,
+            })
+        })
+        .collect();
+    let mut product = json!({
+        "id": p.id,
+        "title": p.title.clone().unwrap_or_else(|| format!("Product {}", p.id)),
+        "status": p.status.as_str(),
+        "has_draft": false,
+        "is_not_for_sale": false,
+        "create_time": record.create_time,
+        "update_time": record.update_time,
+        "sales_regions": ["US"],
+        "skus": skus,
+    });
+    if v202502 {
+        product["audit"] = json!({"status": "APPROVED"});
+    }
+    product
+}

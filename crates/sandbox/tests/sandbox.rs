@@ -1,0 +1,20 @@
+//! Behaviour of the emulators over real HTTP: every test starts a sandbox on 127.0.0.1:0.
+
+#[path = "sandbox/bulk.rs"]
+mod bulk;
+#[path = "sandbox/faults.rs"]
+mod faults;
+#[path = "sandbox/fixture.rs"]
+mod fixture;
+#[path = "sandbox/shopify.rs"]
+mod shopify;
+#[path = "sandbox/support.rs"]
+mod support;
+#[path = "sandbox/tiktok_auth.rs"]
+mod tiktok_auth;
+#[path = "sandbox/tiktok_catalog.rs"]
+mod tiktok_catalog;
+#[path = "sandbox/tiktok_inventory.rs"]
+mod tiktok_inventory;
+#[path = "sandbox/webhooks.rs"]
+mod webhooks;
