@@ -117,7 +117,10 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     crate::telemetry::init(level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -134,8 +137,23 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sync { run, format } => plan_or_sync(&run, format, true).await,
         Command::Serve { run } => crate::serve::command(&run).await,
         Command::Check { config, sandbox } => check(&config, sandbox.as_deref()).await,
-        Command::Sandbox { fixture, listen, webhook_urls, tiktok_rps, shopify_bucket, shopify_restore_rate } => {
-            sandbox_command(&fixture, listen, webhook_urls, tiktok_rps, shopify_bucket, shopify_restore_rate).await
+        Command::Sandbox {
+            fixture,
+            listen,
+            webhook_urls,
+            tiktok_rps,
+            shopify_bucket,
+            shopify_restore_rate,
+        } => {
+            sandbox_command(
+                &fixture,
+                listen,
+                webhook_urls,
+                tiktok_rps,
+                shopify_bucket,
+                shopify_restore_rate,
+            )
+            .await
         }
         Command::Demo => crate::demo::run().await,
     }
@@ -148,10 +166,17 @@ pub fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 }
 
 /// Loads the settings and wires the adapters (to the sandbox when asked).
-pub async fn load_and_wire(run: &RunArgs, options: SandboxOptions) -> Result<(Settings, Wired), ExitCode> {
+pub async fn load_and_wire(
+    run: &RunArgs,
+    options: SandboxOptions,
+) -> Result<(Settings, Wired), ExitCode> {
     let settings = Settings::load(&run.config).map_err(|e| fail(2, e))?;
     let sandbox = match &run.sandbox {
-        Some(fixture) => Some(start_sandbox(fixture, options).await.map_err(|e| fail(2, e))?),
+        Some(fixture) => Some(
+            start_sandbox(fixture, options)
+                .await
+                .map_err(|e| fail(2, e))?,
+        ),
         None => None,
     };
     let wired = wire(&settings, sandbox).await.map_err(|e| match e {
@@ -172,7 +197,9 @@ struct Bar(std::sync::Mutex<Option<indicatif::ProgressBar>>);
 impl Progress for Bar {
     fn start(&self, total: u64) {
         let bar = indicatif::ProgressBar::new(total);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines written ({eta} left)") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} lines written ({eta} left)",
+        ) {
             bar.set_style(style);
         }
         *self.0.lock().unwrap() = Some(bar);
@@ -209,13 +236,20 @@ async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> ExitCode {
     };
     if let Some(out) = &run.sandbox_state_out {
         if let Err(e) = wired.write_sandbox_state(out) {
-            return fail(1, format!("cannot write --sandbox-state-out {}: {e}", out.display()));
+            return fail(
+                1,
+                format!("cannot write --sandbox-state-out {}: {e}", out.display()),
+            );
         }
     }
     code
 }
 
-fn print_report(format: Format, plan: &stockbridge_domain::Plan, statuses: &[crate::writer::LineStatus]) {
+fn print_report(
+    format: Format,
+    plan: &stockbridge_domain::Plan,
+    statuses: &[crate::writer::LineStatus],
+) {
     match format {
         Format::Json => println!("{}", report::json(plan, statuses)),
         Format::Table => print!("{}", report::table(plan, statuses)),
@@ -233,10 +267,19 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
     });
     let options = WriterOptions {
         concurrency: writer_concurrency(settings),
-        progress: std::io::stderr().is_terminal().then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
+        progress: std::io::stderr()
+            .is_terminal()
+            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
         ..WriterOptions::default()
     };
-    let result = reconcile(&wired.stores, &settings.rules, RunKind::Sync, &options, &cancel).await;
+    let result = reconcile(
+        &wired.stores,
+        &settings.rules,
+        RunKind::Sync,
+        &options,
+        &cancel,
+    )
+    .await;
     match result {
         Ok(report) => {
             print_report(format, &report.plan, &report.statuses);
@@ -256,11 +299,19 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
 
 /// Product writes in flight at once, from `[tiktok] concurrency` (default 8).
 pub fn writer_concurrency(settings: &Settings) -> usize {
-    settings.file.tiktok.concurrency.map_or(8, |n| n.clamp(1, 64) as usize)
+    settings
+        .file
+        .tiktok
+        .concurrency
+        .map_or(8, |n| n.clamp(1, 64) as usize)
 }
 
 async fn check(config: &Path, sandbox: Option<&Path>) -> ExitCode {
-    let run = RunArgs { config: config.to_owned(), sandbox: sandbox.map(Path::to_owned), sandbox_state_out: None };
+    let run = RunArgs {
+        config: config.to_owned(),
+        sandbox: sandbox.map(Path::to_owned),
+        sandbox_state_out: None,
+    };
     let (settings, wired) = match load_and_wire(&run, SandboxOptions::default()).await {
         Ok(w) => w,
         Err(code) => return code,
@@ -270,10 +321,15 @@ async fn check(config: &Path, sandbox: Option<&Path>) -> ExitCode {
     match wired.shopify.health_check().await {
         Ok(h) => {
             let scopes = match &h.scopes {
-                stockbridge_adapters_shopify::Scopes::Granted(s) => format!("scopes {}", s.join(", ")),
+                stockbridge_adapters_shopify::Scopes::Granted(s) => {
+                    format!("scopes {}", s.join(", "))
+                }
                 stockbridge_adapters_shopify::Scopes::Unknown => "scopes not reported".to_owned(),
             };
-            println!("shopify: ok: token valid, shop {:?} ({}) reachable, {scopes}", h.shop_name, h.myshopify_domain);
+            println!(
+                "shopify: ok: token valid, shop {:?} ({}) reachable, {scopes}",
+                h.shop_name, h.myshopify_domain
+            );
         }
         Err(e) => {
             ok = false;
@@ -291,21 +347,36 @@ async fn check(config: &Path, sandbox: Option<&Path>) -> ExitCode {
         }
     }
     if ok {
-        let (locations, warehouses) = tokio::join!(wired.stores.source.locations(), wired.stores.sink.warehouses());
+        let (locations, warehouses) = tokio::join!(
+            wired.stores.source.locations(),
+            wired.stores.sink.warehouses()
+        );
         match (locations, warehouses) {
             (Ok(l), Ok(w)) => match stockbridge_domain::resolve(&settings.rules, &l, &w) {
                 Ok(resolved) => {
-                    println!("rules: valid against {} location(s) and {} warehouse(s)", l.len(), w.len());
+                    println!(
+                        "rules: valid against {} location(s) and {} warehouse(s)",
+                        l.len(),
+                        w.len()
+                    );
                     for (i, m) in resolved.mappings().iter().enumerate() {
                         let from = match m.listed() {
                             None => "all active locations".to_owned(),
                             Some(ids) => ids
                                 .iter()
-                                .map(|id| l.iter().find(|x| x.id == *id).map_or(id.to_string(), |x| x.name.clone()))
+                                .map(|id| {
+                                    l.iter()
+                                        .find(|x| x.id == *id)
+                                        .map_or(id.to_string(), |x| x.name.clone())
+                                })
                                 .collect::<Vec<_>>()
                                 .join(", "),
                         };
-                        println!("  mapping {i}: {from} -> {} ({})", m.warehouse_name(), m.warehouse());
+                        println!(
+                            "  mapping {i}: {from} -> {} ({})",
+                            m.warehouse_name(),
+                            m.warehouse()
+                        );
                     }
                     for w in resolved.warnings() {
                         println!("  warning: {w}");
@@ -353,7 +424,10 @@ async fn sandbox_command(
         Ok(l) => l,
         Err(e) => return fail(2, format!("cannot listen on {listen}: {e}")),
     };
-    let mut options = SandboxOptions { webhook_urls, ..SandboxOptions::default() };
+    let mut options = SandboxOptions {
+        webhook_urls,
+        ..SandboxOptions::default()
+    };
     if let Some(rps) = tiktok_rps {
         options.tiktok_requests_per_second = (rps > 0).then_some(rps);
     }

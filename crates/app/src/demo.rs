@@ -34,14 +34,20 @@ pub async fn run() -> ExitCode {
 async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let fixture = Fixture::from_json(FIXTURE)?;
     let sandbox = start_sandbox_with(fixture, SandboxOptions::default()).await?;
-    println!("Stockbridge demo: Shopify and TikTok Shop emulators running at {}", sandbox.base_url());
+    println!(
+        "Stockbridge demo: Shopify and TikTok Shop emulators running at {}",
+        sandbox.base_url()
+    );
     println!("Shopify: Location A and Location B. TikTok Shop: warehouses α (default) and β.");
     let settings = Settings::from_file(FileConfig::default())?;
     let wired = wire(&settings, Some(sandbox)).await?;
     let cancel = CancellationToken::new();
     let options = WriterOptions::default();
 
-    let eighty = RuleSet { quantity_percent: Percent::from_f64(80.0)?, ..RuleSet::default() };
+    let eighty = RuleSet {
+        quantity_percent: Percent::from_f64(80.0)?,
+        ..RuleSet::default()
+    };
     heading("1. plan: 80% of all active locations into the default warehouse α");
     let snapshot = read_and_plan(&wired.stores, &eighty).await?;
     print!("{}", report::table(&snapshot.plan, &[]));
@@ -75,7 +81,12 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
                     .inventory
                     .iter()
                     .map(|i| {
-                        let name = state.tiktok.warehouses.iter().find(|w| w.id == i.warehouse_id).map_or(i.warehouse_id.as_str(), |w| w.name.as_str());
+                        let name = state
+                            .tiktok
+                            .warehouses
+                            .iter()
+                            .find(|w| w.id == i.warehouse_id)
+                            .map_or(i.warehouse_id.as_str(), |w| w.name.as_str());
                         format!("{name} = {}", i.quantity)
                     })
                     .collect();

@@ -137,7 +137,10 @@ pub fn jobs_for(plan: &Plan, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
 }
 
 /// The status of each plan line, from the statuses of the lines written.
-pub fn line_statuses(plan: &Plan, written: &HashMap<(SkuId, WarehouseId), LineStatus>) -> Vec<LineStatus> {
+pub fn line_statuses(
+    plan: &Plan,
+    written: &HashMap<(SkuId, WarehouseId), LineStatus>,
+) -> Vec<LineStatus> {
     plan.lines
         .iter()
         .map(|line| {
@@ -147,7 +150,11 @@ pub fn line_statuses(plan: &Plan, written: &HashMap<(SkuId, WarehouseId), LineSt
             written
                 .get(&(line.sku_id.clone(), line.warehouse.clone()))
                 .cloned()
-                .unwrap_or_else(|| LineStatus::Failed("not written: the run was interrupted; the next sync writes it".into()))
+                .unwrap_or_else(|| {
+                    LineStatus::Failed(
+                        "not written: the run was interrupted; the next sync writes it".into(),
+                    )
+                })
         })
         .collect()
 }
@@ -185,7 +192,10 @@ pub async fn reconcile(
 
     let plan = snapshot.plan;
     let statuses = line_statuses(&plan, &outcome.statuses);
-    let mut counts = RunCounts { lines: plan.lines.len() as u64, ..RunCounts::default() };
+    let mut counts = RunCounts {
+        lines: plan.lines.len() as u64,
+        ..RunCounts::default()
+    };
     for status in &statuses {
         match status {
             LineStatus::Updated => counts.updated += 1,

@@ -48,17 +48,28 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     if *state.ready.borrow() {
         (StatusCode::OK, "{\"status\":\"ok\"}\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "{\"status\":\"starting\"}\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"status\":\"starting\"}\n",
+        )
     }
 }
 
 async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
-    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }
 
 impl Application {
     /// Wires the server on an already bound listener.
-    pub fn build(settings: &Settings, wired: &Wired, listener: TcpListener, options: PipelineOptions) -> Result<Application, String> {
+    pub fn build(
+        settings: &Settings,
+        wired: &Wired,
+        listener: TcpListener,
+        options: PipelineOptions,
+    ) -> Result<Application, String> {
         let secret = wired.webhook_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
             "configuration key shopify.webhook_secret is missing: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET".to_owned()
         })?;
@@ -74,20 +85,28 @@ impl Application {
         });
         let too_large = metrics.clone();
         let router = Router::new()
-            .route("/webhooks/shopify", post(webhook::receive).with_state(webhook_state))
+            .route(
+                "/webhooks/shopify",
+                post(webhook::receive).with_state(webhook_state),
+            )
             .layer(DefaultBodyLimit::max(settings.server.max_body_bytes))
-            .layer(axum::middleware::map_response(move |response: axum::response::Response| {
-                let too_large = too_large.clone();
-                async move {
-                    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        Metrics::inc(&too_large.rejected_too_large);
+            .layer(axum::middleware::map_response(
+                move |response: axum::response::Response| {
+                    let too_large = too_large.clone();
+                    async move {
+                        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                            Metrics::inc(&too_large.rejected_too_large);
+                        }
+                        response
                     }
-                    response
-                }
-            }))
+                },
+            ))
             .route("/healthz", get(healthz))
             .route("/metrics", get(serve_metrics))
-            .with_state(HttpState { metrics: metrics.clone(), ready: ready_rx });
+            .with_state(HttpState {
+                metrics: metrics.clone(),
+                ready: ready_rx,
+            });
         let pipeline = pipeline::Pipeline {
             stores: wired.stores.clone(),
             rules: settings.rules.clone(),
@@ -95,7 +114,12 @@ impl Application {
             metrics,
             ready: ready_tx,
         };
-        Ok(Application { listener, router, pipeline, changes: rx })
+        Ok(Application {
+            listener,
+            router,
+            pipeline,
+            changes: rx,
+        })
     }
 
     /// The address it listens on.
@@ -105,7 +129,10 @@ impl Application {
 
     /// Serves until `shutdown` completes; then stops accepting, lets the pipeline write what
     /// it already received, and returns.
-    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let stop = CancellationToken::new();
         let pipeline_stop = stop.clone();
         let worker = tokio::spawn(self.pipeline.run(self.changes, pipeline_stop));
@@ -149,7 +176,10 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
     PipelineOptions {
         coalesce_window: settings.server.coalesce_window,
         reconcile_every: settings.server.reconcile_every,
-        writer: WriterOptions { concurrency: writer_concurrency(settings), ..WriterOptions::default() },
+        writer: WriterOptions {
+            concurrency: writer_concurrency(settings),
+            ..WriterOptions::default()
+        },
         retry_after: Duration::from_secs(5),
         max_attempts: 5,
     }
@@ -163,10 +193,24 @@ pub async fn command(run: &RunArgs) -> ExitCode {
     };
     let listener = match TcpListener::bind(&settings.server.listen).await {
         Ok(l) => l,
-        Err(e) => return fail(2, format!("configuration key server.listen = {:?}: cannot listen there: {e}", settings.server.listen)),
+        Err(e) => {
+            return fail(
+                2,
+                format!(
+                    "configuration key server.listen = {:?}: cannot listen there: {e}",
+                    settings.server.listen
+                ),
+            )
+        }
     };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let sandbox_options = SandboxOptions { webhook_urls: vec![format!("http://{addr}/webhooks/shopify")], ..SandboxOptions::default() };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let sandbox_options = SandboxOptions {
+        webhook_urls: vec![format!("http://{addr}/webhooks/shopify")],
+        ..SandboxOptions::default()
+    };
     let (settings, wired) = match load_and_wire(run, sandbox_options).await {
         Ok(w) => w,
         Err(code) => return code,
@@ -181,7 +225,10 @@ pub async fn command(run: &RunArgs) -> ExitCode {
     }
     if let Some(out) = &run.sandbox_state_out {
         if let Err(e) = wired.write_sandbox_state(out) {
-            return fail(1, format!("cannot write --sandbox-state-out {}: {e}", out.display()));
+            return fail(
+                1,
+                format!("cannot write --sandbox-state-out {}: {e}", out.display()),
+            );
         }
     }
     tracing::info!("stopped cleanly");

@@ -53,17 +53,26 @@ pub enum WireError {
 }
 
 fn required(value: Option<String>, key: &str, env: &str) -> Result<String, ConfigError> {
-    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError::Missing {
-        key: key.into(),
-        hint: format!("set it in the file or as {env}"),
-    })
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ConfigError::Missing {
+            key: key.into(),
+            hint: format!("set it in the file or as {env}"),
+        })
 }
 
-fn required_secret(value: Option<&crate::settings::SecretValue>, key: &str, env: &str) -> Result<Secret, ConfigError> {
-    value.map(|s| s.0.clone()).filter(|s| !s.is_empty()).ok_or_else(|| ConfigError::Missing {
-        key: key.into(),
-        hint: format!("set it in the environment as {env} (preferred) or in the file"),
-    })
+fn required_secret(
+    value: Option<&crate::settings::SecretValue>,
+    key: &str,
+    env: &str,
+) -> Result<Secret, ConfigError> {
+    value
+        .map(|s| s.0.clone())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ConfigError::Missing {
+            key: key.into(),
+            hint: format!("set it in the environment as {env} (preferred) or in the file"),
+        })
 }
 
 fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
@@ -80,7 +89,11 @@ fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
 }
 
 fn config_error(key: &str, message: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Value { key: key.into(), value: String::new(), allowed: message.to_string() }
+    ConfigError::Value {
+        key: key.into(),
+        value: String::new(),
+        allowed: message.to_string(),
+    }
 }
 
 /// Where the adapters connect, and with which credentials.
@@ -93,16 +106,36 @@ struct Endpoints {
 fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError> {
     let s = &settings.file.shopify;
     let t = &settings.file.tiktok;
-    let domain = required(s.shop_domain.clone(), "shopify.shop_domain", "STOCKBRIDGE__SHOPIFY__SHOP_DOMAIN")?;
-    let token = required_secret(s.access_token.as_ref(), "shopify.access_token", "STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN")?;
+    let domain = required(
+        s.shop_domain.clone(),
+        "shopify.shop_domain",
+        "STOCKBRIDGE__SHOPIFY__SHOP_DOMAIN",
+    )?;
+    let token = required_secret(
+        s.access_token.as_ref(),
+        "shopify.access_token",
+        "STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN",
+    )?;
     let mut shopify = ShopifyConfig::new(domain, token);
     shopify.base_url = s.base_url.clone();
     if let Some(version) = &s.api_version {
         shopify.api_version = version.clone();
     }
-    let app_key = required(t.app_key.clone(), "tiktok.app_key", "STOCKBRIDGE__TIKTOK__APP_KEY")?;
-    let app_secret = required_secret(t.app_secret.as_ref(), "tiktok.app_secret", "STOCKBRIDGE__TIKTOK__APP_SECRET")?;
-    let access = required_secret(t.access_token.as_ref(), "tiktok.access_token", "STOCKBRIDGE__TIKTOK__ACCESS_TOKEN")?;
+    let app_key = required(
+        t.app_key.clone(),
+        "tiktok.app_key",
+        "STOCKBRIDGE__TIKTOK__APP_KEY",
+    )?;
+    let app_secret = required_secret(
+        t.app_secret.as_ref(),
+        "tiktok.app_secret",
+        "STOCKBRIDGE__TIKTOK__APP_SECRET",
+    )?;
+    let access = required_secret(
+        t.access_token.as_ref(),
+        "tiktok.access_token",
+        "STOCKBRIDGE__TIKTOK__ACCESS_TOKEN",
+    )?;
     let mut tiktok = TikTokConfig::new(app_key, app_secret, access);
     tiktok.refresh_token = t.refresh_token.as_ref().map(|s| s.0.clone());
     tiktok.shop_cipher = t.shop_cipher.clone();
@@ -112,13 +145,20 @@ fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError
     if let Some(url) = &t.auth_base_url {
         tiktok.auth_base_url = url.clone();
     }
-    Ok(Endpoints { shopify, tiktok, webhook_secret: s.webhook_secret.as_ref().map(|s| s.0.clone()) })
+    Ok(Endpoints {
+        shopify,
+        tiktok,
+        webhook_secret: s.webhook_secret.as_ref().map(|s| s.0.clone()),
+    })
 }
 
 fn endpoints_for_sandbox(sandbox: &RunningSandbox) -> Endpoints {
     let c: &Credentials = sandbox.credentials();
     let base = sandbox.base_url();
-    let mut shopify = ShopifyConfig::new(c.shop_domain.clone(), Secret::new(c.shopify_access_token.clone()));
+    let mut shopify = ShopifyConfig::new(
+        c.shop_domain.clone(),
+        Secret::new(c.shopify_access_token.clone()),
+    );
     shopify.base_url = Some(base.clone());
     let mut tiktok = TikTokConfig::new(
         c.tiktok_app_key.clone(),
@@ -128,25 +168,42 @@ fn endpoints_for_sandbox(sandbox: &RunningSandbox) -> Endpoints {
     tiktok.refresh_token = Some(Secret::new(c.tiktok_refresh_token.clone()));
     tiktok.base_url = base.clone();
     tiktok.auth_base_url = base;
-    Endpoints { shopify, tiktok, webhook_secret: Some(Secret::new(c.shopify_webhook_secret.clone())) }
+    Endpoints {
+        shopify,
+        tiktok,
+        webhook_secret: Some(Secret::new(c.shopify_webhook_secret.clone())),
+    }
 }
 
 /// Starts the emulators from a fixture file on a free loopback port.
-pub async fn start_sandbox(fixture: &Path, options: SandboxOptions) -> Result<RunningSandbox, WireError> {
+pub async fn start_sandbox(
+    fixture: &Path,
+    options: SandboxOptions,
+) -> Result<RunningSandbox, WireError> {
     let fixture = Fixture::load(fixture).map_err(|e| WireError::Sandbox(e.to_string()))?;
     start_sandbox_with(fixture, options).await
 }
 
 /// Starts the emulators from a fixture on a free loopback port.
-pub async fn start_sandbox_with(fixture: Fixture, options: SandboxOptions) -> Result<RunningSandbox, WireError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| WireError::Sandbox(e.to_string()))?;
-    Sandbox::start(fixture, listener, options).await.map_err(|e| WireError::Sandbox(e.to_string()))
+pub async fn start_sandbox_with(
+    fixture: Fixture,
+    options: SandboxOptions,
+) -> Result<RunningSandbox, WireError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| WireError::Sandbox(e.to_string()))?;
+    Sandbox::start(fixture, listener, options)
+        .await
+        .map_err(|e| WireError::Sandbox(e.to_string()))
 }
 
 /// Wires the adapters: to the real stores from the settings, or to `sandbox` when given
 /// (then `[shopify]` and `[tiktok]` are ignored and the state is a fresh temporary file
 /// unless `[state] url` is set).
-pub async fn wire(settings: &Settings, sandbox: Option<RunningSandbox>) -> Result<Wired, WireError> {
+pub async fn wire(
+    settings: &Settings,
+    sandbox: Option<RunningSandbox>,
+) -> Result<Wired, WireError> {
     let mut endpoints = match &sandbox {
         Some(sb) => endpoints_for_sandbox(sb),
         None => endpoints_from_settings(settings)?,
@@ -173,18 +230,33 @@ pub async fn wire(settings: &Settings, sandbox: Option<RunningSandbox>) -> Resul
         }
         (None, None) => ("sqlite://stockbridge.db".to_owned(), None),
     };
-    let store: Arc<dyn StateStore> = Arc::new(
-        SqliteStore::open(&state_location)
-            .map_err(|source| WireError::Store { location: state_location.clone(), source })?,
-    );
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&state_location).map_err(
+        |source| WireError::Store {
+            location: state_location.clone(),
+            source,
+        },
+    )?);
 
     let shop_domain = endpoints.shopify.shop_domain.clone();
-    let shopify = Arc::new(endpoints.shopify.build().map_err(|e| config_error("shopify", e))?);
+    let shopify = Arc::new(
+        endpoints
+            .shopify
+            .build()
+            .map_err(|e| config_error("shopify", e))?,
+    );
     let tiktok = Arc::new(
-        endpoints.tiktok.build().map_err(|e| config_error("tiktok", e))?.with_token_store(store.clone()),
+        endpoints
+            .tiktok
+            .build()
+            .map_err(|e| config_error("tiktok", e))?
+            .with_token_store(store.clone()),
     );
     Ok(Wired {
-        stores: Stores { source: shopify.clone(), sink: tiktok.clone(), store },
+        stores: Stores {
+            source: shopify.clone(),
+            sink: tiktok.clone(),
+            store,
+        },
         shopify,
         tiktok,
         shop_domain,

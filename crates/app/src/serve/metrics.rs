@@ -74,7 +74,12 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
-        counter("stockbridge_webhooks_received_total", "Shopify webhooks received.", "counter", &[("", get(&self.webhooks_received))]);
+        counter(
+            "stockbridge_webhooks_received_total",
+            "Shopify webhooks received.",
+            "counter",
+            &[("", get(&self.webhooks_received))],
+        );
         counter(
             "stockbridge_webhooks_rejected_total",
             "Shopify webhooks refused, by reason.",
@@ -86,18 +91,29 @@ impl Metrics {
                 ("{reason=\"too_large\"}", get(&self.rejected_too_large)),
             ],
         );
-        counter("stockbridge_webhooks_duplicate_total", "Shopify webhooks already processed.", "counter", &[("", get(&self.webhooks_duplicate))]);
+        counter(
+            "stockbridge_webhooks_duplicate_total",
+            "Shopify webhooks already processed.",
+            "counter",
+            &[("", get(&self.webhooks_duplicate))],
+        );
         counter(
             "stockbridge_writes_total",
             "(SKU, warehouse) quantities written to TikTok Shop, by outcome.",
             "counter",
-            &[("{outcome=\"updated\"}", get(&self.writes_updated)), ("{outcome=\"failed\"}", get(&self.writes_failed))],
+            &[
+                ("{outcome=\"updated\"}", get(&self.writes_updated)),
+                ("{outcome=\"failed\"}", get(&self.writes_failed)),
+            ],
         );
         counter(
             "stockbridge_reconciles_total",
             "Full reconciliations, by outcome.",
             "counter",
-            &[("{outcome=\"ok\"}", get(&self.reconciles_ok)), ("{outcome=\"failed\"}", get(&self.reconciles_failed))],
+            &[
+                ("{outcome=\"ok\"}", get(&self.reconciles_ok)),
+                ("{outcome=\"failed\"}", get(&self.reconciles_failed)),
+            ],
         );
         let last = get(&self.last_reconcile_ms) as f64 / 1000.0;
         let _ = writeln!(out, "# HELP stockbridge_reconcile_duration_seconds Duration of the last full reconciliation.\n# TYPE stockbridge_reconcile_duration_seconds gauge\nstockbridge_reconcile_duration_seconds {last}");
@@ -105,9 +121,17 @@ impl Metrics {
         let h = self.lag.lock().unwrap();
         let _ = writeln!(out, "# HELP stockbridge_sync_lag_seconds Time from a Shopify change to TikTok holding the new number.\n# TYPE stockbridge_sync_lag_seconds histogram");
         for (i, bound) in LAG_BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "stockbridge_sync_lag_seconds_bucket{{le=\"{bound}\"}} {}", h.counts[i]);
+            let _ = writeln!(
+                out,
+                "stockbridge_sync_lag_seconds_bucket{{le=\"{bound}\"}} {}",
+                h.counts[i]
+            );
         }
-        let _ = writeln!(out, "stockbridge_sync_lag_seconds_bucket{{le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(
+            out,
+            "stockbridge_sync_lag_seconds_bucket{{le=\"+Inf\"}} {}",
+            h.count
+        );
         let _ = writeln!(out, "stockbridge_sync_lag_seconds_sum {}", h.sum);
         let _ = writeln!(out, "stockbridge_sync_lag_seconds_count {}", h.count);
         out
@@ -126,10 +150,25 @@ mod tests {
         m.observe_lag(Duration::from_millis(300));
         m.observe_lag(Duration::from_secs(3));
         let text = m.render();
-        assert!(text.contains("stockbridge_webhooks_received_total 1"), "{text}");
-        assert!(text.contains("stockbridge_webhooks_rejected_total{reason=\"signature\"} 1"), "{text}");
-        assert!(text.contains("stockbridge_sync_lag_seconds_bucket{le=\"0.5\"} 1"), "{text}");
-        assert!(text.contains("stockbridge_sync_lag_seconds_bucket{le=\"5\"} 2"), "{text}");
-        assert!(text.contains("stockbridge_sync_lag_seconds_count 2"), "{text}");
+        assert!(
+            text.contains("stockbridge_webhooks_received_total 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("stockbridge_webhooks_rejected_total{reason=\"signature\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("stockbridge_sync_lag_seconds_bucket{le=\"0.5\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("stockbridge_sync_lag_seconds_bucket{le=\"5\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("stockbridge_sync_lag_seconds_count 2"),
+            "{text}"
+        );
     }
 }

@@ -74,9 +74,16 @@ impl Live {
             .collect();
         let mut by_sku: HashMap<String, Vec<TikTokSku>> = HashMap::new();
         for sku in report.tiktok {
-            by_sku.entry(sku.seller_sku.trim().to_owned()).or_default().push(sku);
+            by_sku
+                .entry(sku.seller_sku.trim().to_owned())
+                .or_default()
+                .push(sku);
         }
-        Live { rules: report.rules, by_sku, ambiguous }
+        Live {
+            rules: report.rules,
+            by_sku,
+            ambiguous,
+        }
     }
 }
 
@@ -113,7 +120,9 @@ impl Pipeline {
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut next_reconcile = tokio::time::Instant::now() + self.options.reconcile_every;
         loop {
-            self.metrics.queue_depth.store(pending.items.len() as u64, Ordering::Relaxed);
+            self.metrics
+                .queue_depth
+                .store(pending.items.len() as u64, Ordering::Relaxed);
             let flush_at = deadline.unwrap_or(next_reconcile);
             tokio::select! {
                 biased;
@@ -145,7 +154,12 @@ impl Pipeline {
             }
         }
         // Stopping: what was received is still written, then the task ends.
-        while let Ok(Change::Items { items, topic, changed_at }) = changes.try_recv() {
+        while let Ok(Change::Items {
+            items,
+            topic,
+            changed_at,
+        }) = changes.try_recv()
+        {
             pending.items.extend(items);
             pending.topics.insert(topic);
             pending.earliest = Some(pending.earliest.map_or(changed_at, |e| e.min(changed_at)));
@@ -160,13 +174,29 @@ impl Pipeline {
 
     async fn full_reconcile(&self, reason: &str, cancel: &CancellationToken) -> Option<Live> {
         let started = Instant::now();
-        let result = reconcile(&self.stores, &self.rules, RunKind::Reconcile, &self.options.writer, cancel).await;
-        self.metrics.last_reconcile_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let result = reconcile(
+            &self.stores,
+            &self.rules,
+            RunKind::Reconcile,
+            &self.options.writer,
+            cancel,
+        )
+        .await;
+        self.metrics
+            .last_reconcile_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         match result {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);
                 self.count(&report.statuses);
-                tracing::info!(reason, lines = report.counts.lines, updated = report.counts.updated, failed = report.counts.failed, ms = started.elapsed().as_millis() as u64, "reconciled");
+                tracing::info!(
+                    reason,
+                    lines = report.counts.lines,
+                    updated = report.counts.updated,
+                    failed = report.counts.failed,
+                    ms = started.elapsed().as_millis() as u64,
+                    "reconciled"
+                );
                 Some(Live::from_report(report))
             }
             Err(e) => {
@@ -193,7 +223,12 @@ impl Pipeline {
     }
 
     /// Reads the pending items, writes what changed; returns when to try again, if needed.
-    async fn flush(&self, live: &mut Live, pending: &mut Pending, cancel: &CancellationToken) -> Option<tokio::time::Instant> {
+    async fn flush(
+        &self,
+        live: &mut Live,
+        pending: &mut Pending,
+        cancel: &CancellationToken,
+    ) -> Option<tokio::time::Instant> {
         let items: Vec<InventoryItemId> = std::mem::take(&mut pending.items).into_iter().collect();
         let topics = std::mem::take(&mut pending.topics);
         let earliest = pending.earliest.take().unwrap_or_else(SystemTime::now);
@@ -220,7 +255,16 @@ impl Pipeline {
         if jobs.is_empty() {
             return None;
         }
-        let outcome = match execute(&self.stores, jobs, &trigger, None, &self.options.writer, cancel).await {
+        let outcome = match execute(
+            &self.stores,
+            jobs,
+            &trigger,
+            None,
+            &self.options.writer,
+            cancel,
+        )
+        .await
+        {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "the state store failed while recording writes");
@@ -229,7 +273,9 @@ impl Pipeline {
         };
         let statuses = line_statuses(&plan, &outcome.statuses);
         self.count(&statuses);
-        let lag = SystemTime::now().duration_since(earliest).unwrap_or_default();
+        let lag = SystemTime::now()
+            .duration_since(earliest)
+            .unwrap_or_default();
         let mut failed_items = Vec::new();
         for (line, status) in plan.lines.iter().zip(&statuses) {
             match status {
@@ -254,7 +300,12 @@ impl Pipeline {
         self.requeue(pending, failed_items, earliest)
     }
 
-    fn requeue(&self, pending: &mut Pending, items: Vec<InventoryItemId>, earliest: SystemTime) -> Option<tokio::time::Instant> {
+    fn requeue(
+        &self,
+        pending: &mut Pending,
+        items: Vec<InventoryItemId>,
+        earliest: SystemTime,
+    ) -> Option<tokio::time::Instant> {
         let mut kept = 0;
         for item in items {
             let attempts = pending.attempts.entry(item).or_insert(0);

@@ -29,24 +29,38 @@ pub struct WebhookState {
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Whether this delivery was seen before, by webhook id or by event id and topic.
 async fn seen_before(store: &dyn StateStore, h: &WebhookHeaders) -> bool {
     let now = SystemTime::now();
-    let mut new = store.remember_webhook(&format!("webhook:{}", h.webhook_id), now).await.unwrap_or(true);
+    let mut new = store
+        .remember_webhook(&format!("webhook:{}", h.webhook_id), now)
+        .await
+        .unwrap_or(true);
     if let Some(event) = &h.event_id {
-        let event_new = store.remember_webhook(&format!("event:{}:{event}", h.topic), now).await.unwrap_or(true);
+        let event_new = store
+            .remember_webhook(&format!("event:{}:{event}", h.topic), now)
+            .await
+            .unwrap_or(true);
         new = new && event_new;
     }
     !new
 }
 
 /// The handler.
-pub async fn receive(State(state): State<Arc<WebhookState>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+pub async fn receive(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     Metrics::inc(&state.metrics.webhooks_received);
-    let hmac = header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
+    let hmac =
+        header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
     let Some(hmac) = hmac else {
         Metrics::inc(&state.metrics.rejected_signature);
         tracing::warn!(reason = "missing signature", "webhook refused");
@@ -60,7 +74,10 @@ pub async fn receive(State(state): State<Arc<WebhookState>>, headers: HeaderMap,
     let parsed = WebhookHeaders::from_lookup(|name| header(&headers, name));
     let Ok(h) = parsed else {
         Metrics::inc(&state.metrics.rejected_malformed);
-        return (StatusCode::BAD_REQUEST, "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n");
+        return (
+            StatusCode::BAD_REQUEST,
+            "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n",
+        );
     };
     if !h.shop_domain.eq_ignore_ascii_case(&state.shop_domain) {
         Metrics::inc(&state.metrics.rejected_shop);
@@ -87,17 +104,31 @@ pub async fn receive(State(state): State<Arc<WebhookState>>, headers: HeaderMap,
         .filter(|t| *t <= SystemTime::now())
         .unwrap_or_else(SystemTime::now);
     let change = match event.kind {
-        EventKind::InventoryLevelUpdated { inventory_item_id, .. }
-        | EventKind::InventoryLevelConnected { inventory_item_id, .. }
-        | EventKind::InventoryLevelDisconnected { inventory_item_id, .. }
-        | EventKind::InventoryItemUpdated { inventory_item_id, .. }
-        | EventKind::InventoryItemDeleted { inventory_item_id } => {
-            Change::Items { items: vec![inventory_item_id], topic: h.topic.clone(), changed_at }
+        EventKind::InventoryLevelUpdated {
+            inventory_item_id, ..
         }
-        EventKind::ProductUpdated { inventory_item_ids } => {
-            Change::Items { items: inventory_item_ids, topic: h.topic.clone(), changed_at }
+        | EventKind::InventoryLevelConnected {
+            inventory_item_id, ..
         }
-        EventKind::LocationChanged { .. } => Change::Reconcile { reason: h.topic.clone() },
+        | EventKind::InventoryLevelDisconnected {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryItemUpdated {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryItemDeleted { inventory_item_id } => Change::Items {
+            items: vec![inventory_item_id],
+            topic: h.topic.clone(),
+            changed_at,
+        },
+        EventKind::ProductUpdated { inventory_item_ids } => Change::Items {
+            items: inventory_item_ids,
+            topic: h.topic.clone(),
+            changed_at,
+        },
+        EventKind::LocationChanged { .. } => Change::Reconcile {
+            reason: h.topic.clone(),
+        },
         EventKind::Other(_) => return (StatusCode::OK, "ignored topic\n"),
     };
     tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");

@@ -23,10 +23,22 @@ fn sandbox_run(command: &str, rules: &str, fixture: &str) -> (Run, Option<Value>
     let fix = write(dir.path(), "fixture.json", fixture);
     let out = dir.path().join("state-out.json");
     let run = run(
-        &[command, "--config", cfg.to_str().unwrap(), "--format", "json", "--sandbox", fix.to_str().unwrap(), "--sandbox-state-out", out.to_str().unwrap()],
+        &[
+            command,
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "json",
+            "--sandbox",
+            fix.to_str().unwrap(),
+            "--sandbox-state-out",
+            out.to_str().unwrap(),
+        ],
         &[],
     );
-    let state = std::fs::read_to_string(&out).ok().map(|s| serde_json::from_str(&s).unwrap());
+    let state = std::fs::read_to_string(&out)
+        .ok()
+        .map(|s| serde_json::from_str(&s).unwrap());
     (run, state)
 }
 
@@ -42,12 +54,34 @@ fn plan_prints_the_seeds_numbers_in_the_json_of_the_reference() {
                 "warehouse_id": "7001", "warehouse_name": "α", "quantity": 240, "current": 0, "changed": true,
                 "explanation": "Location A 100 + Location B 200 = 300; x 80% = 240"})
     );
-    assert_eq!(line(&report, "MUG-BLUE", "7001")["quantity"], 788, "985 at 80% is 788");
-    assert_eq!(line(&report, "EBOOK-GUIDE", "7001")["quantity"], 999_999, "untracked");
-    assert_eq!(line(&report, "CANDLE-PREORDER", "7001")["quantity"], 999_999, "continue selling");
+    assert_eq!(
+        line(&report, "MUG-BLUE", "7001")["quantity"],
+        788,
+        "985 at 80% is 788"
+    );
+    assert_eq!(
+        line(&report, "EBOOK-GUIDE", "7001")["quantity"],
+        999_999,
+        "untracked"
+    );
+    assert_eq!(
+        line(&report, "CANDLE-PREORDER", "7001")["quantity"],
+        999_999,
+        "continue selling"
+    );
     let summary = &report["summary"];
-    assert_eq!((summary["variants"].as_u64(), summary["tiktok_skus"].as_u64(), summary["matched"].as_u64()), (Some(4), Some(4), Some(4)));
-    assert_eq!((summary["lines"].as_u64(), summary["changed"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(
+        (
+            summary["variants"].as_u64(),
+            summary["tiktok_skus"].as_u64(),
+            summary["matched"].as_u64()
+        ),
+        (Some(4), Some(4), Some(4))
+    );
+    assert_eq!(
+        (summary["lines"].as_u64(), summary["changed"].as_u64()),
+        (Some(4), Some(4))
+    );
     assert!(report["warnings"].as_array().unwrap().is_empty());
 }
 
@@ -65,7 +99,10 @@ fn all_active_locations_at_100_percent_give_alpha_300() {
     let (run, state) = sandbox_run("sync", "", SEED);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(line(&run.json(), "TEE-RED-S", "7001")["status"], "updated");
-    assert_eq!(quantity_in_state(&state.unwrap(), "90011", "7001"), Some(300));
+    assert_eq!(
+        quantity_in_state(&state.unwrap(), "90011", "7001"),
+        Some(300)
+    );
 }
 
 #[test]
@@ -74,12 +111,24 @@ fn location_a_at_80_percent_into_beta_gives_80_and_leaves_alpha() {
     let (run, state) = sandbox_run("sync", rules, SEED);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
-    assert_eq!(report["lines"].as_array().unwrap().len(), 1, "only TEE-RED-S is stocked in β: {report:#}");
+    assert_eq!(
+        report["lines"].as_array().unwrap().len(),
+        1,
+        "only TEE-RED-S is stocked in β: {report:#}"
+    );
     assert_eq!(report["summary"]["updated"], 1);
-    assert_eq!(report["warnings"].as_array().unwrap().len(), 3, "the three SKUs not stocked in β are named");
+    assert_eq!(
+        report["warnings"].as_array().unwrap().len(),
+        3,
+        "the three SKUs not stocked in β are named"
+    );
     let state = state.unwrap();
     assert_eq!(quantity_in_state(&state, "90011", "7002"), Some(80));
-    assert_eq!(quantity_in_state(&state, "90011", "7001"), Some(0), "α untouched");
+    assert_eq!(
+        quantity_in_state(&state, "90011", "7001"),
+        Some(0),
+        "α untouched"
+    );
 }
 
 #[test]
@@ -87,10 +136,21 @@ fn second_sync_writes_nothing() {
     let (first, state) = sandbox_run("sync", "[rules]\nquantity_percent = 80\n", SEED);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.json()["summary"]["updated"], 4);
-    let (second, _) = sandbox_run("sync", "[rules]\nquantity_percent = 80\n", &state.unwrap().to_string());
+    let (second, _) = sandbox_run(
+        "sync",
+        "[rules]\nquantity_percent = 80\n",
+        &state.unwrap().to_string(),
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     let summary = &second.json()["summary"];
-    assert_eq!((summary["updated"].as_u64(), summary["unchanged"].as_u64(), summary["failed"].as_u64()), (Some(0), Some(4), Some(0)));
+    assert_eq!(
+        (
+            summary["updated"].as_u64(),
+            summary["unchanged"].as_u64(),
+            summary["failed"].as_u64()
+        ),
+        (Some(0), Some(4), Some(0))
+    );
 }
 
 /// Every validation error of sync-rules.md §5: exit 2, the key named, TikTok unchanged.
@@ -113,10 +173,22 @@ fn every_validation_error_exits_2_naming_the_key_and_pushes_nothing() {
     for (rules, expected) in cases {
         let (run, state) = sandbox_run("sync", rules, SEED);
         assert_eq!(run.code, 2, "{rules}: {}", run.stderr);
-        assert!(run.stderr.contains(expected), "{rules}: stderr lacks {expected:?}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{rules}: stderr lacks {expected:?}:\n{}",
+            run.stderr
+        );
         if let Some(state) = state {
-            assert_eq!(quantity_in_state(&state, "90011", "7001"), Some(0), "{rules}: TikTok changed");
-            assert_eq!(quantity_in_state(&state, "90021", "7001"), Some(12), "{rules}: TikTok changed");
+            assert_eq!(
+                quantity_in_state(&state, "90011", "7001"),
+                Some(0),
+                "{rules}: TikTok changed"
+            );
+            assert_eq!(
+                quantity_in_state(&state, "90021", "7001"),
+                Some(12),
+                "{rules}: TikTok changed"
+            );
         }
     }
 }
@@ -125,11 +197,19 @@ fn every_validation_error_exits_2_naming_the_key_and_pushes_nothing() {
 fn return_or_disabled_warehouse_as_target_exits_2() {
     let fixture: Value = serde_json::from_str(SEED).unwrap();
     let mut fixture = fixture;
-    fixture["tiktok"]["warehouses"].as_array_mut().unwrap().push(json!({"id": "7003", "name": "Returns", "type": "RETURN_WAREHOUSE"}));
-    let rules = "[[rules.location_mapping]]\nshopify_locations = \"all\"\ntiktok_warehouse = \"Returns\"\n";
+    fixture["tiktok"]["warehouses"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "7003", "name": "Returns", "type": "RETURN_WAREHOUSE"}));
+    let rules =
+        "[[rules.location_mapping]]\nshopify_locations = \"all\"\ntiktok_warehouse = \"Returns\"\n";
     let (run, _) = sandbox_run("sync", rules, &fixture.to_string());
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("not a sales warehouse"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a sales warehouse"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -137,12 +217,41 @@ fn check_reports_both_stores_and_the_mappings() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "[rules]\nquantity_percent = 80\n");
     let fix = write(dir.path(), "fixture.json", SEED);
-    let ok = run(&["check", "--config", cfg.to_str().unwrap(), "--sandbox", fix.to_str().unwrap()], &[]);
+    let ok = run(
+        &[
+            "check",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--sandbox",
+            fix.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
-    assert!(ok.stdout.contains("shopify: ok") && ok.stdout.contains("tiktok: ok"), "{}", ok.stdout);
-    assert!(ok.stdout.contains("all active locations -> α (7001)"), "{}", ok.stdout);
-    let bad = config(dir.path(), "[[rules.location_mapping]]\nshopify_locations = [\"Nowhere\"]\n");
-    let failed = run(&["check", "--config", bad.to_str().unwrap(), "--sandbox", fix.to_str().unwrap()], &[]);
+    assert!(
+        ok.stdout.contains("shopify: ok") && ok.stdout.contains("tiktok: ok"),
+        "{}",
+        ok.stdout
+    );
+    assert!(
+        ok.stdout.contains("all active locations -> α (7001)"),
+        "{}",
+        ok.stdout
+    );
+    let bad = config(
+        dir.path(),
+        "[[rules.location_mapping]]\nshopify_locations = [\"Nowhere\"]\n",
+    );
+    let failed = run(
+        &[
+            "check",
+            "--config",
+            bad.to_str().unwrap(),
+            "--sandbox",
+            fix.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(failed.code, 2);
     assert!(failed.stdout.contains("\"Nowhere\""), "{}", failed.stdout);
 }
@@ -153,13 +262,20 @@ fn missing_credentials_exit_2_naming_the_environment_variable() {
     let cfg = config(dir.path(), "[shopify]\nshop_domain = \"a.myshopify.com\"\n");
     let run = run(&["plan", "--config", cfg.to_str().unwrap()], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn bad_command_line_exits_2() {
     assert_eq!(run(&["plan"], &[]).code, 2, "--config is required");
-    assert_eq!(run(&["plan", "--config", "x.toml", "--format", "xml"], &[]).code, 2);
+    assert_eq!(
+        run(&["plan", "--config", "x.toml", "--format", "xml"], &[]).code,
+        2
+    );
 }
 
 #[test]
@@ -168,18 +284,43 @@ fn failed_write_is_reported_with_exit_1_and_succeeds_on_the_next_run() {
     let fix = write(dir.path(), "fixture.json", SEED);
     let sandbox = SandboxProcess::start(&fix, &[]);
     let cfg = sandbox.config(dir.path(), "[rules]\nquantity_percent = 80\n");
-    sandbox.control("POST", "/_sandbox/faults", Some(json!({"tiktok": {"error_rate": 1.0, "endpoints": ["inventory_update"]}})));
-    let failed = run(&["sync", "--config", cfg.to_str().unwrap(), "--format", "json"], &SECRETS);
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"tiktok": {"error_rate": 1.0, "endpoints": ["inventory_update"]}})),
+    );
+    let failed = run(
+        &[
+            "sync",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &SECRETS,
+    );
     assert_eq!(failed.code, 1, "{}", failed.stderr);
     let report = failed.json();
     assert_eq!(report["summary"]["failed"], 4);
     let tee = line(&report, "TEE-RED-S", "7001");
     assert_eq!(tee["status"], "failed");
-    assert!(tee["error"].as_str().unwrap().contains("unavailable"), "{tee}");
+    assert!(
+        tee["error"].as_str().unwrap().contains("unavailable"),
+        "{tee}"
+    );
     assert_eq!(sandbox.tiktok_quantity("90011", "7001"), Some(0));
 
     sandbox.control("POST", "/_sandbox/faults", Some(json!({})));
-    let next = run(&["sync", "--config", cfg.to_str().unwrap(), "--format", "json"], &SECRETS);
+    let next = run(
+        &[
+            "sync",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &SECRETS,
+    );
     assert_eq!(next.code, 0, "{}", next.stderr);
     assert_eq!(next.json()["summary"]["updated"], 4);
     assert_eq!(sandbox.tiktok_quantity("90011", "7001"), Some(240));
@@ -192,20 +333,50 @@ fn no_secret_appears_in_any_output() {
     let sandbox = SandboxProcess::start(&fix, &[]);
     let cfg = sandbox.config(dir.path(), "");
     let mut outputs = Vec::new();
-    for args in [vec!["plan", "--format", "json"], vec!["sync", "--format", "table"], vec!["check"]] {
+    for args in [
+        vec!["plan", "--format", "json"],
+        vec!["sync", "--format", "table"],
+        vec!["check"],
+    ] {
         let mut full = args.clone();
         full.extend(["--config", cfg.to_str().unwrap()]);
-        let r = run(&full, &[&SECRETS[..], &[("STOCKBRIDGE_LOG", "debug")]].concat());
+        let r = run(
+            &full,
+            &[&SECRETS[..], &[("STOCKBRIDGE_LOG", "debug")]].concat(),
+        );
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
         outputs.push(r);
     }
-    let wrong = [("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN", "shpat_wrong_but_secret"), SECRETS[1], SECRETS[2], SECRETS[3]];
+    let wrong = [
+        (
+            "STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN",
+            "shpat_wrong_but_secret",
+        ),
+        SECRETS[1],
+        SECRETS[2],
+        SECRETS[3],
+    ];
     let refused = run(&["plan", "--config", cfg.to_str().unwrap()], &wrong);
-    assert_eq!(refused.code, 2, "a refused credential exits 2: {}", refused.stderr);
+    assert_eq!(
+        refused.code, 2,
+        "a refused credential exits 2: {}",
+        refused.stderr
+    );
     outputs.push(refused);
     for r in &outputs {
-        for secret in ["shpat_sandbox_demo_token", "sandbox_webhook_secret", "sandbox_app_secret", "sandbox_access_token", "shpat_wrong_but_secret"] {
-            assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret), "{secret} leaked:\n{}\n{}", r.stdout, r.stderr);
+        for secret in [
+            "shpat_sandbox_demo_token",
+            "sandbox_webhook_secret",
+            "sandbox_app_secret",
+            "sandbox_access_token",
+            "shpat_wrong_but_secret",
+        ] {
+            assert!(
+                !r.stdout.contains(secret) && !r.stderr.contains(secret),
+                "{secret} leaked:\n{}\n{}",
+                r.stdout,
+                r.stderr
+            );
         }
     }
 }

@@ -2,4 +2,5 @@
 //! (`--sandbox`) or as a separate `stockbridge sandbox` process.
 
 mod cli;
+mod serve;
 mod support;

@@ -30,7 +30,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -68,7 +73,13 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     pub fn start(fixture: &Path, extra: &[&str]) -> SandboxProcess {
         let mut child = bin()
-            .args(["sandbox", "--fixture", fixture.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args([
+                "sandbox",
+                "--fixture",
+                fixture.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -99,13 +110,21 @@ impl SandboxProcess {
             _ => client.post(url).json(&body.unwrap_or(Value::Null)),
         };
         let resp = req.send().expect("control API answers");
-        assert!(resp.status().is_success(), "control API {path}: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "control API {path}: {}",
+            resp.status()
+        );
         resp.json().unwrap_or(Value::Null)
     }
 
     /// The quantity TikTok holds for a SKU in a warehouse.
     pub fn tiktok_quantity(&self, sku_id: &str, warehouse: &str) -> Option<i64> {
-        quantity_in_state(&self.control("GET", "/_sandbox/state", None), sku_id, warehouse)
+        quantity_in_state(
+            &self.control("GET", "/_sandbox/state", None),
+            sku_id,
+            warehouse,
+        )
     }
 
     /// A config file pointing both adapters at this sandbox with its demo credentials.
@@ -123,8 +142,14 @@ impl SandboxProcess {
 
 /// The demo credentials' secrets, passed through the environment as documented.
 pub const SECRETS: [(&str, &str); 4] = [
-    ("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN", "shpat_sandbox_demo_token"),
-    ("STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET", "sandbox_webhook_secret"),
+    (
+        "STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN",
+        "shpat_sandbox_demo_token",
+    ),
+    (
+        "STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET",
+        "sandbox_webhook_secret",
+    ),
     ("STOCKBRIDGE__TIKTOK__APP_SECRET", "sandbox_app_secret"),
     ("STOCKBRIDGE__TIKTOK__ACCESS_TOKEN", "sandbox_access_token"),
 ];
@@ -137,7 +162,16 @@ impl Drop for SandboxProcess {
 }
 
 pub fn quantity_in_state(state: &Value, sku_id: &str, warehouse: &str) -> Option<i64> {
-    state["tiktok"]["products"].as_array()?.iter().flat_map(|p| p["skus"].as_array().cloned().unwrap_or_default()).find(|s| s["id"] == sku_id).and_then(|s| {
-        s["inventory"].as_array()?.iter().find(|i| i["warehouse_id"] == warehouse).and_then(|i| i["quantity"].as_i64())
-    })
+    state["tiktok"]["products"]
+        .as_array()?
+        .iter()
+        .flat_map(|p| p["skus"].as_array().cloned().unwrap_or_default())
+        .find(|s| s["id"] == sku_id)
+        .and_then(|s| {
+            s["inventory"]
+                .as_array()?
+                .iter()
+                .find(|i| i["warehouse_id"] == warehouse)
+                .and_then(|i| i["quantity"].as_i64())
+        })
 }
