@@ -52,7 +52,9 @@ fn load(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 let fixture = Fixture::from_json(&text).expect("fixture parses");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
                 let sandbox = Sandbox::start(fixture, listener, SandboxOptions::default())
                     .await
                     .expect("sandbox starts");

@@ -20,7 +20,7 @@ pub const TIKTOK_REFRESH_TOKEN: &str = "sandbox_refresh_token";
 pub const TIKTOK_SHOP_CIPHER: &str = "SANDBOX_SHOP_CIPHER";
 
 /// What the emulators accept. Every key is optional in a fixture; missing keys take the demo values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Credentials {
     /// The shop's `*.myshopify.com` domain, sent as `X-Shopify-Shop-Domain` on webhooks.
@@ -53,6 +53,22 @@ impl Default for Credentials {
             tiktok_refresh_token: TIKTOK_REFRESH_TOKEN.to_owned(),
             tiktok_shop_cipher: TIKTOK_SHOP_CIPHER.to_owned(),
         }
+    }
+}
+
+/// Secrets are redacted: a secret never appears in a log line.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("shop_domain", &self.shop_domain)
+            .field("shopify_access_token", &"[redacted]")
+            .field("shopify_webhook_secret", &"[redacted]")
+            .field("tiktok_app_key", &self.tiktok_app_key)
+            .field("tiktok_app_secret", &"[redacted]")
+            .field("tiktok_access_token", &"[redacted]")
+            .field("tiktok_refresh_token", &"[redacted]")
+            .field("tiktok_shop_cipher", &self.tiktok_shop_cipher)
+            .finish()
     }
 }
 

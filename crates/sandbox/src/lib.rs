@@ -3,6 +3,11 @@
 //! `/_sandbox/` (spec/sandbox.md). It owns the fixture format, the emulated stores' state, their
 //! wire formats, error codes, throttling and webhooks. It must not know the adapters or the
 //! sync rules: clients talk to it exactly as to the real services.
+//!
+//! Where things are: `fixture` (format, defaults, checks), `store` (state and indexes),
+//! `server` (start, options, router), `shopify` (GraphQL endpoint; `schema`, `cost`, `search`,
+//! `bulk`), `tiktok` (gate and envelope; `signing`, `auth`, `catalog`, `inventory`, `limiter`),
+//! `webhooks` (delivery; `payloads`), `control` (`/_sandbox/`), `faults`, `stats`, `clock`.
 
 mod clock;
 mod control;

@@ -289,7 +289,7 @@ pub(crate) async fn gate(
         }
         _ => {}
     }
-    if *method == Method::POST {
+    if *method == Method::POST && !body.is_empty() {
         let json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

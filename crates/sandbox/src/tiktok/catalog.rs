@@ -167,6 +167,14 @@ struct Filter {
 }
 
 impl Filter {
+    fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.update_ge.is_none()
+            && self.update_le.is_none()
+            && self.create_ge.is_none()
+            && self.create_le.is_none()
+    }
+
     fn matches(&self, record: &ProductRecord) -> bool {
         self.status
             .as_deref()
@@ -243,8 +251,14 @@ fn products_page(
         }
         pos += 1;
     }
-    let more = (pos..len).any(matching);
-    let total = (0..len).filter(|&p| matching(p)).count();
+    let (more, total) = if filter.is_empty() {
+        (pos < len, len)
+    } else {
+        (
+            (pos..len).any(matching),
+            (0..len).filter(|&p| matching(p)).count(),
+        )
+    };
     let products: Vec<Value> = page
         .iter()
         .map(|&i| product_json(store.product_at(i), v202502))

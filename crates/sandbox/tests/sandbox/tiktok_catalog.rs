@@ -146,3 +146,54 @@ async fn refuses_more_than_100_product_ids() {
     .await;
     assert_ne!(body["code"], 0);
 }
+
+#[tokio::test]
+async fn refuses_more_than_10_seller_skus_with_12019027() {
+    let sandbox = start(fixture()).await;
+    let skus: Vec<String> = (0..11).map(|i| format!("S{i}")).collect();
+    let (_, _, body) = search("202502", "10", None, json!({"seller_skus": skus}))
+        .send(&sandbox)
+        .await;
+    assert_eq!(body["code"], 12019027);
+}
+
+#[tokio::test]
+async fn accepts_a_search_with_an_empty_body() {
+    let sandbox = start(fixture()).await;
+    let query = vec![
+        (
+            "app_key".to_owned(),
+            stockbridge_sandbox::credentials::TIKTOK_APP_KEY.to_owned(),
+        ),
+        ("timestamp".to_owned(), crate::support::now().to_string()),
+        (
+            "shop_cipher".to_owned(),
+            stockbridge_sandbox::credentials::TIKTOK_SHOP_CIPHER.to_owned(),
+        ),
+        ("page_size".to_owned(), "1".to_owned()),
+    ];
+    let path = "/product/202309/products/search";
+    let sign = stockbridge_sandbox::tiktok::signing::sign(
+        stockbridge_sandbox::credentials::TIKTOK_APP_SECRET,
+        path,
+        &query,
+        b"",
+    );
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}{path}", sandbox.base_url()))
+        .query(&query)
+        .query(&[("sign", sign)])
+        .header(
+            "x-tts-access-token",
+            stockbridge_sandbox::credentials::TIKTOK_ACCESS_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["code"], 0, "{body}");
+    assert_eq!(body["data"]["products"].as_array().unwrap().len(), 1);
+    assert_ne!(body["data"]["next_page_token"], "");
+}

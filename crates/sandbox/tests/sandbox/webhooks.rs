@@ -184,3 +184,22 @@ async fn retries_a_failed_delivery_until_it_succeeds() {
     assert_eq!(stats.webhooks.attempts, 3);
     assert_eq!(stats.webhooks.failed, 0);
 }
+
+#[tokio::test]
+async fn gives_up_after_five_failed_attempts() {
+    let (sandbox, mut receiver) = start_with_receiver(usize::MAX).await;
+    control(
+        &sandbox,
+        "shopify/inventory_levels",
+        json!({"inventory_item_id": 1001, "location_id": 1, "available": 1}),
+    )
+    .await;
+    let stats = eventually(Duration::from_secs(5), || async {
+        let stats = sandbox.stats();
+        (stats.webhooks.failed == 1).then_some(stats)
+    })
+    .await;
+    assert_eq!(stats.webhooks.attempts, 5);
+    assert_eq!(stats.webhooks.delivered, 0);
+    assert!(receiver.nothing_within(Duration::from_millis(50)).await);
+}
