@@ -121,7 +121,10 @@ fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError
     )?;
     let mut shopify = ShopifyConfig::new(domain, token);
     shopify.base_url = s.base_url.clone();
-    shopify.api_version = s.api_version.clone().unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
+    shopify.api_version = s
+        .api_version
+        .clone()
+        .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
     let app_key = required(
         t.app_key.clone(),
         "tiktok.app_key",

@@ -144,7 +144,11 @@ impl Pipeline {
                     if deadline.is_some() {
                         deadline = match live.as_mut() {
                             Some(l) => self.flush(l, &mut pending, &writes_cancel).await,
-                            None => Some(tokio::time::Instant::now() + self.options.retry_after),
+                            None => {
+                                // No reconciliation has succeeded yet: try again now, then flush.
+                                live = self.full_reconcile("retry", &writes_cancel).await;
+                                Some(tokio::time::Instant::now() + self.options.retry_after)
+                            }
                         };
                     } else {
                         live = self.full_reconcile("schedule", &writes_cancel).await.or(live);

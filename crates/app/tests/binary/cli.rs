@@ -380,3 +380,24 @@ fn no_secret_appears_in_any_output() {
         }
     }
 }
+
+#[test]
+fn sandbox_state_out_carries_no_secret() {
+    let mut fixture: Value = serde_json::from_str(SEED).unwrap();
+    fixture["credentials"] = json!({"shopify_access_token": "shpat_fixture_secret", "tiktok_app_secret": "fixture_app_secret", "shop_domain": "fixture-shop.myshopify.com"});
+    let (run, state) = sandbox_run("sync", "", &fixture.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = state.unwrap().to_string();
+    assert!(
+        !text.contains("shpat_fixture_secret") && !text.contains("fixture_app_secret"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("sandbox_app_secret") && !text.contains("sandbox_access_token"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fixture-shop.myshopify.com"),
+        "public parts stay: {text}"
+    );
+}
