@@ -18,6 +18,9 @@ use super::metrics::Metrics;
 use crate::reconcile::{apply_updates, jobs_for, line_statuses, reconcile, Stores, SyncReport};
 use crate::writer::{execute, LineStatus, WriterOptions};
 
+/// How long processed webhook ids are kept for deduplication.
+pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
 /// A change the pipeline acts on.
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -178,6 +181,11 @@ impl Pipeline {
 
     async fn full_reconcile(&self, reason: &str, cancel: &CancellationToken) -> Option<Live> {
         let started = Instant::now();
+        // Shopify retries a delivery for up to 4 hours; ids older than a day cannot recur.
+        let horizon = SystemTime::now() - WEBHOOK_ID_RETENTION;
+        if let Err(e) = self.stores.store.forget_webhooks_before(horizon).await {
+            tracing::warn!(error = %e, "could not prune processed webhook ids");
+        }
         let result = reconcile(
             &self.stores,
             &self.rules,
