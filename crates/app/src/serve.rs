@@ -30,6 +30,20 @@ use crate::settings::Settings;
 use crate::wiring::Wired;
 use crate::writer::WriterOptions;
 
+/// What a server is made of.
+pub struct ServeParts {
+    /// The ports.
+    pub stores: crate::reconcile::Stores,
+    /// The merchant's rules.
+    pub rules: stockbridge_domain::RuleSet,
+    /// The configured shop; webhooks from another are refused.
+    pub shop_domain: String,
+    /// The webhook signing secret.
+    pub webhook_secret: stockbridge_ports::Secret,
+    /// Largest accepted webhook body.
+    pub max_body_bytes: usize,
+}
+
 /// A server ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -63,7 +77,7 @@ async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
 }
 
 impl Application {
-    /// Wires the server on an already bound listener.
+    /// Wires the server from the command's wiring, on an already bound listener.
     pub fn build(
         settings: &Settings,
         wired: &Wired,
@@ -73,13 +87,29 @@ impl Application {
         let secret = wired.webhook_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
             "configuration key shopify.webhook_secret is missing: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET".to_owned()
         })?;
+        let parts = ServeParts {
+            stores: wired.stores.clone(),
+            rules: settings.rules.clone(),
+            shop_domain: wired.shop_domain.clone(),
+            webhook_secret: secret,
+            max_body_bytes: settings.server.max_body_bytes,
+        };
+        Ok(Self::from_parts(parts, listener, options))
+    }
+
+    /// Wires the server from its parts (tests pass in-memory ports).
+    pub fn from_parts(
+        parts: ServeParts,
+        listener: TcpListener,
+        options: PipelineOptions,
+    ) -> Application {
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = watch::channel(false);
         let webhook_state = Arc::new(webhook::WebhookState {
-            secret,
-            shop_domain: wired.shop_domain.clone(),
-            store: wired.stores.store.clone(),
+            secret: parts.webhook_secret,
+            shop_domain: parts.shop_domain,
+            store: parts.stores.store.clone(),
             changes: tx,
             metrics: metrics.clone(),
         });
@@ -89,7 +119,7 @@ impl Application {
                 "/webhooks/shopify",
                 post(webhook::receive).with_state(webhook_state),
             )
-            .layer(DefaultBodyLimit::max(settings.server.max_body_bytes))
+            .layer(DefaultBodyLimit::max(parts.max_body_bytes))
             .layer(axum::middleware::map_response(
                 move |response: axum::response::Response| {
                     let too_large = too_large.clone();
@@ -108,18 +138,18 @@ impl Application {
                 ready: ready_rx,
             });
         let pipeline = pipeline::Pipeline {
-            stores: wired.stores.clone(),
-            rules: settings.rules.clone(),
+            stores: parts.stores,
+            rules: parts.rules,
             options,
             metrics,
             ready: ready_tx,
         };
-        Ok(Application {
+        Application {
             listener,
             router,
             pipeline,
             changes: rx,
-        })
+        }
     }
 
     /// The address it listens on.

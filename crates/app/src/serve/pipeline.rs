@@ -244,7 +244,11 @@ impl Pipeline {
         let items: Vec<InventoryItemId> = std::mem::take(&mut pending.items).into_iter().collect();
         let topics = std::mem::take(&mut pending.topics);
         let earliest = pending.earliest.take().unwrap_or_else(SystemTime::now);
-        let trigger = Trigger::Webhook(topics.into_iter().collect::<Vec<_>>().join(","));
+        let trigger = if topics.is_empty() {
+            Trigger::Retry
+        } else {
+            Trigger::Webhook(topics.into_iter().collect::<Vec<_>>().join(","))
+        };
         let variants = match self.stores.source.variants_for_items(&items).await {
             Ok(v) => v,
             Err(e) => {
