@@ -284,7 +284,7 @@ async fn a_wrong_token_is_unauthorized() {
 }
 
 #[tokio::test]
-async fn health_check_reaches_the_shop_and_reports_scopes_it_cannot_read_as_unknown() {
+async fn health_check_reaches_the_shop_and_reports_the_granted_scopes() {
     let (locations, variants) = source_seed();
     let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
     let health = config(&sandbox)
@@ -295,25 +295,43 @@ async fn health_check_reaches_the_shop_and_reports_scopes_it_cannot_read_as_unkn
         .unwrap();
     assert_eq!(health.myshopify_domain, sandbox.credentials().shop_domain);
     assert!(!health.shop_name.is_empty());
-    // The emulator has no currentAppInstallation.
-    assert_eq!(health.scopes, Scopes::Unknown);
+    assert_eq!(
+        health.scopes,
+        Scopes::Granted(vec![
+            "read_products".to_owned(),
+            "read_inventory".to_owned(),
+            "read_locations".to_owned()
+        ])
+    );
     sandbox.shutdown().await;
 }
 
 #[tokio::test]
-async fn auto_mode_reads_by_pages_when_the_shop_cannot_count_variants() {
+async fn auto_mode_exports_in_bulk_above_the_threshold_and_pages_below_it() {
     let (locations, variants) = catalog(5, 2);
     let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
-    let mut config = config(&sandbox);
-    config.read_mode = ReadMode::Auto;
-    config.bulk_threshold = 1;
-    let read = config.build().unwrap().all_variants().await.unwrap();
-    assert_eq!(sorted(read), sorted(variants));
-    assert_eq!(
+    let bulk_created = |sandbox: &stockbridge_sandbox::RunningSandbox| {
         sandbox
             .stats()
-            .count("shopify", "bulk_operation", "created"),
-        0
+            .count("shopify", "bulk_operation", "created")
+    };
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Auto;
+    config.bulk_threshold = 5;
+    let paged = config.build().unwrap().all_variants().await.unwrap();
+    assert_eq!(sorted(paged), sorted(variants.clone()));
+    assert_eq!(
+        bulk_created(&sandbox),
+        0,
+        "5 variants is not above a threshold of 5"
+    );
+    config.bulk_threshold = 4;
+    let bulk = config.build().unwrap().all_variants().await.unwrap();
+    assert_eq!(sorted(bulk), sorted(variants));
+    assert_eq!(
+        bulk_created(&sandbox),
+        1,
+        "5 variants is above a threshold of 4"
     );
     sandbox.shutdown().await;
 }

@@ -70,7 +70,7 @@ async fn sandbox_deliveries_verify_and_parse_into_typed_events() {
             "{}/_sandbox/shopify/inventory_levels",
             sandbox.base_url()
         ))
-        .json(&json!({"inventory_item_id": 1001, "location_id": 2, "available": 9}))
+        .json(&json!({"inventory_item_id": 1001, "location_id": 1, "available": 9}))
         .send()
         .await
         .unwrap();
@@ -85,7 +85,7 @@ async fn sandbox_deliveries_verify_and_parse_into_typed_events() {
         event.kind,
         EventKind::InventoryLevelUpdated {
             inventory_item_id: InventoryItemId::new(1001).unwrap(),
-            location_id: LocationId::new(2).unwrap(),
+            location_id: LocationId::new(1).unwrap(),
             available: Some(9),
         }
     );

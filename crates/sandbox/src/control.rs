@@ -1,5 +1,23 @@
 //! The control API under `/_sandbox/`: change a store as a merchant would (with the matching
-//! webhooks), read the state and the stats, and set faults. No auth.
+//! webhooks), read the state and the stats, and set faults. No auth. Bodies and answers are
+//! JSON; a bad body is 400 and an unknown id 404, both `{"error": "..."}`, with no webhook.
+//!
+//! | call | body | effect |
+//! |---|---|---|
+//! | `POST /_sandbox/shopify/inventory_levels` | `{"inventory_item_id", "location_id", "available"}` | sets a level; webhook `inventory_levels/update`, or `inventory_levels/connect` when the item was not stocked there |
+//! | `POST /_sandbox/shopify/inventory_items/{id}` | `{"tracked"}` | `inventory_items/update` |
+//! | `POST /_sandbox/shopify/variants/{id}` | `{"inventory_policy": "DENY" \| "CONTINUE"}` | `products/update` |
+//! | `POST /_sandbox/shopify/products/{id}` | `{"status": "ACTIVE" \| "DRAFT" \| "ARCHIVED" \| "UNLISTED"}` | `products/update` |
+//! | `POST /_sandbox/shopify/locations/{id}` | `{"active"}` | `locations/activate` or `locations/deactivate`, and `locations/update` |
+//! | `POST /_sandbox/tiktok/skus/{sku_id}` | `{"quantity", "warehouse_id"?}` | a hand edit in Seller Center (no webhook); `warehouse_id` may be left out when the SKU has one warehouse |
+//! | `POST /_sandbox/tiktok/token/expire` | none | the current TikTok access token expires now |
+//! | `GET /_sandbox/state` | | the whole state in the fixture format |
+//! | `GET /_sandbox/stats` | | [`Stats`](crate::Stats) |
+//! | `POST /_sandbox/stats/reset` | none | zeroes the stats |
+//! | `GET /_sandbox/faults` | | the [`Faults`] in force |
+//! | `POST /_sandbox/faults` | [`Faults`] | replaces the faults in force (`{}` clears them) |
+//!
+//! Bulk results are served beside them, at `GET /_sandbox/bulk/{id}.jsonl` (see `shopify`).
 
 use std::sync::Arc;
 
@@ -17,6 +35,7 @@ use crate::clock;
 use crate::faults::Faults;
 use crate::fixture::{InventoryPolicy, ProductStatus};
 use crate::server::Shared;
+use crate::store::shopify::LevelSet;
 use crate::webhooks::{self, payloads, Event};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -64,7 +83,7 @@ async fn set_level(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let payload = {
+    let (set, payload) = {
         let mut world = shared.world();
         let now = clock::now_millis();
         match world.shopify.set_available(
@@ -73,12 +92,18 @@ async fn set_level(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             change.available,
             now,
         ) {
-            Ok(record) => payloads::inventory_level(record, change.location_id),
+            Ok((set, record)) => (set, payloads::inventory_level(record, change.location_id)),
             Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
         }
     };
+    // A level that did not exist means the item got stocked at the location: Shopify tells
+    // that with `connect`, not `update`.
+    let topic = match set {
+        LevelSet::Updated => "inventory_levels/update",
+        LevelSet::Connected => "inventory_levels/connect",
+    };
     let events = vec![Event {
-        topic: "inventory_levels/update",
+        topic,
         body: payload.clone(),
     }];
     published(&shared, events, json!({"inventory_level": payload}))

@@ -8,6 +8,9 @@ pub const SHOP_DOMAIN: &str = "stockbridge-demo.myshopify.com";
 pub const SHOPIFY_ACCESS_TOKEN: &str = "shpat_sandbox_demo_token";
 /// Default secret the emulator signs webhooks with (`X-Shopify-Hmac-Sha256`).
 pub const SHOPIFY_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
+/// The scopes the Shopify token holds, as `currentAppInstallation { accessScopes { handle } }`
+/// reports them: what a stock sync reads with.
+pub const SHOPIFY_ACCESS_SCOPES: [&str; 3] = ["read_products", "read_inventory", "read_locations"];
 /// Default TikTok Shop `app_key`.
 pub const TIKTOK_APP_KEY: &str = "sandbox_app_key";
 /// Default TikTok Shop `app_secret` (signing key).

@@ -113,6 +113,8 @@ pub enum ProductStatus {
     Draft,
     /// Not sold.
     Archived,
+    /// Active but reachable only by a direct link (API 2025-10 and later).
+    Unlisted,
 }
 
 /// The TikTok shop: warehouses and products with their SKUs.

@@ -8,6 +8,15 @@
 //! `server` (start, options, router), `shopify` (GraphQL endpoint; `schema`, `cost`, `search`,
 //! `bulk`), `tiktok` (gate and envelope; `signing`, `auth`, `catalog`, `inventory`, `limiter`),
 //! `webhooks` (delivery; `payloads`), `control` (`/_sandbox/`), `faults`, `stats`, `clock`.
+//!
+//! Control API (no auth; JSON bodies and answers; README.md has examples):
+//! `POST /_sandbox/shopify/inventory_levels`, `POST /_sandbox/shopify/inventory_items/{id}`,
+//! `POST /_sandbox/shopify/variants/{id}`, `POST /_sandbox/shopify/products/{id}`,
+//! `POST /_sandbox/shopify/locations/{id}` (each with its signed Shopify webhook),
+//! `POST /_sandbox/tiktok/skus/{sku_id}` (hand edit, no webhook),
+//! `POST /_sandbox/tiktok/token/expire`, `GET /_sandbox/state`, `GET /_sandbox/stats`,
+//! `POST /_sandbox/stats/reset`, `GET /_sandbox/faults`, `POST /_sandbox/faults`, and the bulk
+//! results at `GET /_sandbox/bulk/{id}.jsonl`.
 
 mod clock;
 mod control;

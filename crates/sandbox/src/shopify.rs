@@ -75,21 +75,18 @@ async fn graphql(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    match outcome {
-        ApiOutcome::Normal => {}
-        ApiOutcome::Throttle => return throttled(&shared, 0),
-        ApiOutcome::Error => {
-            shared.stats.shopify("graphql", "error");
-            let request_id = random_id();
-            return answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"errors": [{
-                    "message": format!("Internal error. Looks like something went wrong on our end.\nRequest ID: {request_id} (include this in support requests)."),
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                }]}),
-            );
-        }
+    if outcome == ApiOutcome::Error {
+        shared.stats.shopify("graphql", "error");
+        let request_id = random_id();
+        return answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"errors": [{
+                "message": format!("Internal error. Looks like something went wrong on our end.\nRequest ID: {request_id} (include this in support requests)."),
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }]}),
+        );
     }
+    // An injected throttle is answered below, once the query's cost is known.
     let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => {
@@ -121,12 +118,17 @@ async fn graphql(
             }),
         );
     }
-    if !shared
-        .bucket
-        .lock()
-        .expect("bucket lock")
-        .try_take(requested)
-    {
+    let taken = {
+        let mut bucket = shared.bucket.lock().expect("bucket lock");
+        if outcome == ApiOutcome::Throttle {
+            // An injected throttle looks like a real one: the bucket lacks the query's cost.
+            bucket.fall_short_of(requested);
+            false
+        } else {
+            bucket.try_take(requested)
+        }
+    };
+    if !taken {
         return throttled(&shared, requested);
     }
     let response = shared.schema.execute(request.data(shared.clone())).await;

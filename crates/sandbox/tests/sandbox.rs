@@ -8,6 +8,8 @@ mod faults;
 mod fixture;
 #[path = "sandbox/shopify.rs"]
 mod shopify;
+#[path = "sandbox/shopify_catalog.rs"]
+mod shopify_catalog;
 #[path = "sandbox/support.rs"]
 mod support;
 #[path = "sandbox/tiktok_auth.rs"]

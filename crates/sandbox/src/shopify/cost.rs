@@ -55,6 +55,14 @@ impl Bucket {
         }
     }
 
+    /// Leaves less than `cost` points in the bucket (one short, or fewer if it already held
+    /// fewer): what an injected throttle does, so the answer's `throttleStatus` tells the
+    /// client how long to wait, as a real one does.
+    pub(crate) fn fall_short_of(&mut self, cost: u64) {
+        self.refill();
+        self.available = self.available.min(cost as f64 - 1.0).max(0.0);
+    }
+
     /// Gives back the difference between requested and actual cost.
     pub(crate) fn refund(&mut self, points: u64) {
         self.refill();

@@ -2,22 +2,28 @@
 //! reads, built with async-graphql.
 
 mod connection;
+mod installation;
+mod listing;
 pub(crate) mod objects;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptySubscription, InputValueError, InputValueResult, Interface, Object, Result,
-    Scalar, ScalarType, Schema, Value, ID,
+    Context, EmptySubscription, ErrorExtensions, InputValueError, InputValueResult, Interface,
+    MaybeUndefined, Object, Result, Scalar, ScalarType, Schema, Value, ID,
 };
 
 use self::connection::{
     cut, InventoryItemConnection, LocationConnection, Page, Paged, ProductVariantConnection,
 };
+use self::installation::AppInstallation;
+use self::listing::{
+    count_variants, page_of_records, Count, ProductVariantSortKeys, DEFAULT_COUNT_LIMIT,
+};
 use self::objects::{InventoryItem, InventoryLevel, Location, Product, ProductVariant, Shop};
 use super::bulk::{self, BulkOperation, BulkOperationRunQueryPayload, BulkOperationType};
 use super::gid::{self, number_of};
-use super::search::{Search, Target};
+use super::search::Target;
 use crate::server::Shared;
 
 pub(crate) type ShopifySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -123,18 +129,40 @@ impl QueryRoot {
         before: Option<String>,
         query: Option<String>,
         #[graphql(default = false)] reverse: bool,
+        #[graphql(default)] sort_key: ProductVariantSortKeys,
     ) -> Result<ProductVariantConnection> {
-        if reverse {
-            return Err("The sandbox does not support reverse: true.".into());
-        }
-        let page = Page::new(first, after, last, before)?;
-        let records = page_of_records(ctx, query.as_deref(), Target::Variants, &page);
-        let (items, more) = records;
+        // Every sort key orders by id here (see `ProductVariantSortKeys`).
+        let _ = sort_key;
+        let page = Page::new(first, after, last, before)?.reversed(reverse);
+        let (items, more) = page_of_records(ctx, query.as_deref(), Target::Variants, &page);
         let items = items
             .into_iter()
             .map(|(k, r)| (k, ProductVariant(r)))
             .collect();
         Ok(Paged::page(items, more, page.after))
+    }
+
+    /// Variants matching `query`, up to `limit` (10,000 unless given; `null` for none).
+    async fn product_variants_count(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        limit: MaybeUndefined<i32>,
+    ) -> Result<Count> {
+        let limit = match limit {
+            MaybeUndefined::Undefined => Some(DEFAULT_COUNT_LIMIT),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(n) => Some(u64::try_from(n).map_err(|_| {
+                async_graphql::Error::new(format!("limit must be at least 0, not {n}"))
+                    .extend_with(|_, e| e.set("code", "BAD_REQUEST"))
+            })?),
+        };
+        Ok(count_variants(ctx, query.as_deref(), limit))
+    }
+
+    /// The app behind the access token, with its granted scopes.
+    async fn current_app_installation(&self) -> AppInstallation {
+        AppInstallation
     }
 
     async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Option<ProductVariant> {
@@ -143,6 +171,7 @@ impl QueryRoot {
         Some(ProductVariant(Arc::new(record.clone())))
     }
 
+    #[allow(clippy::too_many_arguments)] // Shopify's argument list
     async fn inventory_items(
         &self,
         ctx: &Context<'_>,
@@ -151,8 +180,9 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
         query: Option<String>,
+        #[graphql(default = false)] reverse: bool,
     ) -> Result<InventoryItemConnection> {
-        let page = Page::new(first, after, last, before)?;
+        let page = Page::new(first, after, last, before)?.reversed(reverse);
         let (items, more) = page_of_records(ctx, query.as_deref(), Target::InventoryItems, &page);
         let items = items
             .into_iter()
@@ -242,55 +272,6 @@ fn node_by_id(ctx: &Context<'_>, id: &ID) -> Option<Node> {
         _ => return None,
     };
     Some(node)
-}
-
-type Records = (Vec<(u64, Arc<crate::store::shopify::VariantRecord>)>, bool);
-
-/// One page of variants (keyed by variant id) or inventory items (keyed by item id).
-fn page_of_records(ctx: &Context<'_>, query: Option<&str>, target: Target, page: &Page) -> Records {
-    let world = shared(ctx).world();
-    let store = &world.shopify;
-    let search = query.map(|q| Search::parse(q, target));
-    let key_of = |i: usize| {
-        let v = &store.variant_at(i).variant;
-        match target {
-            Target::Variants => v.id,
-            Target::InventoryItems => v.inventory_item_id,
-        }
-    };
-    let matches = |i: usize| {
-        search
-            .as_ref()
-            .is_none_or(|s| s.matches(store.variant_at(i)))
-    };
-    let pinned = search.as_ref().and_then(|s| s.candidates(store));
-    let (items, more) = match pinned {
-        Some(indexes) => {
-            let mut keyed: Vec<(u64, usize)> = indexes
-                .into_iter()
-                .filter(|&i| matches(i))
-                .map(|i| (key_of(i), i))
-                .collect();
-            keyed.sort_unstable();
-            cut(keyed.into_iter(), page)
-        }
-        None => {
-            let sorted = match target {
-                Target::Variants => store.sorted_variants(),
-                Target::InventoryItems => store.sorted_items(),
-            };
-            let start = page
-                .after
-                .map_or(0, |after| sorted.partition_point(|(k, _)| *k <= after));
-            let iter = sorted[start..].iter().copied().filter(|&(_, i)| matches(i));
-            cut(iter, page)
-        }
-    };
-    let items = items
-        .into_iter()
-        .map(|(k, i)| (k, Arc::new(store.variant_at(i).clone())))
-        .collect();
-    (items, more)
 }
 
 pub(crate) struct MutationRoot;

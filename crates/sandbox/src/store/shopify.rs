@@ -38,6 +38,13 @@ pub(crate) struct ShopifyStore {
     sorted_items: Vec<(u64, usize)>,
 }
 
+/// What setting a level did: changed an existing level or stocked the item at a new location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LevelSet {
+    Updated,
+    Connected,
+}
+
 /// What a control-API change named but the store does not have.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum NotFound {
@@ -165,13 +172,13 @@ impl ShopifyStore {
         location_id: u64,
         available: i64,
         now: i64,
-    ) -> Result<&VariantRecord, NotFound> {
+    ) -> Result<(LevelSet, &VariantRecord), NotFound> {
         if !self.location_index.contains_key(&location_id) {
             return Err(NotFound::Location(location_id));
         }
         let i = *self.by_item.get(&item_id).ok_or(NotFound::Item(item_id))?;
         let record = &mut self.variants[i];
-        match record
+        let set = match record
             .variant
             .levels
             .iter()
@@ -180,6 +187,7 @@ impl ShopifyStore {
             Some(j) => {
                 record.variant.levels[j].available = available;
                 record.level_updated_at[j] = now;
+                LevelSet::Updated
             }
             None => {
                 record.variant.levels.push(Level {
@@ -187,10 +195,11 @@ impl ShopifyStore {
                     available,
                 });
                 record.level_updated_at.push(now);
+                LevelSet::Connected
             }
-        }
+        };
         record.updated_at = now;
-        Ok(&self.variants[i])
+        Ok((set, &self.variants[i]))
     }
 
     pub(crate) fn set_tracked(

@@ -7,7 +7,8 @@ use crate::fixture::{InventoryPolicy, Location, ProductStatus};
 use crate::shopify::gid::{gid, level_gid};
 use crate::store::shopify::{ShopifyStore, VariantRecord};
 
-/// `inventory_levels/update`; `available` is null for an untracked item.
+/// `inventory_levels/update` and `inventory_levels/connect`; `available` is null for an
+/// untracked item.
 pub(crate) fn inventory_level(record: &VariantRecord, location_id: u64) -> Value {
     let v = &record.variant;
     let (available, at) = match record.level(location_id) {
@@ -75,6 +76,7 @@ pub(crate) fn product(store: &ShopifyStore, product_id: u64) -> Value {
             ProductStatus::Active => "active",
             ProductStatus::Draft => "draft",
             ProductStatus::Archived => "archived",
+            ProductStatus::Unlisted => "unlisted",
         },
         "updated_at": clock::rfc3339_millis(updated_at),
         "admin_graphql_api_id": gid("Product", product_id),

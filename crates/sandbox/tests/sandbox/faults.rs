@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use stockbridge_sandbox::{ApiFaults, Faults, WebhookFaults};
 
-use crate::support::{control, fixture, get_json, graphql, start, start_with_receiver, TikTokCall};
+use crate::support::{
+    control, eventually, fixture, get_json, graphql, start, start_with_receiver, TikTokCall,
+};
 
 fn shops() -> TikTokCall {
     TikTokCall::get("/authorization/202309/shops").without("shop_cipher")
@@ -58,6 +60,44 @@ async fn throttle_rate_applies_only_to_the_listed_endpoints() {
     assert!(headers.get("retry-after").is_some());
     let (_, body) = graphql(&sandbox, "{ shop { name } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "THROTTLED");
+}
+
+#[tokio::test]
+async fn injected_throttle_reports_the_query_cost_and_a_bucket_short_of_it() {
+    let sandbox = start(fixture()).await;
+    control(
+        &sandbox,
+        "faults",
+        json!({"seed": 5, "shopify": {"throttle_rate": 1.0}}),
+    )
+    .await;
+    let query = "query($n: Int!) { productVariants(first: $n) { nodes { id } } }";
+    let (status, body) = graphql(&sandbox, query, json!({"n": 50})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "THROTTLED");
+    let cost = &body["extensions"]["cost"];
+    assert_eq!(cost["requestedQueryCost"], 52, "{body}");
+    assert_eq!(cost["actualQueryCost"], serde_json::Value::Null);
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 2000.0);
+    let available = cost["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap();
+    assert!(available < 52, "{cost}");
+
+    // Once the fault is lifted, the bucket refills at its restore rate and the query runs.
+    control(&sandbox, "faults", json!({})).await;
+    let served = eventually(Duration::from_secs(2), || async {
+        let (_, body) = graphql(&sandbox, query, json!({"n": 50})).await;
+        body.get("data")
+            .is_some_and(|d| !d.is_null())
+            .then_some(body)
+    })
+    .await;
+    let left = served["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap();
+    assert!(left < 200, "the bucket was really drained: {served}");
+    assert!(sandbox.stats().count("shopify", "graphql", "throttled") >= 1);
 }
 
 #[tokio::test]

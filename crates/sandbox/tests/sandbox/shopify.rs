@@ -292,3 +292,28 @@ async fn sees_control_api_changes_in_the_next_query() {
         42
     );
 }
+
+#[tokio::test]
+async fn reports_the_granted_scopes_for_the_adapters_health_query() {
+    let sandbox = start(fixture()).await;
+    let query = "query HealthScopes { currentAppInstallation { accessScopes { handle } } }";
+    let (status, body) = graphql(&sandbox, query, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"]["currentAppInstallation"]["accessScopes"],
+        json!([{"handle": "read_products"}, {"handle": "read_inventory"}, {"handle": "read_locations"}]),
+        "{body}"
+    );
+    let (_, body) = graphql(
+        &sandbox,
+        "{ currentAppInstallation { id accessScopes { description } } }",
+        json!({}),
+    )
+    .await;
+    let installation = &body["data"]["currentAppInstallation"];
+    assert_eq!(installation["id"], "gid://shopify/AppInstallation/1");
+    assert_eq!(
+        installation["accessScopes"][0]["description"],
+        "Read products"
+    );
+}

@@ -61,17 +61,47 @@ async fn delivers_a_signed_inventory_levels_update() {
 }
 
 #[tokio::test]
-async fn creates_a_level_where_the_item_was_not_stocked() {
+async fn connects_a_level_where_the_item_was_not_stocked() {
     let (sandbox, mut receiver) = start_with_receiver(0).await;
-    control(
+    let (_, answer) = control(
         &sandbox,
         "shopify/inventory_levels",
         json!({"inventory_item_id": 1002, "location_id": 3, "available": 4}),
     )
     .await;
-    assert_eq!(receiver.next().await.json()["available"], 4);
+    let got = receiver.next().await;
+    verify(&got);
+    assert_eq!(got.header("x-shopify-topic"), "inventory_levels/connect");
+    assert_eq!(
+        got.header("x-shopify-event-id"),
+        answer["event_ids"][0].as_str().unwrap()
+    );
+    let body = got.json();
+    assert_eq!(body, answer["inventory_level"]);
+    assert_eq!(body["inventory_item_id"], 1002);
+    assert_eq!(body["location_id"], 3);
+    assert_eq!(body["available"], 4);
+    assert_eq!(
+        body["admin_graphql_api_id"],
+        "gid://shopify/InventoryLevel/3?inventory_item_id=1002"
+    );
+    assert!(body["updated_at"].is_string());
     let levels = &sandbox.state().shopify.variants[1].levels;
     assert_eq!(levels.len(), 2);
+
+    // The level exists now: the next change is an update.
+    control(
+        &sandbox,
+        "shopify/inventory_levels",
+        json!({"inventory_item_id": 1002, "location_id": 3, "available": 5}),
+    )
+    .await;
+    let got = receiver.next().await;
+    assert_eq!(got.header("x-shopify-topic"), "inventory_levels/update");
+    assert_eq!(got.json()["available"], 5);
+    let stats = sandbox.stats().webhooks;
+    assert_eq!(stats.per_topic.get("inventory_levels/connect"), Some(&1));
+    assert_eq!(stats.per_topic.get("inventory_levels/update"), Some(&1));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Relay connections as Shopify shapes them: `edges { cursor node }`, `nodes`, `pageInfo`,
-//! forward paging with `first` (at most 250) and an opaque `after` cursor.
+//! forward paging with `first` (at most 250) and an opaque `after` cursor, in ascending key
+//! order or, with `reverse: true`, descending.
 
 use async_graphql::{Error, ErrorExtensions, SimpleObject};
 use base64::Engine;
@@ -79,8 +80,10 @@ pub(crate) struct PageInfo {
 /// A forward page request.
 pub(crate) struct Page {
     pub(crate) size: usize,
-    /// Items after this key.
+    /// Items after this key (in the page's order).
     pub(crate) after: Option<u64>,
+    /// Keys descend (`reverse: true`).
+    pub(crate) descending: bool,
 }
 
 fn bad_request(message: impl Into<String>) -> Error {
@@ -117,6 +120,26 @@ impl Page {
         Ok(Page {
             size: first as usize,
             after,
+            descending: false,
+        })
+    }
+
+    /// The same request in descending key order when `reverse`.
+    pub(crate) fn reversed(self, reverse: bool) -> Page {
+        Page {
+            descending: reverse,
+            ..self
+        }
+    }
+
+    /// Whether `key` sits at or before the `after` cursor in the page's order.
+    fn passed(&self, key: u64) -> bool {
+        self.after.is_some_and(|after| {
+            if self.descending {
+                key >= after
+            } else {
+                key <= after
+            }
         })
     }
 }
@@ -135,12 +158,13 @@ fn decode_cursor(cursor: &str) -> Option<u64> {
     value.get("last_id")?.as_u64()
 }
 
-/// Cuts `(key, item)` pairs sorted by key to the page; returns the page and whether more follow.
+/// Cuts `(key, item)` pairs sorted in the page's order to the page; returns the page and whether
+/// more follow.
 pub(crate) fn cut<T>(sorted: impl Iterator<Item = (u64, T)>, page: &Page) -> (Vec<(u64, T)>, bool) {
     let mut out = Vec::with_capacity(page.size.min(MAX_PAGE as usize));
     let mut more = false;
     for (key, item) in sorted {
-        if page.after.is_some_and(|after| key <= after) {
+        if page.passed(key) {
             continue;
         }
         if out.len() == page.size {

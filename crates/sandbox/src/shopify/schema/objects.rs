@@ -27,6 +27,7 @@ pub(crate) enum ProductStatus {
     Active,
     Archived,
     Draft,
+    Unlisted,
 }
 
 impl From<fixture::InventoryPolicy> for InventoryPolicy {
@@ -44,6 +45,7 @@ impl From<fixture::ProductStatus> for ProductStatus {
             fixture::ProductStatus::Active => ProductStatus::Active,
             fixture::ProductStatus::Archived => ProductStatus::Archived,
             fixture::ProductStatus::Draft => ProductStatus::Draft,
+            fixture::ProductStatus::Unlisted => ProductStatus::Unlisted,
         }
     }
 }
