@@ -1,6 +1,8 @@
 //! Tests through the `stockbridge` binary, against the emulators over real HTTP: in-process
 //! (`--sandbox`) or as a separate `stockbridge sandbox` process.
 
+mod bad_input;
+mod chaos;
 mod cli;
 mod serve;
 mod support;
