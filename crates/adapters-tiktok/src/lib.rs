@@ -19,7 +19,7 @@ mod wire;
 
 pub use config::{
     TikTokConfig, DEFAULT_AUTH_BASE_URL, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND,
-    MAX_PAGE_SIZE,
+    MAX_PAGE_SIZE, PACING_SHARE,
 };
 pub use error::TikTokError;
 pub use shop::TikTokHealth;

@@ -57,8 +57,8 @@ impl TikTokSink {
         self
     }
 
-    /// The request rate in force now (requests per second): the configured one, or less
-    /// after TikTok throttled.
+    /// The request rate in force now (requests per second): [`crate::PACING_SHARE`] of the
+    /// configured limit, or less after TikTok throttled.
     pub fn request_rate(&self) -> f64 {
         self.client.limiter.rate()
     }

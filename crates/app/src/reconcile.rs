@@ -43,6 +43,9 @@ pub enum EngineError {
     /// The rules do not fit the live stores.
     #[error("the rules do not fit the stores:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
     Rules(Vec<RuleError>),
+    /// Cancelled while reading the stores: nothing was written.
+    #[error("interrupted while reading the stores; nothing was written")]
+    Interrupted,
 }
 
 impl EngineError {
@@ -168,7 +171,14 @@ pub async fn reconcile(
     cancel: &CancellationToken,
 ) -> Result<SyncReport, EngineError> {
     let run_id = stores.store.start_run(kind, SystemTime::now()).await?;
-    let snapshot = match read_and_plan(stores, rules).await {
+    // Reading can take minutes on a large shop: a cancellation stops a read still in
+    // progress (nothing has been written yet), as it stops writes from starting.
+    let read = tokio::select! {
+        biased;
+        read = read_and_plan(stores, rules) => read,
+        () = cancel.cancelled() => Err(EngineError::Interrupted),
+    };
+    let snapshot = match read {
         Ok(s) => s,
         Err(e) => {
             let _ = stores

@@ -117,7 +117,7 @@ impl Pipeline {
     /// Runs the pipeline.
     pub async fn run(self, mut changes: mpsc::UnboundedReceiver<Change>, stop: CancellationToken) {
         let writes_cancel = CancellationToken::new();
-        let mut live = self.full_reconcile("start-up", &writes_cancel).await;
+        let mut live = self.full_reconcile("start-up", &stop).await;
         let _ = self.ready.send(true);
         let mut pending = Pending::default();
         let mut deadline: Option<tokio::time::Instant> = None;
@@ -139,7 +139,7 @@ impl Pipeline {
                         deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.options.coalesce_window);
                     }
                     Some(Change::Reconcile { reason }) => {
-                        live = self.full_reconcile(&reason, &writes_cancel).await.or(live);
+                        live = self.full_reconcile(&reason, &stop).await.or(live);
                         next_reconcile = tokio::time::Instant::now() + self.options.reconcile_every;
                     }
                 },
@@ -149,12 +149,12 @@ impl Pipeline {
                             Some(l) => self.flush(l, &mut pending, &writes_cancel).await,
                             None => {
                                 // No reconciliation has succeeded yet: try again now, then flush.
-                                live = self.full_reconcile("retry", &writes_cancel).await;
+                                live = self.full_reconcile("retry", &stop).await;
                                 Some(tokio::time::Instant::now() + self.options.retry_after)
                             }
                         };
                     } else {
-                        live = self.full_reconcile("schedule", &writes_cancel).await.or(live);
+                        live = self.full_reconcile("schedule", &stop).await.or(live);
                         next_reconcile = tokio::time::Instant::now() + self.options.reconcile_every;
                     }
                 }

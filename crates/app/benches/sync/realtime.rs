@@ -1,0 +1,230 @@
+//! Real time: stock changes at a steady rate through `serve` (in this process, on port 0)
+//! while the sandbox adds 20 ms to every Shopify and TikTok answer. Each change sets a new,
+//! ever larger number, so TikTok holding at least that number for the item means the change
+//! (or a later one of the same item) arrived; TikTok is polled through the control API every
+//! 10 ms, which bounds the measurement's resolution.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use stockbridge_app::serve::{pipeline_options, Application};
+use stockbridge_app::wiring::wire;
+use stockbridge_app::Settings;
+use tokio::net::TcpListener;
+
+use crate::world::{self, SandboxProcess, Shape};
+
+const POLL: Duration = Duration::from_millis(10);
+
+/// What TikTok holds per seller SKU.
+fn holdings(state: &Value) -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    for product in state["tiktok"]["products"].as_array().into_iter().flatten() {
+        for sku in product["skus"].as_array().into_iter().flatten() {
+            let quantity = sku["inventory"][0]["quantity"].as_i64().unwrap_or(-1);
+            if let Some(name) = sku["seller_sku"].as_str() {
+                out.insert(name.to_owned(), quantity);
+            }
+        }
+    }
+    out
+}
+
+/// A small deterministic generator (xorshift), so runs are comparable.
+struct Draw(u64);
+
+impl Draw {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The Shopify plan the sandbox's cost bucket imitates.
+#[derive(Debug, Clone, Copy)]
+pub enum Plan {
+    /// 100 points/s restored, a 2,000-point bucket (the sandbox's defaults).
+    Standard,
+    /// 1,000 points/s restored; the bucket size is not published, 10,000 assumed.
+    Plus,
+}
+
+pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
+    // The shipped default unless STOCKBRIDGE_BENCH_COALESCE says otherwise (e.g. "150ms").
+    let window = std::env::var("STOCKBRIDGE_BENCH_COALESCE").unwrap_or_else(|_| "300ms".into());
+    let items = 500 / divisor;
+    let changes = 1_000 / divisor;
+    let per_second = 100u64;
+    let shape = Shape {
+        variants: items,
+        locations: 1,
+        skus_per_product: 1,
+        tiktok_in_step: true,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = dir.path().join("fixture.json");
+    std::fs::write(&fixture, world::fixture(&shape)).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hook = format!("http://{addr}/webhooks/shopify");
+    let bucket: &[&str] = match plan {
+        Plan::Standard => &[],
+        Plan::Plus => &[
+            "--shopify-restore-rate",
+            "1000",
+            "--shopify-bucket",
+            "10000",
+        ],
+    };
+    let sandbox = SandboxProcess::start(&fixture, tiktok_rps, Some(&hook), bucket);
+    let config = sandbox.config(
+        dir.path(),
+        tiktok_rps,
+        // Only the start-up reconciliation reads everything; bulk keeps it short.
+        "bulk",
+        &format!("[server]\nreconcile_every = \"1h\"\ncoalesce_window = \"{window}\"\n"),
+    );
+    let settings = Settings::load_with_env(&config, Some(world::secrets())).unwrap();
+    let wired = wire(&settings, None).await.unwrap();
+    let options = pipeline_options(&settings);
+    println!(
+        "real time, Shopify {plan:?} plan: {changes} changes at {per_second}/s over {items} items through serve (in this process); 20 ms added to every Shopify and TikTok answer; coalescing window {:?}; writer concurrency {}; TikTok {tiktok_rps} req/s",
+        options.coalesce_window, options.writer.concurrency
+    );
+    let app = Application::build(&settings, &wired, listener, options).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "serve became healthy");
+        tokio::time::sleep(POLL).await;
+    }
+    sandbox
+        .control(
+            "POST",
+            "/_sandbox/faults",
+            Some(json!({"shopify": {"latency_ms": 20}, "tiktok": {"latency_ms": 20}})),
+        )
+        .await;
+    sandbox
+        .control("POST", "/_sandbox/stats/reset", Some(json!({})))
+        .await;
+
+    let cpu_before = world::cpu_seconds();
+    // Each change: (SKU, number, when it was made). Sent from one task at a steady pace.
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<(String, i64, Instant)>();
+    let base_url = sandbox.base_url.clone();
+    let driver = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut draw = Draw(0x9E37_79B9_7F4A_7C15);
+        let start = tokio::time::Instant::now();
+        for k in 0..changes {
+            tokio::time::sleep_until(start + Duration::from_millis(k * 1000 / per_second)).await;
+            let i = 1 + draw.next(items);
+            let number = 1_000 + k as i64;
+            let at = Instant::now();
+            let resp = client
+                .post(format!("{base_url}/_sandbox/shopify/inventory_levels"))
+                .json(&json!({"inventory_item_id": 2_000_000 + i, "location_id": 1, "available": number}))
+                .send()
+                .await
+                .expect("control API answers");
+            assert!(resp.status().is_success());
+            let _ = sent_tx.send((format!("SKU-{i}"), number, at));
+        }
+    });
+
+    let mut waiting: Vec<(String, i64, Instant)> = Vec::new();
+    let mut lags: Vec<f64> = Vec::new();
+    let mut driver_done = false;
+    let deadline = Instant::now() + Duration::from_secs(changes / per_second + 60);
+    loop {
+        while let Ok(change) = sent_rx.try_recv() {
+            waiting.push(change);
+        }
+        if !waiting.is_empty() {
+            let state = sandbox.control("GET", "/_sandbox/state", None).await;
+            let seen = Instant::now();
+            let held = holdings(&state);
+            waiting.retain(|(sku, number, at)| {
+                let arrived = held.get(sku).is_some_and(|q| q >= number);
+                if arrived {
+                    lags.push(seen.duration_since(*at).as_secs_f64());
+                }
+                !arrived
+            });
+        }
+        driver_done = driver_done || driver.is_finished();
+        if driver_done && waiting.is_empty() && sent_rx.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} changes never reached TikTok",
+            waiting.len()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    let cpu = world::cpu_seconds() - cpu_before;
+    let stats = sandbox.control("GET", "/_sandbox/stats", None).await;
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let _ = stop_tx.send(());
+    let _ = server.await;
+
+    lags.sort_by(f64::total_cmp);
+    let writes = stats["inventory_updates"]["calls"].as_u64().unwrap_or(0);
+    let throttled: u64 = stats["tiktok"]
+        .as_object()
+        .into_iter()
+        .flat_map(|e| e.values())
+        .filter_map(|k| k["rate_limited"].as_u64())
+        .sum();
+    println!(
+        "    change -> TikTok holds it: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms over {} changes (target p99 <= 1000 ms; resolution {} ms)",
+        percentile(&lags, 50.0) * 1000.0,
+        percentile(&lags, 90.0) * 1000.0,
+        percentile(&lags, 99.0) * 1000.0,
+        percentile(&lags, 100.0) * 1000.0,
+        lags.len(),
+        POLL.as_millis()
+    );
+    println!(
+        "    TikTok writes {writes} = {:.3} per change; TikTok throttled answers {throttled}; webhooks {}",
+        writes as f64 / changes.max(1) as f64,
+        stats["webhooks"]
+    );
+    let lag_lines: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("stockbridge_sync_lag_seconds"))
+        .collect();
+    println!("    serve's own lag histogram: {}", lag_lines.join("; "));
+    println!(
+        "    CPU of this process during the stream {cpu:.2} s (serve, the change driver and the poller together)"
+    );
+}

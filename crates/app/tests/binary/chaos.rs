@@ -1,0 +1,394 @@
+//! The chaos suite: a stream of stock changes flows through `stockbridge serve` while the
+//! sandbox fails and throttles TikTok writes, throttles Shopify reads, jitters both, and
+//! duplicates and reorders webhooks. After the storm one reconciliation must leave TikTok
+//! exactly at the plan, every write TikTok applied must be in the audit log with its
+//! outcome, and nothing may have panicked.
+//!
+//! Small by default (CI); `STOCKBRIDGE_CHAOS_SCALE=10` makes it ten times larger.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn scale() -> u64 {
+    std::env::var("STOCKBRIDGE_CHAOS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+/// `items` variants stocked at two locations, and TikTok products of two SKUs each, stocked
+/// (at 0) in two warehouses.
+fn chaos_fixture(items: u64) -> String {
+    let variants: Vec<Value> = (1..=items)
+        .map(|i| {
+            json!({"id": 100 + i, "product_id": 10 + i, "sku": format!("CH-{i}"),
+                   "inventory_item_id": 5000 + i,
+                   "levels": [{"location_id": 1, "available": i % 17}, {"location_id": 2, "available": 3}]})
+        })
+        .collect();
+    let products: Vec<Value> = (1..=items.div_ceil(2))
+        .map(|p| {
+            let skus: Vec<Value> = [2 * p - 1, 2 * p]
+                .into_iter()
+                .filter(|&i| i <= items)
+                .map(|i| {
+                    json!({"id": format!("{}", 80_000 + i), "seller_sku": format!("CH-{i}"),
+                           "inventory": [{"warehouse_id": "7001", "quantity": 0},
+                                         {"warehouse_id": "7002", "quantity": 0}]})
+                })
+                .collect();
+            json!({"id": format!("{}", 9_000 + p), "skus": skus})
+        })
+        .collect();
+    json!({
+        "shopify": {"locations": [{"id": 1, "name": "Location A"}, {"id": 2, "name": "Location B"}],
+                    "variants": variants},
+        "tiktok": {"warehouses": [{"id": "7001", "name": "α", "is_default": true},
+                                  {"id": "7002", "name": "β"}],
+                   "products": products},
+    })
+    .to_string()
+}
+
+/// A `serve` process whose standard error goes to a file; killed when dropped.
+struct Served {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+}
+
+impl Served {
+    /// Starts serve and waits until its start-up reconciliation is done.
+    fn start(config: &Path, listen: &str, stderr: PathBuf) -> Served {
+        let served = Served::spawn(config, listen, stderr);
+        let ready = wait_for(Duration::from_secs(60), || {
+            reqwest::blocking::get(format!("{}/healthz", served.url))
+                .is_ok_and(|r| r.status().is_success())
+        });
+        assert!(ready, "serve became healthy:\n{}", served.stderr_text());
+        served
+    }
+
+    /// Starts serve and waits until it answers at all (`/healthz` may still say starting).
+    fn spawn(config: &Path, listen: &str, stderr: PathBuf) -> Served {
+        let child = bin()
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .envs(SECRETS)
+            .env("STOCKBRIDGE__TIKTOK__REQUESTS_PER_SECOND", "80")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("serve starts");
+        let served = Served {
+            child,
+            url: format!("http://{listen}"),
+            stderr,
+        };
+        let listening = wait_for(Duration::from_secs(60), || {
+            reqwest::blocking::get(format!("{}/healthz", served.url)).is_ok()
+        });
+        assert!(listening, "serve listens:\n{}", served.stderr_text());
+        served
+    }
+
+    fn metric(&self, name: &str) -> u64 {
+        let text = reqwest::blocking::get(format!("{}/metrics", self.url))
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    }
+
+    fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit code; fails when serve takes longer than `limit`.
+    #[cfg(unix)]
+    fn stop(&mut self, limit: Duration) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let stderr = self.stderr_text();
+                let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+                panic!(
+                    "serve did not stop after SIGTERM; the end of its log:\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    done()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Applied writes per TikTok SKU id according to the audit log: distinct write times with
+/// outcome `applied` (one product write records all its lines at one instant).
+fn applied_writes_in_audit(state: &Path) -> BTreeMap<String, u64> {
+    let db =
+        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut query = db
+        .prepare(
+            "SELECT sku_id, COUNT(DISTINCT at) FROM audit_log WHERE outcome = 'applied' GROUP BY sku_id",
+        )
+        .unwrap();
+    let rows = query
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap();
+    rows.map(|r| {
+        let (sku, n) = r.unwrap();
+        (sku, n as u64)
+    })
+    .collect()
+}
+
+fn count(state: &Path, sql: &str) -> i64 {
+    let db =
+        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    db.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_write_audited() {
+    let scale = scale();
+    let items = 60 * scale;
+    let changes = 200 * scale;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let fixture = write(dir.path(), "fixture.json", &chaos_fixture(items));
+    let hook = format!("http://{listen}/webhooks/shopify");
+    let sandbox = SandboxProcess::start(&fixture, &["--webhook-url", &hook, "--tiktok-rps", "100"]);
+    let server = format!(
+        "[server]\nlisten = \"{listen}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"50ms\"\n"
+    );
+    let config = sandbox.config(dir.path(), &server);
+    if scale > 1 {
+        // Paged reads are bound by Shopify's cost bucket (about 9 variants a second): a
+        // larger run reads by bulk export, or each reconciliation takes minutes.
+        let toml = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            toml.replace("read_mode = \"paged\"", "read_mode = \"bulk\""),
+        )
+        .unwrap();
+    }
+    let state = dir.path().join("state.db");
+    let mut serve = Served::start(&config, &listen, dir.path().join("serve.stderr"));
+
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({
+            "seed": 20_240_601,
+            "shopify": {"latency_ms": 2, "jitter_ms": 25, "throttle_rate": 0.1},
+            "tiktok": {"latency_ms": 2, "jitter_ms": 25, "error_rate": 0.2, "throttle_rate": 0.1,
+                       "endpoints": ["inventory_update"]},
+            "webhooks": {"duplicate_rate": 0.3, "reorder_rate": 0.3},
+        })),
+    );
+    // The stream: 100 changes per second, at either location of an item.
+    let started = Instant::now();
+    for k in 0..changes {
+        let due = started + Duration::from_millis(10 * k);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let item = 5001 + (k * 7919) % items;
+        let location = 1 + k % 2;
+        let available = ((k * 31) % 120) as i64 - 10;
+        sandbox.control(
+            "POST",
+            "/_sandbox/shopify/inventory_levels",
+            Some(
+                json!({"inventory_item_id": item, "location_id": location, "available": available}),
+            ),
+        );
+    }
+    let delivered = wait_for(Duration::from_secs(60), || {
+        let w = &sandbox.control("GET", "/_sandbox/stats", None)["webhooks"];
+        let n = |k: &str| w[k].as_u64().unwrap_or(0);
+        n("delivered") + n("failed") + n("dropped") >= n("events") + n("duplicates")
+    });
+    assert!(delivered, "every webhook delivery finished");
+
+    // The storm is over: no more faults, one reconciliation.
+    sandbox.control("POST", "/_sandbox/faults", Some(json!({})));
+    let reconciled_before = serve.metric("stockbridge_reconciles_total{outcome=\"ok\"}");
+    sandbox.control(
+        "POST",
+        "/_sandbox/shopify/locations/1",
+        Some(json!({"active": true})),
+    );
+    let reconciled = wait_for(Duration::from_secs(120), || {
+        serve.metric("stockbridge_reconciles_total{outcome=\"ok\"}") > reconciled_before
+    });
+    assert!(
+        reconciled,
+        "a reconciliation followed the location webhook:\n{}",
+        serve.stderr_text()
+    );
+
+    let plan = run(
+        &[
+            "plan",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &SECRETS,
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let summary = &plan.json()["summary"];
+    assert_eq!(summary["lines"], items, "one line per variant: {summary}");
+    assert_eq!(
+        summary["changed"], 0,
+        "every TikTok SKU equals the plan: {summary}"
+    );
+
+    // Let the real-time backlog drain (re-reads are bucket-bound too) before stopping:
+    // serve writes what it received before it exits.
+    let drained = wait_for(Duration::from_secs(600), || {
+        serve.metric("stockbridge_queue_depth") == 0
+    });
+    assert!(drained, "the real-time queue drained");
+    let duplicates = serve.metric("stockbridge_webhooks_duplicate_total");
+    assert_eq!(
+        serve.stop(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        serve.stderr_text()
+    );
+
+    // The storm really happened.
+    let stats = sandbox.control("GET", "/_sandbox/stats", None);
+    let kind = |api: &str, endpoint: &str, k: &str| stats[api][endpoint][k].as_u64().unwrap_or(0);
+    // Each kind alone can come out at zero in a small run; together they cannot.
+    let injected = kind("tiktok", "inventory_update", "error")
+        + kind("tiktok", "inventory_update", "rate_limited")
+        + kind("shopify", "graphql", "throttled");
+    assert!(injected >= 3, "faults were injected: {stats}");
+    assert!(
+        stats["webhooks"]["duplicates"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    assert!(duplicates > 0, "serve skipped duplicated deliveries");
+
+    eprintln!(
+        "chaos: {items} items, {changes} changes; TikTok writes {}; Shopify {}; webhooks {}; audit rows {}",
+        stats["tiktok"]["inventory_update"],
+        stats["shopify"]["graphql"],
+        stats["webhooks"],
+        count(&state, "SELECT COUNT(*) FROM audit_log"),
+    );
+
+    // Every write TikTok applied is in the audit log with outcome `applied`, once.
+    let at_tiktok: BTreeMap<String, u64> =
+        serde_json::from_value(stats["inventory_updates"]["per_sku"].clone()).unwrap();
+    let in_audit = applied_writes_in_audit(&state);
+    assert!(!at_tiktok.is_empty());
+    assert_eq!(
+        in_audit, at_tiktok,
+        "applied writes per SKU: audit log (left) against TikTok (right)"
+    );
+    let skus: BTreeSet<&String> = at_tiktok.keys().collect();
+    assert!(skus.len() as u64 <= items);
+    assert_eq!(
+        count(
+            &state,
+            "SELECT COUNT(*) FROM runs WHERE outcome = 'running'"
+        ),
+        0,
+        "every run was finished"
+    );
+
+    let stderr = serve.stderr_text();
+    assert!(!stderr.contains("panicked"), "serve panicked:\n{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_while_shopify_is_still_being_read_stops_serve_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let fixture = write(dir.path(), "fixture.json", SEED);
+    let sandbox = SandboxProcess::start(&fixture, &[]);
+    // Every Shopify answer takes two minutes: the start-up read is still running.
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"shopify": {"latency_ms": 120_000}})),
+    );
+    let config = sandbox.config(
+        dir.path(),
+        &format!("[server]\nlisten = \"{listen}\"\nreconcile_every = \"1h\"\n"),
+    );
+    let mut serve = Served::spawn(&config, &listen, dir.path().join("serve.stderr"));
+    let health = reqwest::blocking::get(format!("{}/healthz", serve.url)).unwrap();
+    assert_eq!(health.status().as_u16(), 503, "still reading at start-up");
+    let asked = Instant::now();
+    assert_eq!(
+        serve.stop(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        serve.stderr_text()
+    );
+    assert!(asked.elapsed() < Duration::from_secs(10));
+    let state = dir.path().join("state.db");
+    assert_eq!(
+        count(
+            &state,
+            "SELECT COUNT(*) FROM runs WHERE outcome = 'running'"
+        ),
+        0,
+        "the abandoned run is recorded as such"
+    );
+    assert_eq!(count(&state, "SELECT COUNT(*) FROM audit_log"), 0);
+}
