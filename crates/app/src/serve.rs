@@ -212,6 +212,7 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
         },
         retry_after: Duration::from_secs(5),
         max_attempts: 5,
+        final_flush_limit: Duration::from_secs(20),
     }
 }
 

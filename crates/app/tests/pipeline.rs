@@ -11,7 +11,9 @@ use stockbridge_app::serve::{Application, PipelineOptions, ServeParts};
 use stockbridge_app::writer::WriterOptions;
 use stockbridge_domain::*;
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
-use stockbridge_ports::{AuditOutcome, Secret, StateStore, Trigger};
+use stockbridge_ports::{
+    AuditOutcome, InventorySource, Page, Secret, SourceError, StateStore, Trigger,
+};
 use tokio::sync::oneshot;
 
 const SECRET: &str = "test_webhook_secret";
@@ -54,6 +56,13 @@ fn tiktok(product: &str, id: &str, sku: &str) -> TikTokSku {
 }
 
 async fn start(store: Arc<InMemoryStore>) -> Server {
+    start_with(store, |source| source).await
+}
+
+async fn start_with(
+    store: Arc<InMemoryStore>,
+    wrap: impl FnOnce(Arc<InMemorySource>) -> Arc<dyn InventorySource>,
+) -> Server {
     let source = Arc::new(InMemorySource::new(
         vec![Location {
             id: LocationId::new(1).unwrap(),
@@ -78,7 +87,7 @@ async fn start(store: Arc<InMemoryStore>) -> Server {
     ));
     let parts = ServeParts {
         stores: Stores {
-            source: source.clone(),
+            source: wrap(source.clone()),
             sink: sink.clone(),
             store: store.clone(),
         },
@@ -96,6 +105,7 @@ async fn start(store: Arc<InMemoryStore>) -> Server {
         },
         retry_after: Duration::from_millis(50),
         max_attempts: 5,
+        final_flush_limit: Duration::from_millis(300),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::from_parts(parts, listener, options);
@@ -374,5 +384,52 @@ async fn shutdown_writes_what_was_already_received() {
             &WarehouseId::new("7001").unwrap()
         ),
         Some(33)
+    );
+}
+
+/// Answers full reads, but never answers an incremental read once `hang` is set.
+struct HangingReads {
+    inner: Arc<InMemorySource>,
+    hang: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl InventorySource for HangingReads {
+    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
+        self.inner.locations().await
+    }
+    async fn variants_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<VariantSnapshot>, SourceError> {
+        self.inner.variants_page(cursor).await
+    }
+    async fn variants_for_items(
+        &self,
+        items: &[InventoryItemId],
+    ) -> Result<Vec<VariantSnapshot>, SourceError> {
+        if self.hang.load(std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        self.inner.variants_for_items(items).await
+    }
+}
+
+#[tokio::test]
+async fn a_stop_is_never_held_longer_than_the_final_flush_limit() {
+    let hang = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = hang.clone();
+    let server = start_with(Arc::new(InMemoryStore::new()), move |inner| {
+        Arc::new(HangingReads { inner, hang: flag })
+    })
+    .await;
+    hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    deliver(&server, "inventory_levels/update", &level_body(20, 1), "w1").await;
+    let started = Instant::now();
+    server.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped after {:?}",
+        started.elapsed()
     );
 }

@@ -15,7 +15,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Metrics;
-use crate::reconcile::{apply_updates, jobs_for, line_statuses, reconcile, Stores, SyncReport};
+use crate::reconcile::{
+    apply_updates, jobs_for, line_statuses, reconcile, EngineError, Stores, SyncReport,
+};
 use crate::writer::{execute, LineStatus, WriterOptions};
 
 /// How long processed webhook ids are kept for deduplication.
@@ -32,6 +34,9 @@ pub enum Change {
         topic: String,
         /// When Shopify says the change happened.
         changed_at: SystemTime,
+        /// When the webhook arrived: the coalescing window runs from here, so a change that
+        /// queued behind a flush goes out in the next one at once.
+        received: tokio::time::Instant,
     },
     /// Something changed that needs a full reconciliation (a location).
     Reconcile {
@@ -53,6 +58,8 @@ pub struct PipelineOptions {
     pub retry_after: Duration,
     /// Attempts of a real-time update before it is left to the next reconciliation.
     pub max_attempts: u32,
+    /// The longest a stop waits for changes already received to be written.
+    pub final_flush_limit: Duration,
 }
 
 /// What the pipeline knows between reconciliations.
@@ -132,11 +139,12 @@ impl Pipeline {
                 () = stop.cancelled() => break,
                 change = changes.recv() => match change {
                     None => break,
-                    Some(Change::Items { items, topic, changed_at }) => {
+                    Some(Change::Items { items, topic, changed_at, received }) => {
                         pending.items.extend(items);
                         pending.topics.insert(topic);
                         pending.earliest = Some(pending.earliest.map_or(changed_at, |e| e.min(changed_at)));
-                        deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.options.coalesce_window);
+                        let due = received + self.options.coalesce_window;
+                        deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
                     Some(Change::Reconcile { reason }) => {
                         live = self.full_reconcile(&reason, &stop).await.or(live);
@@ -165,6 +173,7 @@ impl Pipeline {
             items,
             topic,
             changed_at,
+            ..
         }) = changes.try_recv()
         {
             pending.items.extend(items);
@@ -173,7 +182,20 @@ impl Pipeline {
         }
         if let Some(l) = live.as_mut() {
             if !pending.items.is_empty() {
+                // Bounded, so that a stop is never held by a long backlog: writes in flight
+                // finish, no new ones start after the limit, and the start-up reconciliation
+                // of the next run brings TikTok in line.
+                let limit = writes_cancel.clone();
+                let final_flush_limit = self.options.final_flush_limit;
+                let timer = tokio::spawn(async move {
+                    tokio::time::sleep(final_flush_limit).await;
+                    limit.cancel();
+                });
                 self.flush(l, &mut pending, &writes_cancel).await;
+                timer.abort();
+                if !pending.items.is_empty() || writes_cancel.is_cancelled() {
+                    tracing::warn!(items = pending.items.len(), "stopped before every change was written; the next start-up reconciliation writes the rest");
+                }
             }
         }
         self.metrics.queue_depth.store(0, Ordering::Relaxed);
@@ -211,10 +233,13 @@ impl Pipeline {
                 );
                 Some(Live::from_report(report))
             }
+            Err(EngineError::Interrupted) => {
+                tracing::info!(reason, "reconciliation stopped by shutdown before writing");
+                None
+            }
             Err(e) => {
                 Metrics::inc(&self.metrics.reconciles_failed);
-                let level_error = e.is_configuration();
-                if level_error {
+                if e.is_configuration() {
                     tracing::error!(reason, error = %e, "reconciliation impossible: fix the configuration");
                 } else {
                     tracing::warn!(reason, error = %e, "reconciliation failed; it runs again on schedule");
@@ -249,7 +274,15 @@ impl Pipeline {
         } else {
             Trigger::Webhook(topics.into_iter().collect::<Vec<_>>().join(","))
         };
-        let variants = match self.stores.source.variants_for_items(&items).await {
+        let read = tokio::select! {
+            read = self.stores.source.variants_for_items(&items) => Some(read),
+            () = cancel.cancelled() => None,
+        };
+        let Some(read) = read else {
+            pending.items.extend(items);
+            return None;
+        };
+        let variants = match read {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(items = items.len(), error = %e, "re-reading changed items failed; trying again");

@@ -97,6 +97,7 @@ pub async fn receive(
         tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "duplicate webhook ignored");
         return (StatusCode::OK, "duplicate\n");
     }
+    let received = tokio::time::Instant::now();
     let changed_at = h
         .triggered_at
         .as_deref()
@@ -120,11 +121,13 @@ pub async fn receive(
             items: vec![inventory_item_id],
             topic: h.topic.clone(),
             changed_at,
+            received,
         },
         EventKind::ProductUpdated { inventory_item_ids } => Change::Items {
             items: inventory_item_ids,
             topic: h.topic.clone(),
             changed_at,
+            received,
         },
         EventKind::LocationChanged { .. } => Change::Reconcile {
             reason: h.topic.clone(),
