@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use stockbridge_domain::{InventoryItemId, Location, VariantSnapshot};
-use stockbridge_ports::{InventorySource, Page, SourceError};
+use stockbridge_ports::{read_all_pages, InventorySource, Page, SourceError};
 
 use crate::bulk::{self, Polling};
 use crate::catalog::{self, Sizes};
@@ -37,16 +37,7 @@ impl ShopifySource {
 
     /// Every variant read page by page, whatever the read mode.
     pub async fn all_variants_paged(&self) -> Result<Vec<VariantSnapshot>, SourceError> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.variants_page(cursor).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
+        read_all_pages(|cursor| self.variants_page(cursor)).await
     }
 
     /// Every variant read through one bulk export, whatever the read mode.

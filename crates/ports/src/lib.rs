@@ -22,7 +22,7 @@ pub mod fakes;
 pub use error::{Retry, SinkError, SourceError, StoreError};
 pub use secret::Secret;
 pub use sink::InventorySink;
-pub use source::{InventorySource, Page};
+pub use source::{read_all_pages, InventorySource, Page};
 pub use store::{
     AuditEntry, AuditOutcome, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind,
     RunOutcome, RunRecord, StateStore, Trigger,

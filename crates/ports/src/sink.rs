@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use stockbridge_domain::{ProductId, ProductWrite, TikTokSku, Warehouse, WriteOutcome};
 
 use crate::error::SinkError;
-use crate::source::Page;
+use crate::source::{read_all_pages, Page};
 
 /// Reads TikTok Shop's warehouses and SKUs and writes per-warehouse quantities.
 ///
@@ -23,16 +23,7 @@ pub trait InventorySink: Send + Sync {
 
     /// The whole catalog. The default walks [`Self::skus_page`].
     async fn all_skus(&self) -> Result<Vec<TikTokSku>, SinkError> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.skus_page(cursor).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
+        read_all_pages(|cursor| self.skus_page(cursor)).await
     }
 
     /// What TikTok holds now for the SKUs of these products. Unknown products are left out.

@@ -14,6 +14,25 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// Reads every page of a paged read, in order, from the first page (`None`) until a page has
+/// no next cursor.
+pub async fn read_all_pages<T, E, F, Fut>(mut read_page: F) -> Result<Vec<T>, E>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, E>>,
+{
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = read_page(cursor).await?;
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 /// Reads the shop's locations and the stock of its variants.
 ///
 /// Errors follow [`SourceError`]'s contract. Implementations retry throttling and transient
@@ -36,16 +55,7 @@ pub trait InventorySource: Send + Sync {
     /// implementation may read large catalogs another way (a bulk export) with identical
     /// results.
     async fn all_variants(&self) -> Result<Vec<VariantSnapshot>, SourceError> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.variants_page(cursor).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
+        read_all_pages(|cursor| self.variants_page(cursor)).await
     }
 
     /// The current snapshots of the variants of these inventory items, for webhook-driven
