@@ -171,6 +171,16 @@ pub async fn load_and_wire(
     options: SandboxOptions,
 ) -> Result<(Settings, Wired), ExitCode> {
     let settings = Settings::load(&run.config).map_err(|e| fail(2, e))?;
+    let wired = wire_settings(run, &settings, options).await?;
+    Ok((settings, wired))
+}
+
+/// Wires the adapters for loaded settings (to the sandbox when the command line asks).
+pub async fn wire_settings(
+    run: &RunArgs,
+    settings: &Settings,
+    options: SandboxOptions,
+) -> Result<Wired, ExitCode> {
     let sandbox = match &run.sandbox {
         Some(fixture) => Some(
             start_sandbox(fixture, options)
@@ -179,11 +189,10 @@ pub async fn load_and_wire(
         ),
         None => None,
     };
-    let wired = wire(&settings, sandbox).await.map_err(|e| match e {
+    wire(settings, sandbox).await.map_err(|e| match e {
         WireError::Store { .. } => fail(1, e),
         _ => fail(2, e),
-    })?;
-    Ok((settings, wired))
+    })
 }
 
 fn engine_failure(e: &EngineError) -> ExitCode {

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 pub use metrics::Metrics;
 pub use pipeline::{Change, PipelineOptions};
 
-use crate::cli::{fail, load_and_wire, writer_concurrency, RunArgs};
+use crate::cli::{fail, wire_settings, writer_concurrency, RunArgs};
 use crate::settings::Settings;
 use crate::wiring::Wired;
 use crate::writer::WriterOptions;
@@ -242,7 +242,7 @@ pub async fn command(run: &RunArgs) -> ExitCode {
         webhook_urls: vec![format!("http://{addr}/webhooks/shopify")],
         ..SandboxOptions::default()
     };
-    let (settings, wired) = match load_and_wire(run, sandbox_options).await {
+    let wired = match wire_settings(run, &settings, sandbox_options).await {
         Ok(w) => w,
         Err(code) => return code,
     };
