@@ -401,3 +401,17 @@ fn sandbox_state_out_carries_no_secret() {
         "public parts stay: {text}"
     );
 }
+
+#[test]
+fn demo_shows_the_seeds_numbers_and_what_tiktok_holds_after() {
+    let demo = run(&["demo"], &[]);
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    let out = &demo.stdout;
+    assert!(out.contains("Location A 100 + Location B 200 = 300; x 80% = 240"), "{out}");
+    assert!(out.contains("Location A 985 = 985; x 80% = 788"), "{out}");
+    assert!(out.contains("untracked -> 999999"), "{out}");
+    assert!(out.contains("continue selling when out of stock -> 999999"), "{out}");
+    assert!(out.contains("0 updated, 4 unchanged, 0 failed"), "the second sync writes nothing: {out}");
+    let holds = out.split("TikTok Shop now holds").nth(1).expect("the final state is shown");
+    assert!(holds.contains("TEE-RED-S        α = 240, β = 80"), "{holds}");
+}
