@@ -407,11 +407,126 @@ fn demo_shows_the_seeds_numbers_and_what_tiktok_holds_after() {
     let demo = run(&["demo"], &[]);
     assert_eq!(demo.code, 0, "{}", demo.stderr);
     let out = &demo.stdout;
-    assert!(out.contains("Location A 100 + Location B 200 = 300; x 80% = 240"), "{out}");
+    assert!(
+        out.contains("Location A 100 + Location B 200 = 300; x 80% = 240"),
+        "{out}"
+    );
     assert!(out.contains("Location A 985 = 985; x 80% = 788"), "{out}");
     assert!(out.contains("untracked -> 999999"), "{out}");
-    assert!(out.contains("continue selling when out of stock -> 999999"), "{out}");
-    assert!(out.contains("0 updated, 4 unchanged, 0 failed"), "the second sync writes nothing: {out}");
-    let holds = out.split("TikTok Shop now holds").nth(1).expect("the final state is shown");
-    assert!(holds.contains("TEE-RED-S        α = 240, β = 80"), "{holds}");
+    assert!(
+        out.contains("continue selling when out of stock -> 999999"),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 updated, 4 unchanged, 0 failed"),
+        "the second sync writes nothing: {out}"
+    );
+    let holds = out
+        .split("TikTok Shop now holds")
+        .nth(1)
+        .expect("the final state is shown");
+    assert!(
+        holds.contains("TEE-RED-S        α = 240, β = 80"),
+        "{holds}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_sync_finishes_writes_in_flight_records_them_and_starts_no_more() {
+    use std::process::Stdio;
+    use stockbridge_ports::{AuditOutcome, RunOutcome, StateStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fix = write(dir.path(), "fixture.json", SEED);
+    let sandbox = SandboxProcess::start(&fix, &[]);
+    let cfg = sandbox.config(dir.path(), "");
+    let one_at_a_time = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[tiktok]\n", "[tiktok]\nconcurrency = 1\n");
+    std::fs::write(&cfg, one_at_a_time).unwrap();
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"tiktok": {"latency_ms": 400, "endpoints": ["inventory_update"]}})),
+    );
+    let child = bin()
+        .args([
+            "sync",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .envs(SECRETS)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writes = || {
+        sandbox.control("GET", "/_sandbox/stats", None)["inventory_updates"]["calls"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while writes() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sync never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(
+        run.code, 1,
+        "an interrupted sync reports what it did not write: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    let report = run.json();
+    let failed = report["summary"]["failed"].as_u64().unwrap();
+    let updated = report["summary"]["updated"].as_u64().unwrap();
+    assert!(
+        failed >= 1 && updated >= 1,
+        "some written, the rest not started: {report:#}"
+    );
+    assert_eq!(updated + failed, 4);
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = stockbridge_adapters_store::SqliteStore::open(
+        dir.path().join("state.db").to_str().unwrap(),
+    )
+    .unwrap();
+    let (runs, audit) = rt.block_on(async {
+        (
+            store.runs(1).await.unwrap(),
+            store.audit_log(100).await.unwrap(),
+        )
+    });
+    assert!(
+        matches!(runs[0].outcome, RunOutcome::Aborted(_)),
+        "{:?}",
+        runs[0].outcome
+    );
+    let applied: Vec<_> = audit
+        .iter()
+        .filter(|e| e.outcome == AuditOutcome::Applied)
+        .collect();
+    assert_eq!(
+        applied.len() as u64,
+        updated,
+        "every write that happened is recorded, and nothing else"
+    );
+    for entry in applied {
+        assert_eq!(
+            sandbox.tiktok_quantity(entry.sku_id.as_str(), entry.warehouse.as_str()),
+            Some(i64::from(entry.new.get()))
+        );
+    }
+    assert_eq!(writes(), updated, "no write started after Ctrl-C");
 }
