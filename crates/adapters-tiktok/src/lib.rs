@@ -24,4 +24,4 @@ pub use config::{
 pub use error::TikTokError;
 pub use shop::TikTokHealth;
 pub use sink::{TikTokSink, EMPTY_WRITE};
-pub use tokens::TOKEN_PLATFORM;
+pub use tokens::{token_key, TOKEN_PLATFORM};

@@ -49,9 +49,9 @@ impl TikTokSink {
         }
     }
 
-    /// Keeps tokens in `store` (platform `"tiktok"`): tokens saved there are used instead of
-    /// the configured ones (they come from a later refresh), and every refresh saves both new
-    /// tokens there.
+    /// Keeps tokens in `store`, under [`crate::token_key`] of the configured tokens: tokens
+    /// saved there are used instead of the configured ones (they come from a later refresh of
+    /// the same grant), and every refresh saves both new tokens there.
     pub fn with_token_store(mut self, store: Arc<dyn StateStore>) -> Self {
         self.client.tokens.set_store(store);
         self

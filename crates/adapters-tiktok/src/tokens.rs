@@ -16,6 +16,21 @@ use crate::error::{classify, redact, transport, Answer, TikTokError};
 
 /// The platform name tokens are saved under.
 pub const TOKEN_PLATFORM: &str = "tiktok";
+
+/// The state-store key of the tokens grown from one configured pair: `tiktok:` and a short
+/// SHA-256 fingerprint of the configured access and refresh tokens. When the merchant
+/// re-authorises and configures new tokens, the key changes, so the configured tokens are
+/// used instead of ones refreshed from the old grant. The fingerprint is one-way; no secret is
+/// stored in the key.
+pub fn token_key(access_token: &Secret, refresh_token: Option<&Secret>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(access_token.expose().as_bytes());
+    hash.update(b"\n");
+    hash.update(refresh_token.map_or("", |t| t.expose()).as_bytes());
+    let digest = hex::encode(hash.finalize());
+    format!("{TOKEN_PLATFORM}:{}", &digest[..16])
+}
 /// An access token this close to its known expiry is refreshed before use.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 const REFRESH_PATH: &str = "/api/v2/token/refresh";
@@ -49,6 +64,8 @@ pub(crate) struct TokenKeeper {
     refreshing: Mutex<()>,
     loaded: OnceCell<()>,
     store: Option<Arc<dyn StateStore>>,
+    /// Where in the store these tokens live (see [`token_key`]).
+    key: String,
     endpoint: RefreshEndpoint,
 }
 
@@ -59,6 +76,7 @@ impl TokenKeeper {
         endpoint: RefreshEndpoint,
     ) -> Self {
         let has_refresh_token = refresh_token.as_ref().is_some_and(|t| !t.is_empty());
+        let key = token_key(&access_token, refresh_token.as_ref());
         TokenKeeper {
             held: RwLock::new(Held {
                 tokens: PlatformTokens {
@@ -73,6 +91,7 @@ impl TokenKeeper {
             refreshing: Mutex::new(()),
             loaded: OnceCell::new(),
             store: None,
+            key,
             endpoint,
         }
     }
@@ -141,7 +160,7 @@ impl TokenKeeper {
         }
         tracing::info!(platform = TOKEN_PLATFORM, "access token refreshed");
         if let Some(store) = &self.store {
-            if let Err(err) = store.save_tokens(TOKEN_PLATFORM, &fresh).await {
+            if let Err(err) = store.save_tokens(&self.key, &fresh).await {
                 tracing::error!(
                     platform = TOKEN_PLATFORM,
                     error = %err,
@@ -154,7 +173,7 @@ impl TokenKeeper {
 
     async fn load_stored(&self) {
         let Some(store) = &self.store else { return };
-        match store.load_tokens(TOKEN_PLATFORM).await {
+        match store.load_tokens(&self.key).await {
             Ok(Some(stored)) if !stored.access_token.is_empty() => {
                 let mut held = self.held.write().expect("token lock");
                 held.has_refresh_token = !stored.refresh_token.is_empty();

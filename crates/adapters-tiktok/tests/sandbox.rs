@@ -307,10 +307,12 @@ async fn concurrent_writes_complete_under_a_low_request_limit() {
 async fn an_expired_token_is_refreshed_and_the_new_tokens_saved() {
     let sandbox = start(catalog_fixture(), SandboxOptions::default()).await;
     let store = Arc::new(InMemoryStore::new());
-    let sink = config(&sandbox)
-        .build()
-        .unwrap()
-        .with_token_store(store.clone());
+    let configured = config(&sandbox);
+    let key = stockbridge_adapters_tiktok::token_key(
+        &configured.access_token,
+        configured.refresh_token.as_ref(),
+    );
+    let sink = configured.build().unwrap().with_token_store(store.clone());
     assert_eq!(sink.warehouses().await.unwrap().len(), 2);
 
     let expired = reqwest::Client::new()
@@ -331,7 +333,7 @@ async fn an_expired_token_is_refreshed_and_the_new_tokens_saved() {
     assert_eq!(held(&sandbox, "302", "7001"), Some(11));
 
     let saved = store
-        .load_tokens("tiktok")
+        .load_tokens(&key)
         .await
         .unwrap()
         .expect("tokens saved after the refresh");

@@ -9,7 +9,17 @@ use stockbridge_ports::{InventorySink, PlatformTokens, Secret, SinkError, StateS
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer};
 
+use stockbridge_adapters_tiktok::token_key;
+
 use super::{config, fail, ok, sink, write, ACCESS_TOKEN, APP_SECRET, REFRESH_TOKEN, UPDATE_PATH};
+
+/// Where the tests' configured tokens keep their refreshed successors.
+fn key() -> String {
+    token_key(
+        &Secret::new(ACCESS_TOKEN),
+        Some(&Secret::new(REFRESH_TOKEN)),
+    )
+}
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once_saved_and_the_call_retried() {
@@ -49,7 +59,7 @@ async fn an_expired_token_is_refreshed_once_saved_and_the_call_retried() {
         "the new token stays in use"
     );
 
-    let saved = store.load_tokens("tiktok").await.unwrap().unwrap();
+    let saved = store.load_tokens(&key()).await.unwrap().unwrap();
     assert_eq!(saved.access_token.expose(), "fresh-access");
     assert_eq!(saved.refresh_token.expose(), "fresh-refresh");
     assert_eq!(
@@ -136,7 +146,7 @@ async fn tokens_in_the_store_replace_the_configured_ones() {
         access_expires_at: None,
         refresh_expires_at: None,
     };
-    store.save_tokens("tiktok", &tokens).await.unwrap();
+    store.save_tokens(&key(), &tokens).await.unwrap();
     let sink = sink(&server).with_token_store(store);
     assert!(sink.apply(&write()).await.is_ok());
 }
@@ -166,7 +176,7 @@ async fn a_token_known_to_be_expired_is_refreshed_before_the_call() {
         access_expires_at: Some(SystemTime::now() - Duration::from_secs(10)),
         refresh_expires_at: None,
     };
-    store.save_tokens("tiktok", &stale).await.unwrap();
+    store.save_tokens(&key(), &stale).await.unwrap();
     let sink = sink(&server).with_token_store(store);
     assert!(sink
         .apply(&write())
@@ -207,4 +217,46 @@ async fn concurrent_calls_hitting_an_expired_token_refresh_it_once() {
     for call in calls {
         assert!(call.await.unwrap().is_ok());
     }
+}
+
+#[tokio::test]
+async fn newly_configured_tokens_win_over_tokens_refreshed_from_an_older_grant() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(ok(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = Arc::new(InMemoryStore::new());
+    let from_old_grant = PlatformTokens {
+        access_token: Secret::new("refreshed-from-the-old-grant"),
+        refresh_token: Secret::new("old-refresh"),
+        access_expires_at: None,
+        refresh_expires_at: None,
+    };
+    let old_key = token_key(
+        &Secret::new("old-access"),
+        Some(&Secret::new("old-refresh")),
+    );
+    store.save_tokens(&old_key, &from_old_grant).await.unwrap();
+    let sink = sink(&server).with_token_store(store);
+    assert!(
+        sink.apply(&write()).await.is_ok(),
+        "the configured token was sent"
+    );
+}
+
+#[test]
+fn the_token_key_is_a_fingerprint_not_the_secret() {
+    let key = token_key(
+        &Secret::new("super-secret-access"),
+        Some(&Secret::new("super-secret-refresh")),
+    );
+    assert!(
+        key.starts_with("tiktok:") && key.len() == "tiktok:".len() + 16,
+        "{key}"
+    );
+    assert!(!key.contains("super-secret"));
+    assert_ne!(key, token_key(&Secret::new("super-secret-access"), None));
 }
