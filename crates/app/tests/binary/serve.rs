@@ -323,3 +323,23 @@ fn webhook_endpoint_refuses_other_shops_oversized_and_unreadable_bodies_and_skip
         );
     }
 }
+
+#[test]
+fn serve_without_a_webhook_secret_exits_2_naming_the_variable() {
+    let w = world("");
+    let without_secret: Vec<(&str, &str)> = SECRETS
+        .iter()
+        .copied()
+        .filter(|(k, _)| !k.ends_with("WEBHOOK_SECRET"))
+        .collect();
+    let run = run(
+        &["serve", "--config", w.config.to_str().unwrap()],
+        &without_secret,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET"),
+        "{}",
+        run.stderr
+    );
+}
