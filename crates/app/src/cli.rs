@@ -107,6 +107,21 @@ pub enum Command {
     },
     /// Start the emulators with an example store and show plan and sync against them.
     Demo,
+    /// Show the audit log: every number pushed, newest first, with its explanation.
+    Audit {
+        /// The configuration file (its `[state] url` names the state store).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this SKU (the merchant SKU or the TikTok SKU id).
+        #[arg(long, value_name = "SKU")]
+        sku: Option<String>,
+        /// At most this many entries.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 /// Runs the command line; the process's exit code.
@@ -156,6 +171,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             .await
         }
         Command::Demo => crate::demo::run().await,
+        Command::Audit {
+            config,
+            sku,
+            limit,
+            format,
+        } => crate::audit::run(&config, sku.as_deref(), limit, format).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! engine, the webhook server, and the wiring of adapters to ports. The only crate that knows
 //! every other one; `main.rs` only calls [`cli::main`].
 
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod demo;
