@@ -245,6 +245,16 @@ async fn changes_within_the_window_become_one_write_per_product() {
     let writes = &server.sink.writes()[before..];
     assert_eq!(writes.len(), 1, "A and B share product 9001: {writes:?}");
     assert_eq!(writes[0].skus.len(), 2);
+    let metrics = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("stockbridge_sync_lag_seconds_count 2"),
+        "one lag per updated line: {metrics}"
+    );
     server.stop().await;
 }
 

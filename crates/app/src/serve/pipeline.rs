@@ -4,7 +4,7 @@
 //! reconciliations run in the same task, at start, on a schedule and after location
 //! changes, so the two never interleave.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -97,13 +97,27 @@ impl Live {
     }
 }
 
-/// Pending items with the earliest change time and attempts so far.
+/// Pending items, each with the time of its earliest change not yet on TikTok, and the
+/// attempts made so far for items whose write failed.
 #[derive(Default)]
 struct Pending {
-    items: BTreeSet<InventoryItemId>,
+    items: BTreeMap<InventoryItemId, SystemTime>,
     topics: BTreeSet<String>,
-    earliest: Option<SystemTime>,
     attempts: HashMap<InventoryItemId, u32>,
+}
+
+impl Pending {
+    fn add(&mut self, item: InventoryItemId, changed_at: SystemTime) {
+        let at = self.items.entry(item).or_insert(changed_at);
+        *at = (*at).min(changed_at);
+    }
+
+    fn add_all(&mut self, items: Vec<InventoryItemId>, topic: String, changed_at: SystemTime) {
+        for item in items {
+            self.add(item, changed_at);
+        }
+        self.topics.insert(topic);
+    }
 }
 
 /// The pipeline task. Runs until `stop` fires, then flushes what is pending and returns.
@@ -140,9 +154,7 @@ impl Pipeline {
                 change = changes.recv() => match change {
                     None => break,
                     Some(Change::Items { items, topic, changed_at, received }) => {
-                        pending.items.extend(items);
-                        pending.topics.insert(topic);
-                        pending.earliest = Some(pending.earliest.map_or(changed_at, |e| e.min(changed_at)));
+                        pending.add_all(items, topic, changed_at);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
@@ -176,9 +188,7 @@ impl Pipeline {
             ..
         }) = changes.try_recv()
         {
-            pending.items.extend(items);
-            pending.topics.insert(topic);
-            pending.earliest = Some(pending.earliest.map_or(changed_at, |e| e.min(changed_at)));
+            pending.add_all(items, topic, changed_at);
         }
         if let Some(l) = live.as_mut() {
             if !pending.items.is_empty() {
@@ -266,9 +276,9 @@ impl Pipeline {
         pending: &mut Pending,
         cancel: &CancellationToken,
     ) -> Option<tokio::time::Instant> {
-        let items: Vec<InventoryItemId> = std::mem::take(&mut pending.items).into_iter().collect();
+        let changed = std::mem::take(&mut pending.items);
+        let items: Vec<InventoryItemId> = changed.keys().copied().collect();
         let topics = std::mem::take(&mut pending.topics);
-        let earliest = pending.earliest.take().unwrap_or_else(SystemTime::now);
         let trigger = if topics.is_empty() {
             Trigger::Retry
         } else {
@@ -279,14 +289,14 @@ impl Pipeline {
             () = cancel.cancelled() => None,
         };
         let Some(read) = read else {
-            pending.items.extend(items);
+            pending.items.extend(changed);
             return None;
         };
         let variants = match read {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(items = items.len(), error = %e, "re-reading changed items failed; trying again");
-                return self.requeue(pending, items, earliest);
+                return self.requeue(pending, changed);
             }
         };
         let mut tiktok: Vec<TikTokSku> = Vec::new();
@@ -302,6 +312,9 @@ impl Pipeline {
         let plan = Plan::build(&live.rules, &variants, &tiktok);
         let jobs = jobs_for(&plan, &tiktok);
         if jobs.is_empty() {
+            for item in changed.keys() {
+                pending.attempts.remove(item);
+            }
             return None;
         }
         let outcome = match execute(
@@ -317,21 +330,28 @@ impl Pipeline {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "the state store failed while recording writes");
-                return self.requeue(pending, items, earliest);
+                return self.requeue(pending, changed);
             }
         };
         let statuses = line_statuses(&plan, &outcome.statuses);
         self.count(&statuses);
-        let lag = SystemTime::now()
-            .duration_since(earliest)
-            .unwrap_or_default();
-        let mut failed_items = Vec::new();
+        let now = SystemTime::now();
+        let mut failed = BTreeMap::new();
         for (line, status) in plan.lines.iter().zip(&statuses) {
+            let changed_at = changed.get(&line.inventory_item_id).copied().unwrap_or(now);
             match status {
-                LineStatus::Updated => self.metrics.observe_lag(lag),
-                LineStatus::Failed(_) => failed_items.push(line.inventory_item_id),
+                LineStatus::Updated => {
+                    self.metrics
+                        .observe_lag(now.duration_since(changed_at).unwrap_or_default());
+                }
+                LineStatus::Failed(_) => {
+                    failed.insert(line.inventory_item_id, changed_at);
+                }
                 LineStatus::Unchanged => {}
             }
+        }
+        for item in changed.keys().filter(|i| !failed.contains_key(i)) {
+            pending.attempts.remove(item);
         }
         // Remember what TikTok holds now, for the next restatement.
         let mut updated = tiktok;
@@ -343,24 +363,23 @@ impl Pipeline {
                 }
             }
         }
-        if failed_items.is_empty() {
+        if failed.is_empty() {
             return None;
         }
-        self.requeue(pending, failed_items, earliest)
+        self.requeue(pending, failed)
     }
 
     fn requeue(
         &self,
         pending: &mut Pending,
-        items: Vec<InventoryItemId>,
-        earliest: SystemTime,
+        items: BTreeMap<InventoryItemId, SystemTime>,
     ) -> Option<tokio::time::Instant> {
         let mut kept = 0;
-        for item in items {
+        for (item, changed_at) in items {
             let attempts = pending.attempts.entry(item).or_insert(0);
             *attempts += 1;
             if *attempts < self.options.max_attempts {
-                pending.items.insert(item);
+                pending.add(item, changed_at);
                 kept += 1;
             } else {
                 pending.attempts.remove(&item);
@@ -370,7 +389,6 @@ impl Pipeline {
         if kept == 0 {
             return None;
         }
-        pending.earliest = Some(pending.earliest.map_or(earliest, |e| e.min(earliest)));
         Some(tokio::time::Instant::now() + self.options.retry_after)
     }
 }
