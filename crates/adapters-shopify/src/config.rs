@@ -86,14 +86,14 @@ pub struct ShopifyConfig {
 }
 
 impl ShopifyConfig {
-    /// Defaults for a shop: API 2025-10, 5 s to connect, 30 s per request, 25 variants × 10
+    /// Defaults for a shop: API 2026-10, 5 s to connect, 30 s per request, 25 variants × 10
     /// levels per page (requested cost 877), bulk above 250 variants: a page of 25 variants
     /// costs about 280 points, so on a Standard plan (100 points/s) paging reads about 9
     /// variants a second, while a bulk export is not charged to the bucket and takes seconds.
     pub fn new(shop_domain: impl Into<String>, access_token: Secret) -> Self {
         ShopifyConfig {
             shop_domain: shop_domain.into(),
-            api_version: "2025-10".to_owned(),
+            api_version: "2026-10".to_owned(),
             base_url: None,
             access_token,
             connect_timeout: Duration::from_secs(5),
@@ -146,7 +146,7 @@ impl ShopifyConfig {
             return invalid("shop_domain", "empty; expected e.g. my-shop.myshopify.com");
         }
         if self.api_version.trim().is_empty() || self.api_version.contains('/') {
-            return invalid("api_version", "expected YYYY-MM, e.g. 2025-10");
+            return invalid("api_version", "expected YYYY-MM, e.g. 2026-10");
         }
         if self.access_token.is_empty() {
             return invalid("access_token", "empty");
@@ -195,13 +195,13 @@ mod tests {
     fn endpoint_defaults_to_the_shop_domain_over_https() {
         assert_eq!(
             config().endpoint(),
-            "https://demo.myshopify.com/admin/api/2025-10/graphql.json"
+            "https://demo.myshopify.com/admin/api/2026-10/graphql.json"
         );
         let mut c = config();
         c.base_url = Some("http://127.0.0.1:9/".into());
         assert_eq!(
             c.endpoint(),
-            "http://127.0.0.1:9/admin/api/2025-10/graphql.json"
+            "http://127.0.0.1:9/admin/api/2026-10/graphql.json"
         );
     }
 

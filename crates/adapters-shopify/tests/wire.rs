@@ -11,7 +11,7 @@ use stockbridge_ports::{InventorySource, Secret, SourceError};
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const PATH: &str = "/admin/api/2025-10/graphql.json";
+const PATH: &str = "/admin/api/2026-10/graphql.json";
 const TOKEN: &str = "shpat_wire_test";
 
 fn config(server: &MockServer) -> ShopifyConfig {

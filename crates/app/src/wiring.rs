@@ -13,9 +13,6 @@ use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, Sandbox
 use crate::reconcile::Stores;
 use crate::settings::{ConfigError, Settings};
 
-/// The Shopify Admin API version used when `shopify.api_version` is not set.
-pub const DEFAULT_API_VERSION: &str = "2026-10";
-
 /// Everything a command needs, wired.
 pub struct Wired {
     /// The ports.
@@ -121,10 +118,9 @@ fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError
     )?;
     let mut shopify = ShopifyConfig::new(domain, token);
     shopify.base_url = s.base_url.clone();
-    shopify.api_version = s
-        .api_version
-        .clone()
-        .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
+    if let Some(version) = &s.api_version {
+        shopify.api_version = version.clone();
+    }
     let app_key = required(
         t.app_key.clone(),
         "tiktok.app_key",
