@@ -70,6 +70,22 @@ fn published(shared: &Arc<Shared>, events: Vec<Event>, extra: serde_json::Value)
     Json(body).into_response()
 }
 
+/// Delivers one webhook about `payload` and answers with it under `key`.
+fn published_one(
+    shared: &Arc<Shared>,
+    topic: &'static str,
+    key: &str,
+    payload: serde_json::Value,
+) -> Response {
+    let mut extra = serde_json::Map::new();
+    extra.insert(key.to_owned(), payload.clone());
+    let events = vec![Event {
+        topic,
+        body: payload,
+    }];
+    published(shared, events, serde_json::Value::Object(extra))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LevelChange {
@@ -102,11 +118,7 @@ async fn set_level(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         LevelSet::Updated => "inventory_levels/update",
         LevelSet::Connected => "inventory_levels/connect",
     };
-    let events = vec![Event {
-        topic,
-        body: payload.clone(),
-    }];
-    published(&shared, events, json!({"inventory_level": payload}))
+    published_one(&shared, topic, "inventory_level", payload)
 }
 
 #[derive(Deserialize)]
@@ -134,11 +146,7 @@ async fn set_tracked(
             Err(err) => return error(StatusCode::NOT_FOUND, err.to_string()),
         }
     };
-    let events = vec![Event {
-        topic: "inventory_items/update",
-        body: payload.clone(),
-    }];
-    published(&shared, events, json!({"inventory_item": payload}))
+    published_one(&shared, "inventory_items/update", "inventory_item", payload)
 }
 
 #[derive(Deserialize)]
@@ -168,11 +176,7 @@ async fn set_policy(
             };
         payloads::product(&world.shopify, product_id)
     };
-    let events = vec![Event {
-        topic: "products/update",
-        body: payload.clone(),
-    }];
-    published(&shared, events, json!({"product": payload}))
+    published_one(&shared, "products/update", "product", payload)
 }
 
 #[derive(Deserialize)]
@@ -200,11 +204,7 @@ async fn set_product_status(
         }
         payloads::product(&world.shopify, id)
     };
-    let events = vec![Event {
-        topic: "products/update",
-        body: payload.clone(),
-    }];
-    published(&shared, events, json!({"product": payload}))
+    published_one(&shared, "products/update", "product", payload)
 }
 
 #[derive(Deserialize)]
