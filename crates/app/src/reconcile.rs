@@ -15,7 +15,7 @@ use stockbridge_ports::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::writer::{execute, LineStatus, WriteJob, WriterOptions};
+use crate::writer::{count_statuses, execute, LineStatus, WriteJob, WriterOptions};
 
 /// The three ports a reconciliation works through.
 #[derive(Clone)]
@@ -202,17 +202,7 @@ pub async fn reconcile(
 
     let plan = snapshot.plan;
     let statuses = line_statuses(&plan, &outcome.statuses);
-    let mut counts = RunCounts {
-        lines: plan.lines.len() as u64,
-        ..RunCounts::default()
-    };
-    for status in &statuses {
-        match status {
-            LineStatus::Updated => counts.updated += 1,
-            LineStatus::Unchanged => counts.unchanged += 1,
-            LineStatus::Failed(_) => counts.failed += 1,
-        }
-    }
+    let counts = count_statuses(&statuses);
     let run_outcome = if outcome.interrupted {
         RunOutcome::Aborted("interrupted".into())
     } else if counts.failed > 0 {

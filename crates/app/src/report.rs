@@ -3,7 +3,7 @@
 use serde::Serialize;
 use stockbridge_domain::{Plan, PlanLine};
 
-use crate::writer::LineStatus;
+use crate::writer::{count_statuses, LineStatus};
 
 /// One line of the JSON output.
 #[derive(Debug, Serialize)]
@@ -84,9 +84,7 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
 /// The JSON object of a plan (`statuses` empty) or of a sync (one status per line).
 pub fn json(plan: &Plan, statuses: &[LineStatus]) -> String {
     let s = &plan.summary;
-    let count = |f: fn(&LineStatus) -> bool| {
-        (!statuses.is_empty()).then(|| statuses.iter().filter(|x| f(x)).count() as u64)
-    };
+    let counts = (!statuses.is_empty()).then(|| count_statuses(statuses));
     let report = JsonReport {
         lines: plan
             .lines
@@ -105,9 +103,9 @@ pub fn json(plan: &Plan, statuses: &[LineStatus]) -> String {
             ambiguous: s.ambiguous,
             unmatched_variants: s.unmatched_variants,
             unmatched_tiktok_skus: s.unmatched_tiktok_skus,
-            updated: count(|x| *x == LineStatus::Updated),
-            unchanged: count(|x| *x == LineStatus::Unchanged),
-            failed: count(|x| matches!(x, LineStatus::Failed(_))),
+            updated: counts.map(|c| c.updated),
+            unchanged: counts.map(|c| c.unchanged),
+            failed: counts.map(|c| c.failed),
         },
     };
     serde_json::to_string_pretty(&report).expect("the report serialises")
@@ -173,12 +171,10 @@ pub fn table(plan: &Plan, statuses: &[LineStatus]) -> String {
         s.variants, s.tiktok_skus, s.matched, s.lines, s.changed
     ));
     if !statuses.is_empty() {
-        let n = |f: fn(&LineStatus) -> bool| statuses.iter().filter(|x| f(x)).count();
+        let c = count_statuses(statuses);
         out.push_str(&format!(
             "; {} updated, {} unchanged, {} failed",
-            n(|x| *x == LineStatus::Updated),
-            n(|x| *x == LineStatus::Unchanged),
-            n(|x| matches!(x, LineStatus::Failed(_)))
+            c.updated, c.unchanged, c.failed
         ));
     }
     out.push('\n');

@@ -12,7 +12,8 @@ use stockbridge_domain::{
     PlanLine, ProductWrite, SkuId, WarehouseId, WarehouseOutcome, WriteOutcome,
 };
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, InventorySink, Retry, RunId, SinkError, StoreError, Trigger,
+    AuditEntry, AuditOutcome, InventorySink, Retry, RunCounts, RunId, SinkError, StoreError,
+    Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -55,6 +56,22 @@ pub trait Progress: Send + Sync {
     fn advance(&self, done: u64);
     /// The batch is over.
     fn finish(&self);
+}
+
+/// Counts lines by status: the run's counts, and the summary of a sync report.
+pub fn count_statuses(statuses: &[LineStatus]) -> RunCounts {
+    let mut counts = RunCounts {
+        lines: statuses.len() as u64,
+        ..RunCounts::default()
+    };
+    for status in statuses {
+        match status {
+            LineStatus::Updated => counts.updated += 1,
+            LineStatus::Unchanged => counts.unchanged += 1,
+            LineStatus::Failed(_) => counts.failed += 1,
+        }
+    }
+    counts
 }
 
 /// How writes are executed.
