@@ -11,7 +11,8 @@
 //! `cargo bench -p stockbridge-app --bench sync [-- full|realtime|realtime-plus]`;
 //! `STOCKBRIDGE_BENCH_SCALE` divides the sizes (e.g. 10 for a quick look),
 //! `STOCKBRIDGE_BENCH_ADAPTER_RPS` sets `tiktok.requests_per_second` (default 200) and
-//! `STOCKBRIDGE_BENCH_COALESCE` the real-time runs' `server.coalesce_window`.
+//! `STOCKBRIDGE_BENCH_COALESCE` the real-time runs' `server.coalesce_window` and
+//! `STOCKBRIDGE_BENCH_RATE` their changes per second (default 100).
 
 mod realtime;
 mod world;
@@ -134,16 +135,11 @@ async fn full() {
     let fixture = dir.path().join("fixture.json");
     std::fs::write(&fixture, world::fixture(&shape)).unwrap();
     let sandbox = SandboxProcess::start(&fixture, TIKTOK_RPS, None, &[]);
-    // Auto mode exports in bulk above 10,000 variants; a smaller (quick) run asks for it, as
-    // pages would be bucket-bound instead.
-    let read_mode = if shape.variants > 10_000 {
-        "auto"
-    } else {
-        "bulk"
-    };
+    // What a merchant gets: `auto` exports in bulk above the adapter's threshold (250 variants).
+    let read_mode = "auto";
     let config = sandbox.config(dir.path(), adapter_rps(), read_mode, "");
     println!(
-        "full sync: {} variants x {} locations -> {products} TikTok products of {} SKUs; TikTok limit {TIKTOK_RPS} req/s, tiktok.requests_per_second = {} (the adapter paces at {:.0}% of it), Shopify bucket 2000 points restoring 100/s; read mode {read_mode} (auto exports in bulk above 10,000 variants)",
+        "full sync: {} variants x {} locations -> {products} TikTok products of {} SKUs; TikTok limit {TIKTOK_RPS} req/s, tiktok.requests_per_second = {} (the adapter paces at {:.0}% of it), Shopify bucket 2000 points restoring 100/s; read mode {read_mode} (bulk above 250 variants)",
         shape.variants,
         shape.locations,
         shape.skus_per_product,

@@ -65,7 +65,13 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
     let window = std::env::var("STOCKBRIDGE_BENCH_COALESCE").unwrap_or_else(|_| "300ms".into());
     let items = 500 / divisor;
     let changes = 1_000 / divisor;
-    let per_second = 100u64;
+    // 100 changes a second unless STOCKBRIDGE_BENCH_RATE says otherwise: a lower rate shows
+    // what a smaller Shopify plan sustains.
+    let per_second = std::env::var("STOCKBRIDGE_BENCH_RATE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(100);
     let shape = Shape {
         variants: items,
         locations: 1,
