@@ -199,6 +199,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     println!("machine: {}", world::machine());
+    println!("run: {}", world::provenance());
     if wants("full") {
         runtime.block_on(full());
     }

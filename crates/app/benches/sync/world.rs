@@ -225,3 +225,22 @@ pub fn machine() -> String {
             .join(" ")
     )
 }
+
+/// When and on which commit the figures were taken: the UTC date and `git describe`'s answer
+/// (with `-dirty` when the tree has uncommitted changes), so a figure can be traced to its code.
+pub fn provenance() -> String {
+    let run = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    format!(
+        "{} UTC, commit {}",
+        run("date", &["-u", "+%Y-%m-%d %H:%M"]),
+        run("git", &["describe", "--always", "--dirty", "--abbrev=12"])
+    )
+}
