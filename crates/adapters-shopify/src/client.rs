@@ -29,6 +29,8 @@ pub(crate) struct Query {
 /// A paced, retrying client of one shop's GraphQL endpoint.
 pub(crate) struct GraphqlClient {
     http: reqwest::Client,
+    /// For bulk export files: no limit on the whole download, only on silence.
+    download: reqwest::Client,
     endpoint: String,
     token: Secret,
     retry: RetryPolicy,
@@ -36,14 +38,18 @@ pub(crate) struct GraphqlClient {
 }
 
 impl GraphqlClient {
+    /// `http` sends queries; `download` fetches export files, which may take far longer
+    /// than any query.
     pub(crate) fn new(
         http: reqwest::Client,
+        download: reqwest::Client,
         endpoint: String,
         token: Secret,
         retry: RetryPolicy,
     ) -> Self {
         GraphqlClient {
             http,
+            download,
             endpoint,
             token,
             retry,
@@ -53,7 +59,8 @@ impl GraphqlClient {
 
     /// Sends a query until it succeeds or the retry decision gives up. `build` makes the
     /// query for each attempt from the bucket size Shopify last reported, so that a query
-    /// can shrink to fit a small bucket.
+    /// can shrink to fit a small bucket; a query refused as too dear for a bucket it was not
+    /// built for is rebuilt and sent again at once.
     pub(crate) async fn run<T, B>(&self, build: B) -> Result<T, SourceError>
     where
         T: DeserializeOwned,
@@ -61,29 +68,40 @@ impl GraphqlClient {
     {
         let operation = build(None).operation;
         self.with_retries(operation, || async {
-            let query = build(self.pacer.maximum());
-            let wait = self
-                .pacer
-                .reserve(&query.shape, query.estimated_cost as f64);
-            if !wait.is_zero() {
-                tracing::debug!(
-                    operation = query.operation,
-                    wait_ms = wait.as_millis() as u64,
-                    "pacing to the cost bucket"
-                );
-                tokio::time::sleep(wait).await;
+            let built_for = self.pacer.maximum();
+            let result = self.paced_send(&build(built_for)).await;
+            if retry::resize(&result, built_for, self.pacer.maximum()) {
+                tracing::debug!(operation, "resizing a query to the bucket just reported");
+                return self.paced_send(&build(self.pacer.maximum())).await;
             }
-            self.send(&query).await
+            result
         })
         .await
     }
 
+    /// Waits until the bucket likely holds the query's cost, then sends it.
+    async fn paced_send<T: DeserializeOwned>(&self, query: &Query) -> Result<T, SourceError> {
+        let wait = self
+            .pacer
+            .reserve(&query.shape, query.estimated_cost as f64);
+        if !wait.is_zero() {
+            tracing::debug!(
+                operation = query.operation,
+                wait_ms = wait.as_millis() as u64,
+                "pacing to the cost bucket"
+            );
+            tokio::time::sleep(wait).await;
+        }
+        self.send(query).await
+    }
+
     /// Downloads a file Shopify links to (a bulk export). The token is not sent: the link is
-    /// signed and may point at another host.
+    /// signed and may point at another host. A file of hundreds of megabytes takes minutes,
+    /// so only a stalled download times out, never a slow one.
     pub(crate) async fn download(&self, url: &str) -> Result<Bytes, SourceError> {
         self.with_retries("bulk download", || async {
             let response = self
-                .http
+                .download
                 .get(url)
                 .send()
                 .await

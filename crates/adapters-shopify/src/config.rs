@@ -62,8 +62,12 @@ pub struct ShopifyConfig {
     pub access_token: Secret,
     /// Limit on opening a connection.
     pub connect_timeout: Duration,
-    /// Limit on one whole request, answer included.
+    /// Limit on one whole GraphQL request, answer included.
     pub request_timeout: Duration,
+    /// Longest silence while downloading a bulk export file. The download as a whole has no
+    /// limit (an export of hundreds of megabytes takes minutes); `request_timeout` does not
+    /// apply to it.
+    pub download_read_timeout: Duration,
     /// Pages, bulk export, or chosen by catalog size.
     pub read_mode: ReadMode,
     /// In `Auto` mode, more variants than this (counted with `productVariantsCount`) are read
@@ -86,10 +90,11 @@ pub struct ShopifyConfig {
 }
 
 impl ShopifyConfig {
-    /// Defaults for a shop: API 2026-10, 5 s to connect, 30 s per request, 25 variants × 10
-    /// levels per page (requested cost 877), bulk above 250 variants: a page of 25 variants
-    /// costs about 280 points, so on a Standard plan (100 points/s) paging reads about 9
-    /// variants a second, while a bulk export is not charged to the bucket and takes seconds.
+    /// Defaults for a shop: API 2026-10, 5 s to connect, 30 s per request, 60 s of silence at
+    /// most in an export download, 25 variants × 10 levels per page (requested cost 877), bulk
+    /// above 250 variants: a page of 25 variants costs about 280 points, so on a Standard plan
+    /// (100 points/s) paging reads about 9 variants a second, while a bulk export is not
+    /// charged to the bucket and takes seconds.
     pub fn new(shop_domain: impl Into<String>, access_token: Secret) -> Self {
         ShopifyConfig {
             shop_domain: shop_domain.into(),
@@ -98,6 +103,7 @@ impl ShopifyConfig {
             access_token,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            download_read_timeout: Duration::from_secs(60),
             read_mode: ReadMode::Auto,
             bulk_threshold: 250,
             page_size: 25,
@@ -126,8 +132,14 @@ impl ShopifyConfig {
             .timeout(self.request_timeout)
             .build()
             .map_err(ShopifyError::HttpClient)?;
+        let download = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.download_read_timeout)
+            .build()
+            .map_err(ShopifyError::HttpClient)?;
         let client = GraphqlClient::new(
             http,
+            download,
             self.endpoint(),
             self.access_token.clone(),
             self.retry.clone(),

@@ -30,6 +30,12 @@ fn ok(body: serde_json::Value) -> ResponseTemplate {
 }
 
 async fn mount_export(server: &MockServer) {
+    mount_export_answering(server, ResponseTemplate::new(200), 1).await;
+}
+
+/// An export that runs, completes and serves its file through `download` (the body is set
+/// here), which is expected `downloads` times.
+async fn mount_export_answering(server: &MockServer, download: ResponseTemplate, downloads: u64) {
     Mock::given(method("POST"))
         .and(body_string_contains("bulkOperationRunQuery"))
         .respond_with(ok(json!({"data": {"bulkOperationRunQuery": {
@@ -60,8 +66,8 @@ async fn mount_export(server: &MockServer) {
     .join("\n");
     Mock::given(method("GET"))
         .and(path("/exports/1.jsonl"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(jsonl))
-        .expect(1)
+        .respond_with(download.set_body_string(jsonl))
+        .expect(downloads)
         .mount(server)
         .await;
 }
@@ -175,4 +181,43 @@ async fn a_failed_export_is_transient_when_shopify_failed_internally() {
         .await
         .unwrap_err();
     assert!(matches!(err, SourceError::Transient { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_download_slower_than_the_request_timeout_still_completes() {
+    let server = MockServer::start().await;
+    // The file answers after 400 ms: twice the GraphQL request limit, well within the idle
+    // limit of downloads. Bound by the request limit, every attempt would time out.
+    mount_export_answering(
+        &server,
+        ResponseTemplate::new(200).set_delay(Duration::from_millis(400)),
+        1,
+    )
+    .await;
+    let mut config = config(&server);
+    config.read_mode = ReadMode::Bulk;
+    config.request_timeout = Duration::from_millis(200);
+    config.download_read_timeout = Duration::from_secs(1);
+    let variants = config.build().unwrap().all_variants().await.unwrap();
+    assert_eq!(variants.len(), 1);
+    assert_eq!(variants[0].levels.len(), 2);
+}
+
+#[tokio::test]
+async fn a_stalled_download_times_out_by_its_idle_limit() {
+    let server = MockServer::start().await;
+    mount_export_answering(
+        &server,
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+        2,
+    )
+    .await;
+    let mut config = config(&server);
+    config.read_mode = ReadMode::Bulk;
+    config.download_read_timeout = Duration::from_millis(150);
+    config.retry.max_attempts = 2;
+    match config.build().unwrap().all_variants().await.unwrap_err() {
+        SourceError::Transient { message } => assert!(message.contains("timed out"), "{message}"),
+        other => panic!("expected Transient, got {other:?}"),
+    }
 }

@@ -193,7 +193,9 @@ async fn an_item_stocked_beyond_one_levels_page_keeps_every_level() {
 }
 
 #[tokio::test]
-async fn throttling_with_a_tiny_bucket_completes_the_read() {
+async fn a_bucket_smaller_than_a_page_shrinks_the_pages_and_completes_the_read() {
+    // A page of 10 × 4 requests 172 points; the bucket holds 60. The first page is sent
+    // before the bucket's size is known and refused; every later one is built to fit.
     let (locations, variants) = catalog(30, 4);
     let options = SandboxOptions {
         shopify_bucket_size: 60.0,
@@ -209,9 +211,42 @@ async fn throttling_with_a_tiny_bucket_completes_the_read() {
     let read = source.all_variants().await.unwrap();
     assert_eq!(sorted(read), sorted(variants));
     let stats = sandbox.stats();
+    assert_eq!(
+        stats.count("shopify", "graphql", "max_cost_exceeded"),
+        1,
+        "only the blind first page is too dear"
+    );
+    assert_eq!(stats.count("shopify", "graphql", "throttled"), 0);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn pacing_reads_many_dear_pages_through_a_small_bucket_without_being_throttled() {
+    // 400 points restoring 200 a second; each page requests 172 (43% of the bucket), so the
+    // read spends about three buckets and must wait for refills between pages.
+    let (locations, variants) = catalog(60, 4);
+    let options = SandboxOptions {
+        shopify_bucket_size: 400.0,
+        shopify_restore_rate: 200.0,
+        ..SandboxOptions::default()
+    };
+    let sandbox = start(fixture(&locations, &variants), options).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Paged;
+    config.page_size = 10;
+    config.levels_page_size = 4;
+    let source = config.build().unwrap();
+    let read = source.all_variants().await.unwrap();
+    assert_eq!(sorted(read), sorted(variants));
+    let stats = sandbox.stats();
     assert!(
-        stats.count("shopify", "graphql", "throttled") >= 1,
-        "the bucket must have throttled"
+        stats.count("shopify", "graphql", "ok") >= 6,
+        "every page was read"
+    );
+    assert_eq!(
+        stats.count("shopify", "graphql", "throttled"),
+        0,
+        "pacing must wait for the bucket instead of being throttled"
     );
     sandbox.shutdown().await;
 }

@@ -287,3 +287,60 @@ async fn health_check_names_a_missing_scope() {
         other => panic!("expected Unauthorized, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_throttle_listed_after_another_error_is_waited_out_and_retried() {
+    let server = MockServer::start().await;
+    let throttled = json!({
+        "errors": [
+            {"message": "Something unexpected happened"},
+            {"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": cost(252, 232),
+    });
+    Mock::given(method("POST"))
+        .respond_with(ok(throttled))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ok(locations_answer()))
+        .mount(&server)
+        .await;
+    assert_eq!(source(&server).locations().await.unwrap().len(), 1);
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_reports_the_wait_its_body_gives() {
+    let server = MockServer::start().await;
+    // 252 requested, 202 held, 100 restored per second: half a second.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(json!({
+            "errors": [{"message": "Throttled"}], "extensions": cost(252, 202)})))
+        .mount(&server)
+        .await;
+    let mut config = config(&server);
+    config.retry.max_throttled = 0;
+    match config.build().unwrap().locations().await.unwrap_err() {
+        SourceError::RateLimited { retry_after } => {
+            assert_eq!(retry_after, Some(Duration::from_millis(500)))
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn an_unfamiliar_cost_extension_still_yields_the_data() {
+    let server = MockServer::start().await;
+    let mut answer = locations_answer();
+    answer["extensions"]["cost"] = json!({"requestedQueryCost": "252", "throttleStatus": {
+        "buckets": [{"name": "default", "available": 990}]}});
+    Mock::given(method("POST"))
+        .respond_with(ok(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let locations = source(&server).locations().await.unwrap();
+    assert_eq!(locations[0].name, "Depot");
+}

@@ -1,5 +1,8 @@
 //! Shopify's answers as this adapter reads them, and their translation into domain types.
 
+use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
+
 use serde::Deserialize;
 use stockbridge_domain::{
     InventoryPolicy, Location, ProductStatus, Sku, StockLevel, VariantSnapshot,
@@ -147,8 +150,8 @@ impl VariantFields {
             inventory_item_id: gid::inventory_item(item_gid)?,
             sku: Sku::parse_optional(self.sku.as_deref()),
             tracked,
-            policy: policy(&self.inventory_policy)?,
-            product_status: product_status(&self.product.status)?,
+            policy: policy(&self.inventory_policy),
+            product_status: product_status(&self.product.status),
             levels,
         })
     }
@@ -199,28 +202,60 @@ pub(crate) fn levels_of(
     Ok((levels, more))
 }
 
-fn policy(value: &str) -> Result<InventoryPolicy, AnswerError> {
+/// `inventoryPolicy`. A value Shopify added since this was written reads as `DENY`: the
+/// variant is then limited by its stock, so nothing is ever offered as unlimited on a
+/// meaning this adapter does not know.
+fn policy(value: &str) -> InventoryPolicy {
     match value {
-        "DENY" => Ok(InventoryPolicy::Deny),
-        "CONTINUE" => Ok(InventoryPolicy::Continue),
-        _ => Err(AnswerError::UnknownValue {
-            field: "inventoryPolicy",
-            value: value.to_owned(),
-        }),
+        "DENY" => InventoryPolicy::Deny,
+        "CONTINUE" => InventoryPolicy::Continue,
+        _ => {
+            warn_unknown("inventoryPolicy", value, "DENY");
+            InventoryPolicy::Deny
+        }
     }
 }
 
-fn product_status(value: &str) -> Result<ProductStatus, AnswerError> {
+/// `product.status`. A value Shopify added since this was written reads as `ACTIVE`: every
+/// status is synced alike (sync-rules.md §3), so the plain one changes nothing, and a new
+/// status never stops a full read.
+fn product_status(value: &str) -> ProductStatus {
     match value {
-        "ACTIVE" => Ok(ProductStatus::Active),
-        "DRAFT" => Ok(ProductStatus::Draft),
-        "ARCHIVED" => Ok(ProductStatus::Archived),
-        "UNLISTED" => Ok(ProductStatus::Unlisted),
-        _ => Err(AnswerError::UnknownValue {
-            field: "product.status",
-            value: value.to_owned(),
-        }),
+        "ACTIVE" => ProductStatus::Active,
+        "DRAFT" => ProductStatus::Draft,
+        "ARCHIVED" => ProductStatus::Archived,
+        "UNLISTED" => ProductStatus::Unlisted,
+        _ => {
+            warn_unknown("product.status", value, "ACTIVE");
+            ProductStatus::Active
+        }
     }
+}
+
+fn warn_unknown(field: &'static str, value: &str, read_as: &'static str) {
+    if first_sighting(field, value) {
+        tracing::warn!(
+            field,
+            value,
+            read_as,
+            "unknown Shopify enum value; reading it as a known one"
+        );
+    }
+}
+
+/// Distinct unknown values remembered, so that a flood of them cannot grow memory.
+const SIGHTINGS_KEPT: usize = 64;
+
+/// Whether this unknown value is met for the first time in this process: a catalog of many
+/// variants warns once per value, not once per variant.
+fn first_sighting(field: &'static str, value: &str) -> bool {
+    static SEEN: Mutex<BTreeSet<(&'static str, String)>> = Mutex::new(BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (field, value.to_owned());
+    if seen.contains(&key) || seen.len() >= SIGHTINGS_KEPT {
+        return false;
+    }
+    seen.insert(key)
 }
 
 #[cfg(test)]
@@ -279,13 +314,37 @@ mod tests {
     }
 
     #[test]
-    fn unknown_status_is_an_answer_error() {
-        assert!(matches!(
-            node("A", "PAUSED", false).into_partial(),
-            Err(AnswerError::UnknownValue {
-                field: "product.status",
-                ..
-            })
-        ));
+    fn an_unknown_product_status_reads_as_active_instead_of_failing() {
+        let partial = node("A", "PAUSED", false).into_partial().unwrap();
+        assert_eq!(partial.snapshot.product_status, ProductStatus::Active);
+        assert_eq!(partial.snapshot.levels.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_inventory_policy_reads_as_deny_so_stock_still_limits_the_variant() {
+        let mut value = serde_json::json!({
+            "id": "gid://shopify/ProductVariant/5", "sku": "B", "inventoryPolicy": "BACKORDER",
+            "product": {"id": "gid://shopify/Product/1", "status": "ACTIVE"},
+            "inventoryItem": {"id": "gid://shopify/InventoryItem/6", "tracked": true}
+        });
+        let read = |value: &serde_json::Value| {
+            serde_json::from_value::<VariantNode>(value.clone())
+                .unwrap()
+                .into_partial()
+                .unwrap()
+                .snapshot
+        };
+        let snapshot = read(&value);
+        assert_eq!(snapshot.policy, InventoryPolicy::Deny);
+        assert!(!snapshot.is_unlimited());
+        value["inventoryPolicy"] = "CONTINUE".into();
+        assert_eq!(read(&value).policy, InventoryPolicy::Continue);
+    }
+
+    #[test]
+    fn an_unknown_value_is_warned_about_once() {
+        assert!(first_sighting("test.field", "NEW_VALUE"));
+        assert!(!first_sighting("test.field", "NEW_VALUE"));
+        assert!(first_sighting("test.other_field", "NEW_VALUE"));
     }
 }

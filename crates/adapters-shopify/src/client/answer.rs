@@ -18,14 +18,9 @@ struct Envelope {
     /// An array of errors; Shopify's REST-style answers use a string or an object instead.
     #[serde(default)]
     errors: Option<serde_json::Value>,
+    /// Kept loose: an odd extension must not cost a good answer its data.
     #[serde(default)]
-    extensions: Option<Extensions>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Extensions {
-    #[serde(default)]
-    cost: Option<Cost>,
+    extensions: Option<serde_json::Value>,
 }
 
 /// One item of the top-level `errors` array.
@@ -61,8 +56,11 @@ pub(crate) fn read<T: DeserializeOwned>(
         .as_ref()
         .ok()
         .and_then(|e| e.extensions.as_ref())
-        .and_then(|e| e.cost.clone());
-    let result = match (status_error(status, retry_after, body), envelope) {
+        .and_then(cost_of);
+    let result = match (
+        status_error(status, retry_after, cost.as_ref(), body),
+        envelope,
+    ) {
         (Some(error), _) => Err(error),
         (None, Err(source)) => Err(AnswerError::Json { operation, source }.into()),
         (None, Ok(envelope)) => data_of(operation, envelope, cost.as_ref()),
@@ -70,10 +68,25 @@ pub(crate) fn read<T: DeserializeOwned>(
     Answer { result, cost }
 }
 
-/// The error an HTTP status stands for, whatever the body says.
+/// `extensions.cost`, when it has a shape this adapter understands; otherwise nothing, and
+/// the pacer goes on with what it knew.
+fn cost_of(extensions: &serde_json::Value) -> Option<Cost> {
+    let cost = extensions.get("cost")?;
+    match serde_json::from_value::<Cost>(cost.clone()) {
+        Ok(cost) => Some(cost),
+        Err(error) => {
+            tracing::debug!(%error, "ignoring an extensions.cost of unknown shape");
+            None
+        }
+    }
+}
+
+/// The error an HTTP status stands for, whatever the body says. A 429 without `Retry-After`
+/// waits for the bucket the body reports, when it reports one.
 fn status_error(
     status: StatusCode,
     retry_after: Option<Duration>,
+    cost: Option<&Cost>,
     body: &[u8],
 ) -> Option<SourceError> {
     if status.is_success() {
@@ -85,7 +98,9 @@ fn status_error(
         404 => SourceError::NotFound {
             what: format!("the shop's Admin API ({message})"),
         },
-        429 => SourceError::RateLimited { retry_after },
+        429 => SourceError::RateLimited {
+            retry_after: retry_after.or_else(|| cost.and_then(Cost::refill_wait)),
+        },
         s if s >= 500 => SourceError::Transient { message },
         s => SourceError::Rejected {
             code: s.to_string(),
@@ -99,8 +114,9 @@ fn data_of<T: DeserializeOwned>(
     envelope: Envelope,
     cost: Option<&Cost>,
 ) -> Result<T, SourceError> {
-    if let Some(error) = envelope.errors.as_ref().and_then(first_error) {
-        return Err(graphql_error(&error, cost));
+    let errors = envelope.errors.as_ref().map(errors_of).unwrap_or_default();
+    if let Some(error) = errors.iter().min_by_key(|e| precedence(e)) {
+        return Err(graphql_error(error, cost));
     }
     match envelope.data {
         None | Some(serde_json::Value::Null) => Err(AnswerError::NoData { operation }.into()),
@@ -109,34 +125,46 @@ fn data_of<T: DeserializeOwned>(
     }
 }
 
-/// The first error of an `errors` value, whatever its shape; `None` when there is none.
-fn first_error(errors: &serde_json::Value) -> Option<GraphqlError> {
+/// The errors of an `errors` value, whatever its shape.
+fn errors_of(errors: &serde_json::Value) -> Vec<GraphqlError> {
+    let unparsed = |message: String| GraphqlError {
+        message,
+        extensions: None,
+    };
     match errors {
-        serde_json::Value::Null => None,
-        serde_json::Value::Array(items) => items.first().map(|item| {
-            serde_json::from_value(item.clone()).unwrap_or_else(|_| GraphqlError {
-                message: item.to_string(),
-                extensions: None,
+        serde_json::Value::Null => Vec::new(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                serde_json::from_value(item.clone()).unwrap_or_else(|_| unparsed(item.to_string()))
             })
-        }),
-        serde_json::Value::String(message) => Some(GraphqlError {
-            message: message.clone(),
-            extensions: None,
-        }),
-        other => Some(GraphqlError {
-            message: other.to_string(),
-            extensions: None,
-        }),
+            .collect(),
+        serde_json::Value::String(message) => vec![unparsed(message.clone())],
+        other => vec![unparsed(other.to_string())],
     }
+}
+
+/// Codes of a failure on Shopify's side that may pass on its own.
+const TRANSIENT_CODES: [&str; 3] = ["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"];
+
+/// Which of several errors an answer stands for (lowest first): a throttle, so the call
+/// waits and is sent again; then a transient failure, so it is retried; then the first
+/// of the rest.
+fn precedence(error: &GraphqlError) -> u8 {
+    match code_of(error) {
+        Some("THROTTLED") => 0,
+        Some(code) if TRANSIENT_CODES.contains(&code) => 1,
+        _ => 2,
+    }
+}
+
+fn code_of(error: &GraphqlError) -> Option<&str> {
+    error.extensions.as_ref()?.code.as_deref()
 }
 
 /// A top-level GraphQL error, by its `extensions.code`.
 fn graphql_error(error: &GraphqlError, cost: Option<&Cost>) -> SourceError {
-    let code = error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.code.clone())
-        .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned());
+    let code = code_of(error).unwrap_or("GRAPHQL_ERROR").to_owned();
     let message = error.message.clone();
     match code.as_str() {
         "THROTTLED" => SourceError::RateLimited {
@@ -144,7 +172,7 @@ fn graphql_error(error: &GraphqlError, cost: Option<&Cost>) -> SourceError {
         },
         "ACCESS_DENIED" | "UNAUTHORIZED" => SourceError::Unauthorized { message },
         "NOT_FOUND" => SourceError::NotFound { what: message },
-        "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT" => SourceError::Transient {
+        c if TRANSIENT_CODES.contains(&c) => SourceError::Transient {
             message: format!("{code}: {message}"),
         },
         _ => SourceError::Rejected { code, message },
@@ -169,141 +197,4 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, Deserialize)]
-    struct Shop {
-        name: String,
-    }
-
-    fn read_ok(body: &str) -> Answer<Shop> {
-        read("shop", StatusCode::OK, None, body.as_bytes())
-    }
-
-    #[test]
-    fn reads_data_and_cost() {
-        let answer = read_ok(
-            r#"{"data":{"name":"Demo"},"extensions":{"cost":{"requestedQueryCost":3,
-            "actualQueryCost":1,"throttleStatus":{"maximumAvailable":2000.0,
-            "currentlyAvailable":1999,"restoreRate":100.0}}}}"#,
-        );
-        assert_eq!(answer.result.unwrap().name, "Demo");
-        assert_eq!(answer.cost.unwrap().requested_query_cost, Some(3.0));
-    }
-
-    #[test]
-    fn throttled_body_is_rate_limited_for_as_long_as_the_bucket_needs() {
-        let answer = read_ok(
-            r#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],
-            "extensions":{"cost":{"requestedQueryCost":300,"actualQueryCost":null,
-            "throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":100,"restoreRate":50.0}}}}"#,
-        );
-        match answer.result {
-            Err(SourceError::RateLimited { retry_after }) => {
-                assert_eq!(retry_after, Some(Duration::from_secs(4)))
-            }
-            other => panic!("expected RateLimited, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn access_denied_with_http_200_is_unauthorized() {
-        let answer = read_ok(
-            r#"{"data":null,"errors":[{"message":"no","extensions":{"code":"ACCESS_DENIED"}}]}"#,
-        );
-        assert!(matches!(
-            answer.result,
-            Err(SourceError::Unauthorized { .. })
-        ));
-    }
-
-    #[test]
-    fn max_cost_exceeded_is_rejected_with_its_code() {
-        let answer = read_ok(
-            r#"{"errors":[{"message":"too dear","extensions":{"code":"MAX_COST_EXCEEDED","cost":1200,"maxCost":1000}}]}"#,
-        );
-        match answer.result {
-            Err(SourceError::Rejected { code, .. }) => assert_eq!(code, "MAX_COST_EXCEEDED"),
-            other => panic!("expected Rejected, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn internal_server_error_code_is_transient() {
-        let answer = read_ok(
-            r#"{"errors":[{"message":"oops","extensions":{"code":"INTERNAL_SERVER_ERROR","requestId":"r1"}}]}"#,
-        );
-        assert!(matches!(answer.result, Err(SourceError::Transient { .. })));
-    }
-
-    #[test]
-    fn errors_as_a_string_or_an_object_are_errors_too() {
-        let answer = read_ok(r#"{"errors":"Not Found"}"#);
-        assert!(
-            matches!(answer.result, Err(SourceError::Rejected { message, .. }) if message == "Not Found")
-        );
-        let answer = read_ok(r#"{"errors":{"query":"Required parameter missing or invalid"}}"#);
-        assert!(matches!(answer.result, Err(SourceError::Rejected { .. })));
-        assert_eq!(
-            read_ok(r#"{"data":{"name":"x"},"errors":[]}"#)
-                .result
-                .unwrap()
-                .name,
-            "x"
-        );
-    }
-
-    #[test]
-    fn an_error_without_a_code_is_rejected_even_beside_data() {
-        let answer =
-            read_ok(r#"{"data":{"name":"x"},"errors":[{"message":"Field 'nope' doesn't exist"}]}"#);
-        assert!(matches!(answer.result, Err(SourceError::Rejected { .. })));
-    }
-
-    #[test]
-    fn http_statuses_map_onto_the_port_contract() {
-        type Expected = fn(&SourceError) -> bool;
-        let cases: [(u16, Expected); 7] = [
-            (401, |e| matches!(e, SourceError::Unauthorized { .. })),
-            (403, |e| matches!(e, SourceError::Unauthorized { .. })),
-            (404, |e| matches!(e, SourceError::NotFound { .. })),
-            (429, |e| {
-                matches!(
-                    e,
-                    SourceError::RateLimited {
-                        retry_after: Some(_)
-                    }
-                )
-            }),
-            (503, |e| matches!(e, SourceError::Transient { .. })),
-            (
-                402,
-                |e| matches!(e, SourceError::Rejected { code, .. } if code == "402"),
-            ),
-            (
-                423,
-                |e| matches!(e, SourceError::Rejected { code, .. } if code == "423"),
-            ),
-        ];
-        for (status, expected) in cases {
-            let status = StatusCode::from_u16(status).unwrap();
-            let answer: Answer<Shop> = read("shop", status, Some(Duration::from_secs(1)), b"nope");
-            let error = answer.result.unwrap_err();
-            assert!(expected(&error), "{status} gave {error:?}");
-        }
-    }
-
-    #[test]
-    fn malformed_json_is_an_error_not_a_panic() {
-        let answer = read_ok(r#"{"data": {"name": "#);
-        match answer.result {
-            Err(SourceError::Other(source)) => {
-                assert!(source.downcast_ref::<AnswerError>().is_some())
-            }
-            other => panic!("expected Other, got {other:?}"),
-        }
-        assert!(read_ok(r#"{"data":null}"#).result.is_err());
-        assert!(read_ok(r#"{"data":{"name":7}}"#).result.is_err());
-    }
-}
+mod tests;

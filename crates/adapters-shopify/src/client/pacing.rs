@@ -6,15 +6,29 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use tokio::time::Instant;
 
-/// `extensions.cost` of an answer.
+/// `extensions.cost` of an answer. Each part is read on its own and dropped when its shape is
+/// unknown, so a change Shopify makes here never fails an answer.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Cost {
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) requested_query_cost: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) throttle_status: Option<ThrottleStatus>,
+}
+
+/// A value of the expected shape, or `None` for any other.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// `extensions.cost.throttleStatus`.
@@ -155,6 +169,26 @@ mod tests {
         pacer.observe("q", &cost(100.0, 0.0));
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(pacer.reserve("q", 1.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_cost_of_unknown_shape_keeps_the_parts_it_understands() {
+        let cost: Cost = serde_json::from_str(
+            r#"{"requestedQueryCost":"twelve","actualQueryCost":{"new":true},
+            "throttleStatus":{"maximumAvailable":100.0,"currentlyAvailable":40,"restoreRate":50}}"#,
+        )
+        .unwrap();
+        assert_eq!(cost.requested_query_cost, None);
+        assert_eq!(
+            cost.throttle_status.map(|s| s.currently_available),
+            Some(40.0)
+        );
+        let cost: Cost =
+            serde_json::from_str(r#"{"requestedQueryCost":7,"throttleStatus":"busy"}"#).unwrap();
+        assert_eq!(
+            (cost.requested_query_cost, cost.throttle_status),
+            (Some(7.0), None)
+        );
     }
 
     #[test]

@@ -46,6 +46,19 @@ pub(crate) fn next_wait(
     }
 }
 
+/// Whether a query refused as dearer than allowed (`MAX_COST_EXCEEDED`) is sent once more at
+/// once, rebuilt: only when the answer reported a bucket size other than the one the query
+/// was built for (a first query is built blind; a bucket smaller than it refuses it).
+pub(crate) fn resize<T>(
+    result: &Result<T, SourceError>,
+    built_for: Option<f64>,
+    reported: Option<f64>,
+) -> bool {
+    let over_cost =
+        matches!(result, Err(SourceError::Rejected { code, .. }) if code == "MAX_COST_EXCEEDED");
+    over_cost && reported.is_some() && reported != built_for
+}
+
 /// `base × 2^(n-1)`, capped, drawn from its upper half.
 fn backoff(policy: &RetryPolicy, n: u32) -> Duration {
     let exponent = n.saturating_sub(1).min(20);
@@ -134,6 +147,27 @@ mod tests {
             assert!(next_wait(&throttled, &mut attempts, &p).is_some());
         }
         assert_eq!(next_wait(&throttled, &mut attempts, &p), None);
+    }
+
+    #[test]
+    fn an_over_cost_query_is_resized_once_the_bucket_size_is_known() {
+        let over_cost: Result<(), SourceError> = Err(SourceError::Rejected {
+            code: "MAX_COST_EXCEEDED".into(),
+            message: "Query cost is 172".into(),
+        });
+        assert!(resize(&over_cost, None, Some(60.0)));
+        assert!(resize(&over_cost, Some(2000.0), Some(60.0)));
+        assert!(
+            !resize(&over_cost, Some(60.0), Some(60.0)),
+            "built for it already"
+        );
+        assert!(!resize(&over_cost, None, None), "nothing learned");
+        let other: Result<(), SourceError> = Err(SourceError::Rejected {
+            code: "GRAPHQL_ERROR".into(),
+            message: "no".into(),
+        });
+        assert!(!resize(&other, None, Some(60.0)));
+        assert!(!resize(&Ok(()), None, Some(60.0)));
     }
 
     #[test]
