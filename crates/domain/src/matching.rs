@@ -1,7 +1,7 @@
 //! Matching Shopify variants to TikTok SKUs (sync-rules.md §3): by SKU, trimmed,
 //! case-sensitive; never guessing when a SKU is ambiguous.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::catalog::{TikTokSku, VariantSnapshot};
 use crate::warning::{Warning, WARNING_EXAMPLES};
@@ -13,7 +13,8 @@ pub struct Matching {
     pub pairs: Vec<(usize, usize)>,
     /// TikTok SKUs left untouched because their SKU is ambiguous in Shopify.
     pub ambiguous: usize,
-    /// Variants with a SKU that no TikTok SKU carries.
+    /// Variants with a SKU that no TikTok SKU carries, including variants that share their
+    /// SKU with another variant.
     pub unmatched_variants: usize,
     /// TikTok SKUs that no variant feeds.
     pub unmatched_tiktok_skus: usize,
@@ -80,20 +81,20 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
         }
     }
 
+    // A variant is unmatched when no TikTok SKU carries its SKU, shared or not: a shared SKU
+    // that TikTok carries is ambiguous (warned above), one that TikTok lacks is unmatched.
+    let carried: HashSet<&str> = tiktok.iter().map(|t| t.seller_sku.trim()).collect();
     let unmatched: Vec<String> = variants
         .iter()
-        .enumerate()
-        .filter(|(i, v)| v.sku.is_some() && matched_count[*i] == 0)
-        .filter(|(_, v)| {
-            v.sku
-                .as_ref()
-                .is_some_and(|s| by_sku[s.as_str()].len() == 1)
-        })
-        .map(|(_, v)| {
-            v.sku
-                .as_ref()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default()
+        .filter_map(|v| {
+            let sku = v.sku.as_ref()?.as_str();
+            if carried.contains(sku) {
+                None
+            } else if by_sku[sku].len() > 1 {
+                Some(format!("{sku} (variant {}, shared SKU)", v.variant_id))
+            } else {
+                Some(sku.to_owned())
+            }
         })
         .collect();
     matching.unmatched_variants = unmatched.len();
@@ -122,3 +123,6 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
     }
     matching
 }
+
+#[cfg(test)]
+mod tests;

@@ -112,9 +112,9 @@ impl Percent {
 }
 
 fn format_hundredths(h: u32) -> String {
-    if h % 100 == 0 {
+    if h.is_multiple_of(100) {
         format!("{}", h / 100)
-    } else if h % 10 == 0 {
+    } else if h.is_multiple_of(10) {
         format!("{}.{}", h / 100, (h % 100) / 10)
     } else {
         format!("{}.{:02}", h / 100, h % 100)

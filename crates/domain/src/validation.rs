@@ -25,6 +25,13 @@ pub enum RuleError {
         /// The second.
         second: usize,
     },
+    /// A location listed twice in the same mapping.
+    LocationRepeated {
+        /// The location, as named.
+        location: String,
+        /// The mapping listing it twice.
+        mapping: usize,
+    },
     /// `"all"` stands beside another mapping.
     AllWithOtherMappings {
         /// The mapping that says `"all"`.
@@ -56,6 +63,16 @@ pub enum RuleError {
         value: String,
         /// The enabled sales warehouses, as `name (id)`.
         valid: Vec<String>,
+    },
+    /// A warehouse named by a name that several TikTok warehouses share (TikTok does not
+    /// keep warehouse names unique), and that is no warehouse's id.
+    AmbiguousWarehouse {
+        /// The mapping.
+        mapping: usize,
+        /// The value as written.
+        value: String,
+        /// The ids of the warehouses with that name, in TikTok's order.
+        candidates: Vec<String>,
     },
     /// A warehouse that exists but is not an enabled sales warehouse.
     WarehouseNotTarget {
@@ -105,6 +122,10 @@ impl fmt::Display for RuleError {
                 f,
                 "rules.location_mapping[{second}].shopify_locations: location {location:?} already feeds rules.location_mapping[{first}] (allowed: each location in at most one mapping, or its stock is offered twice)"
             ),
+            RuleError::LocationRepeated { location, mapping } => write!(
+                f,
+                "rules.location_mapping[{mapping}].shopify_locations: location {location:?} is listed more than once (allowed: each location once; remove the repeat)"
+            ),
             RuleError::AllWithOtherMappings { mapping } => write!(
                 f,
                 "rules.location_mapping[{mapping}].shopify_locations = \"all\" stands beside other mappings (allowed: \"all\" as the only mapping, or lists of locations)"
@@ -122,6 +143,12 @@ impl fmt::Display for RuleError {
                 f,
                 "rules.location_mapping[{mapping}].tiktok_warehouse: TikTok Shop has no warehouse {value:?} (allowed: enabled sales warehouses: {})",
                 valid_list(valid)
+            ),
+            RuleError::AmbiguousWarehouse { mapping, value, candidates } => write!(
+                f,
+                "rules.location_mapping[{mapping}].tiktok_warehouse: TikTok Shop has {} warehouses named {value:?} (allowed: the id of one of them instead of the name: {})",
+                candidates.len(),
+                valid_list(candidates)
             ),
             RuleError::WarehouseNotTarget { mapping, value, reason, valid } => write!(
                 f,
@@ -186,6 +213,31 @@ fn find_location<'a>(locations: &'a [Location], r: &LocationRef) -> Option<&'a L
     }
 }
 
+/// What a mapping's `tiktok_warehouse` value names.
+enum WarehouseLookup<'a> {
+    /// The warehouse with that id, or the only one with that name.
+    Found(&'a Warehouse),
+    /// No warehouse has that id or name.
+    Missing,
+    /// No id matches and several warehouses share the name: their ids.
+    Ambiguous(Vec<String>),
+}
+
+/// An id wins over a name; a name shared by several warehouses is never guessed.
+fn find_warehouse<'a>(warehouses: &'a [Warehouse], value: &str) -> WarehouseLookup<'a> {
+    if let Some(w) = warehouses.iter().find(|w| w.id.as_str() == value) {
+        return WarehouseLookup::Found(w);
+    }
+    let named: Vec<&Warehouse> = warehouses.iter().filter(|w| w.name == value).collect();
+    match named.as_slice() {
+        [] => WarehouseLookup::Missing,
+        [w] => WarehouseLookup::Found(w),
+        several => {
+            WarehouseLookup::Ambiguous(several.iter().map(|w| w.id.as_str().to_owned()).collect())
+        }
+    }
+}
+
 fn location_label(r: &LocationRef) -> String {
     match r {
         LocationRef::Id(id) => id.to_string(),
@@ -221,37 +273,39 @@ pub fn resolve(
                     None
                 }
             },
-            Some(value) => {
-                let found = warehouses
-                    .iter()
-                    .find(|w| w.id.as_str() == value)
-                    .or_else(|| warehouses.iter().find(|w| &w.name == value));
-                match found {
-                    None => {
-                        errors.push(RuleError::UnknownWarehouse {
-                            mapping: i,
-                            value: value.clone(),
-                            valid: valid_warehouses.clone(),
-                        });
-                        None
-                    }
-                    Some(w) if !w.is_target() => {
-                        let reason = if w.kind != crate::WarehouseKind::Sales {
-                            "is a return warehouse, not a sales warehouse".to_owned()
-                        } else {
-                            format!("is not enabled (status {:?})", w.status)
-                        };
-                        errors.push(RuleError::WarehouseNotTarget {
-                            mapping: i,
-                            value: value.clone(),
-                            reason,
-                            valid: valid_warehouses.clone(),
-                        });
-                        None
-                    }
-                    Some(w) => Some(w),
+            Some(value) => match find_warehouse(warehouses, value) {
+                WarehouseLookup::Ambiguous(candidates) => {
+                    errors.push(RuleError::AmbiguousWarehouse {
+                        mapping: i,
+                        value: value.clone(),
+                        candidates,
+                    });
+                    None
                 }
-            }
+                WarehouseLookup::Missing => {
+                    errors.push(RuleError::UnknownWarehouse {
+                        mapping: i,
+                        value: value.clone(),
+                        valid: valid_warehouses.clone(),
+                    });
+                    None
+                }
+                WarehouseLookup::Found(w) if !w.is_target() => {
+                    let reason = if w.kind != crate::WarehouseKind::Sales {
+                        "is a return warehouse, not a sales warehouse".to_owned()
+                    } else {
+                        format!("is not enabled (status {:?})", w.status)
+                    };
+                    errors.push(RuleError::WarehouseNotTarget {
+                        mapping: i,
+                        value: value.clone(),
+                        reason,
+                        valid: valid_warehouses.clone(),
+                    });
+                    None
+                }
+                WarehouseLookup::Found(w) => Some(w),
+            },
         };
         if let Some(w) = warehouse {
             if let Some((_, first)) = used_warehouses.iter().find(|(u, _)| u.id == w.id) {
@@ -277,13 +331,20 @@ pub fn resolve(
                         });
                         continue;
                     };
-                    if let Some((_, first)) =
+                    if let Some(&(_, first)) =
                         used_locations.iter().find(|(id, _)| *id == location.id)
                     {
-                        errors.push(RuleError::LocationInTwoMappings {
-                            location: location.name.clone(),
-                            first: *first,
-                            second: i,
+                        errors.push(if first == i {
+                            RuleError::LocationRepeated {
+                                location: location.name.clone(),
+                                mapping: i,
+                            }
+                        } else {
+                            RuleError::LocationInTwoMappings {
+                                location: location.name.clone(),
+                                first,
+                                second: i,
+                            }
                         });
                         continue;
                     }

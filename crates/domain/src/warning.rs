@@ -44,11 +44,13 @@ pub enum Warning {
         /// The warehouse's name.
         warehouse_name: String,
     },
-    /// Shopify variants with a SKU that no TikTok SKU carries.
+    /// Shopify variants with a SKU that no TikTok SKU carries, whether or not another
+    /// variant shares it.
     UnmatchedVariants {
         /// How many.
         count: usize,
-        /// Up to [`WARNING_EXAMPLES`] of their SKUs.
+        /// Up to [`WARNING_EXAMPLES`] of their SKUs; a SKU that several variants share is
+        /// written `SKU (variant ID, shared SKU)`.
         examples: Vec<String>,
     },
     /// Shopify variants without a SKU, which match nothing.

@@ -184,3 +184,6 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
     }
     Ok(rules)
 }
+
+#[cfg(test)]
+mod tests;

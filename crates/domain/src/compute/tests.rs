@@ -1,6 +1,8 @@
 use crate::seed::*;
 use crate::*;
 
+mod overrides;
+
 fn explained(rules: &RuleSet, v: &VariantSnapshot) -> String {
     let r = resolved(rules);
     match r.evaluate(v, 0) {
@@ -270,40 +272,6 @@ fn cap_applies_last() {
         explained(&rules, &variant(1, "A", &[(1, 80)])),
         "Location A 80 = 80; cap 50 = 50"
     );
-}
-
-#[test]
-fn override_replaces_only_the_keys_it_sets() {
-    let rules = RuleSet {
-        quantity_percent: pct(50.0),
-        reserve_units: 10,
-        overrides: vec![Override {
-            quantity_percent: Some(pct(100.0)),
-            ..over(&["VIP-*"])
-        }],
-        ..RuleSet::default()
-    };
-    assert_eq!(number(&rules, &variant(1, "VIP-1", &[(1, 100)])), Some(90));
-    assert_eq!(number(&rules, &variant(2, "STD-1", &[(1, 100)])), Some(40));
-}
-
-#[test]
-fn first_matching_override_wins() {
-    let rules = RuleSet {
-        overrides: vec![
-            Override {
-                fixed_quantity: Some(Quantity::new(1).unwrap()),
-                ..over(&["TEE-RED-*"])
-            },
-            Override {
-                fixed_quantity: Some(Quantity::new(2).unwrap()),
-                ..over(&["TEE-*"])
-            },
-        ],
-        ..RuleSet::default()
-    };
-    assert_eq!(number(&rules, &variant(1, "TEE-RED-S", &[])), Some(1));
-    assert_eq!(number(&rules, &variant(2, "TEE-BLUE-S", &[])), Some(2));
 }
 
 #[test]

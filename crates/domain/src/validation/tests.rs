@@ -230,3 +230,67 @@ fn locations_and_warehouses_resolve_by_id_or_name() {
     assert!(r.mappings()[0].counts(LocationId::new(2).unwrap()));
     assert!(!r.mappings()[0].counts(LocationId::new(1).unwrap()));
 }
+
+#[test]
+fn location_listed_twice_in_one_mapping_is_named_as_a_repeat() {
+    let rules = RuleSet {
+        location_mappings: vec![listed(&["Location A", "Location B", "1"], Some("α"))],
+        ..RuleSet::default()
+    };
+    let errs = errors(&rules);
+    assert_eq!(
+        errs,
+        vec![RuleError::LocationRepeated {
+            location: "Location A".into(),
+            mapping: 0
+        }]
+    );
+    let msg = errs[0].to_string();
+    assert!(
+        msg.contains("rules.location_mapping[0].shopify_locations")
+            && msg.contains("\"Location A\" is listed more than once"),
+        "{msg}"
+    );
+    assert!(!msg.contains("already feeds"), "{msg}");
+}
+
+fn twin_warehouses() -> Vec<Warehouse> {
+    let mut all = seed_warehouses();
+    all.push(wh("7005", "Main", false));
+    all.push(wh("7006", "Main", false));
+    all
+}
+
+#[test]
+fn warehouse_name_shared_by_several_warehouses_is_an_error_naming_their_ids() {
+    let rules = RuleSet {
+        location_mappings: vec![listed(&["Location A"], Some("Main"))],
+        ..RuleSet::default()
+    };
+    let errs = resolve(&rules, &seed_locations(), &twin_warehouses()).unwrap_err();
+    assert_eq!(
+        errs,
+        vec![RuleError::AmbiguousWarehouse {
+            mapping: 0,
+            value: "Main".into(),
+            candidates: vec!["7005".into(), "7006".into()],
+        }]
+    );
+    let msg = errs[0].to_string();
+    assert!(
+        msg.contains("rules.location_mapping[0].tiktok_warehouse")
+            && msg.contains("2 warehouses named \"Main\"")
+            && msg.contains("7005, 7006"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn warehouse_id_resolves_even_when_its_name_is_shared() {
+    let rules = RuleSet {
+        location_mappings: vec![listed(&["Location A"], Some("7006"))],
+        ..RuleSet::default()
+    };
+    let r = resolve(&rules, &seed_locations(), &twin_warehouses()).unwrap();
+    assert_eq!(r.mappings()[0].warehouse().as_str(), "7006");
+}
