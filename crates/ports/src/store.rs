@@ -122,7 +122,8 @@ pub enum RunKind {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
-    /// Still running, or stopped without finishing (a crash).
+    /// Still running, or stopped without finishing (a crash) and not yet noticed: a store that
+    /// can tell a stopped process's run from a live one reports it `Aborted` instead.
     Running,
     /// Every write succeeded.
     Succeeded,

@@ -42,7 +42,8 @@ fn sku(product: &str, id: &str, seller_sku: &str, pairs: &[(&str, i64)]) -> TikT
 }
 
 /// The shop a sink under contract must hold: four warehouses (a default and a second sales
-/// warehouse, a return warehouse, a disabled one) and three products.
+/// warehouse, a return warehouse, a disabled one) and four products, one of them with a SKU
+/// stocked in the disabled warehouse.
 pub fn sink_seed() -> (Vec<Warehouse>, Vec<TikTokSku>) {
     use WarehouseKind::*;
     use WarehouseStatus::*;
@@ -57,6 +58,7 @@ pub fn sink_seed() -> (Vec<Warehouse>, Vec<TikTokSku>) {
         sku("9001", "90012", "CT-TEE-M", &[("7001", 2)]),
         sku("9002", "90021", "CT-MUG", &[("7001", 0)]),
         sku("9003", "90031", "CT-CAP", &[("7002", 9)]),
+        sku("9004", "90041", "CT-SOCK", &[("7001", 1), ("7004", 6)]),
     ];
     (warehouses, skus)
 }
@@ -191,6 +193,34 @@ pub async fn sink_contract<S: InventorySink + ?Sized>(sink: &S) {
         Some(5),
         "the valid SKU is applied"
     );
+
+    let restated = write("9004", &[("90041", &[("7001", 3), ("7004", 6)])]);
+    let outcomes = sink
+        .apply(&restated)
+        .await
+        .expect("restating a disabled warehouse at its number must succeed");
+    assert!(
+        outcomes.iter().all(|o| o.is_applied()),
+        "a disabled warehouse restated at the number it holds does not stop the SKU: {outcomes:?}"
+    );
+    assert_eq!(quantity(sink, "9004", "90041", "7001").await, Some(3));
+    assert_eq!(quantity(sink, "9004", "90041", "7004").await, Some(6));
+
+    let changed = write("9004", &[("90041", &[("7001", 4), ("7004", 7)])]);
+    let outcomes = sink
+        .apply(&changed)
+        .await
+        .expect("a refused SKU is Ok with outcomes");
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(|o| !o.is_applied()),
+        "changing a disabled warehouse refuses the whole SKU: {outcomes:?}"
+    );
+    assert_eq!(
+        quantity(sink, "9004", "90041", "7001").await,
+        Some(3),
+        "nothing of a refused SKU is applied"
+    );
+    assert_eq!(quantity(sink, "9004", "90041", "7004").await, Some(6));
 
     let unknown = write("4242424242", &[("1", &[("7001", 1)])]);
     match sink.apply(&unknown).await {

@@ -12,7 +12,8 @@ use crate::source::Page;
 use crate::InventorySink;
 
 /// A TikTok shop held in memory, refusing what TikTok refuses: a SKU write that does not
-/// restate exactly the SKU's warehouses, a SKU of another product, an unknown product.
+/// restate exactly the SKU's warehouses or changes the number of a warehouse that is not an
+/// enabled sales warehouse, a SKU of another product, an unknown product.
 pub struct InMemorySink {
     inner: Mutex<Shop>,
 }
@@ -142,6 +143,12 @@ impl InventorySink for InMemorySink {
         let mut shop = self.inner.lock().unwrap();
         Self::check_fault(&mut shop)?;
         let reject = shop.reject.clone();
+        let targets: Vec<WarehouseId> = shop
+            .warehouses
+            .iter()
+            .filter(|h| h.is_target())
+            .map(|h| h.id.clone())
+            .collect();
         let skus = shop
             .products
             .get_mut(&write.product_id)
@@ -170,6 +177,21 @@ impl InventorySink for InMemorySink {
                     &sku_write.stock,
                     "12019028",
                     "include every warehouse of the SKU, and no other",
+                ));
+                continue;
+            }
+            let fixed = sku_write.stock.iter().find(|w| {
+                !targets.contains(&w.warehouse) && sku.quantity_in(&w.warehouse) != Some(w.quantity)
+            });
+            if let Some(fixed) = fixed {
+                outcomes.extend(rejected(
+                    &sku_write.sku_id,
+                    &sku_write.stock,
+                    "12052531",
+                    &format!(
+                        "warehouse {} is not an enabled sales warehouse: it can be restated, not changed",
+                        fixed.warehouse
+                    ),
                 ));
                 continue;
             }

@@ -220,6 +220,22 @@ fn check_sku(
             ));
             continue;
         };
+        // A warehouse that cannot take numbers may still be restated at the number it holds
+        // (an update restates every warehouse of the SKU); changing it is refused.
+        let holds = sku
+            .inventory
+            .iter()
+            .any(|e| e.warehouse_id == warehouse_id && e.quantity == quantity);
+        if !writable(store, &warehouse_id) && holds {
+            if !named.insert(warehouse_id.clone()) {
+                problems.push(problem(
+                    &warehouse_id,
+                    12052555,
+                    "Duplicate warehouse in the SKU's inventory.",
+                ));
+            }
+            continue;
+        }
         if warehouse.kind != WarehouseType::SalesWarehouse {
             problems.push(problem(
                 &warehouse_id,
