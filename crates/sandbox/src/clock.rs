@@ -40,6 +40,8 @@ fn split(secs: i64) -> (String, String) {
 }
 
 /// Parses `2024`, `2024-05-01`, `2024-05-01T10:00:00Z`, `...+02:00`, `...123Z` into Unix millis.
+/// `None` for text that is not such a time or for an instant beyond `i64` milliseconds: the
+/// text comes from clients (search queries), so nothing here may overflow.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let text = text.trim().trim_matches('\'').trim_matches('"');
     let (date, rest) = match text.find(['T', 't', ' ']) {
@@ -53,7 +55,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut millis = days_from_civil(y, m, d) * 86_400_000;
+    let mut millis = days_from_civil(y, m, d)?.checked_mul(86_400_000)?;
     if rest.is_empty() {
         return Some(millis);
     }
@@ -66,17 +68,28 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let h: i64 = hms.next()?.parse().ok()?;
     let mi: i64 = hms.next().map_or(Some(0), |p| p.parse().ok())?;
     let s: i64 = hms.next().map_or(Some(0), |p| p.parse().ok())?;
-    millis += (h * 3600 + mi * 60 + s) * 1000;
+    let seconds = h
+        .checked_mul(3600)?
+        .checked_add(mi.checked_mul(60)?)?
+        .checked_add(s)?;
+    millis = millis.checked_add(seconds.checked_mul(1000)?)?;
     if !frac.is_empty() {
         let digits: String = frac.chars().take(3).collect();
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         let scale = 10_i64.pow(3 - digits.len() as u32);
-        millis += digits.parse::<i64>().ok()? * scale;
+        millis = millis.checked_add(digits.parse::<i64>().ok()?.checked_mul(scale)?)?;
     }
     if offset != "Z" && offset != "z" {
         let sign = if offset.starts_with('-') { 1 } else { -1 };
         let (oh, om) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-        let minutes = oh.parse::<i64>().ok()? * 60 + om.parse::<i64>().ok()?;
-        millis += sign * minutes * 60_000;
+        let minutes = oh
+            .parse::<i64>()
+            .ok()?
+            .checked_mul(60)?
+            .checked_add(om.parse::<i64>().ok()?)?;
+        millis = millis.checked_add(minutes.checked_mul(60_000)?.checked_mul(sign)?)?;
     }
     Some(millis)
 }
@@ -95,14 +108,17 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
+/// Days since the epoch of a civil date; `None` when the year is too far out for `i64`.
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let y = if m <= 2 { y.checked_sub(1)? } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
     let m = i64::from(m);
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    era.checked_mul(146_097)?
+        .checked_add(doe)?
+        .checked_sub(719_468)
 }
 
 #[cfg(test)]
@@ -124,5 +140,33 @@ mod tests {
         assert_eq!(parse_rfc3339("1971"), Some(365 * 86_400_000));
         assert_eq!(parse_rfc3339("'1970-01-01T00:00:01Z'"), Some(1000));
         assert_eq!(parse_rfc3339("nope"), None);
+    }
+
+    #[test]
+    fn answers_none_instead_of_overflowing_on_far_out_times() {
+        for text in [
+            "999999999999-01-01",
+            "9223372036854775807-01-01",
+            "-9223372036854775808-03-01",
+            "-9223372036854775808-01-01",
+            "2024-01-01T99999999999999999:00",
+            "2024-01-01T00:99999999999999999:00",
+            "2024-01-01T00:00:9223372036854775807",
+            "2024-01-01T00:00:00+99999999999999999:00",
+            "2024-01-01T00:00:00-00:9223372036854775807",
+            "292278994-08-17T07:12:55.808Z",
+            "2024-01-01T00:00:00.ééZ",
+        ] {
+            assert_eq!(parse_rfc3339(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn still_parses_the_last_instant_that_fits() {
+        // i64::MAX milliseconds is 292278994-08-17T07:12:55.807Z.
+        assert_eq!(
+            parse_rfc3339("292278994-08-17T07:12:55.807Z"),
+            Some(i64::MAX)
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! | `POST /_sandbox/shopify/variants/{id}` | `{"inventory_policy": "DENY" \| "CONTINUE"}` | `products/update` |
 //! | `POST /_sandbox/shopify/products/{id}` | `{"status": "ACTIVE" \| "DRAFT" \| "ARCHIVED" \| "UNLISTED"}` | `products/update` |
 //! | `POST /_sandbox/shopify/locations/{id}` | `{"active"}` | `locations/activate` or `locations/deactivate`, and `locations/update` |
-//! | `POST /_sandbox/tiktok/skus/{sku_id}` | `{"quantity", "warehouse_id"?}` | a hand edit in Seller Center (no webhook); `warehouse_id` may be left out when the SKU has one warehouse |
+//! | `POST /_sandbox/tiktok/skus/{sku_id}` | `{"quantity", "warehouse_id"?}` | a hand edit in Seller Center (no webhook); `quantity` 0 to 999,999; `warehouse_id` may be left out when the SKU has one warehouse |
 //! | `POST /_sandbox/tiktok/token/expire` | none | the current TikTok access token expires now |
 //! | `GET /_sandbox/state` | | the whole state in the fixture format |
 //! | `GET /_sandbox/stats` | | [`Stats`](crate::Stats) |
@@ -36,6 +36,7 @@ use crate::faults::Faults;
 use crate::fixture::{InventoryPolicy, ProductStatus};
 use crate::server::Shared;
 use crate::store::shopify::LevelSet;
+use crate::tiktok::MAX_QUANTITY;
 use crate::webhooks::{self, payloads, Event};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -264,6 +265,16 @@ async fn edit_sku(
         Ok(e) => e,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
+    // Seller Center takes what the API takes, and a state dump must load again as a fixture.
+    if !(0..=MAX_QUANTITY).contains(&edit.quantity) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "quantity is {}; allowed: 0 to {MAX_QUANTITY}",
+                edit.quantity
+            ),
+        );
+    }
     let mut world = shared.world();
     let store = &mut world.tiktok;
     let Some((product, sku)) = store.sku_position(&sku_id) else {
@@ -303,7 +314,10 @@ async fn expire_token(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {
-    let text = shared.world().snapshot().to_json_pretty();
+    // Copy under the lock, print after releasing it: printing a large store takes a while and
+    // every emulator call waits for the lock.
+    let snapshot = shared.world().snapshot();
+    let text = snapshot.to_json_pretty();
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         text,

@@ -30,9 +30,9 @@ pub struct Faults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiFaults {
-    /// Added to every answer.
+    /// Added to every answer; at most [`MAX_FAULT_DELAY_MS`].
     pub latency_ms: u64,
-    /// Up to this much more, drawn uniformly.
+    /// Up to this much more, drawn uniformly; at most [`MAX_FAULT_DELAY_MS`].
     pub jitter_ms: u64,
     /// Share of requests answered with a 5xx in the platform's error shape.
     pub error_rate: f64,
@@ -51,30 +51,43 @@ pub struct WebhookFaults {
     pub duplicate_rate: f64,
     /// Share of deliveries held back so that later ones overtake them.
     pub reorder_rate: f64,
-    /// Delay before every delivery.
+    /// Delay before every delivery; at most [`MAX_FAULT_DELAY_MS`].
     pub delay_ms: u64,
     /// Share of deliveries never sent.
     pub drop_rate: f64,
 }
 
+/// The longest latency, jitter or webhook delay a fault may add, in milliseconds (one minute).
+pub const MAX_FAULT_DELAY_MS: u64 = 60_000;
+
 impl Faults {
-    /// Checks that every rate lies in 0..=1.
+    /// Checks that every rate lies in 0..=1 and every latency, jitter and delay in
+    /// 0..=[`MAX_FAULT_DELAY_MS`]; the error names the key, its value and the allowed range.
     pub fn validate(&self) -> Result<(), String> {
         let mut rates = Vec::new();
+        let mut delays = Vec::new();
         for (name, api) in [("shopify", &self.shopify), ("tiktok", &self.tiktok)] {
             if let Some(api) = api {
                 rates.push((format!("{name}.error_rate"), api.error_rate));
                 rates.push((format!("{name}.throttle_rate"), api.throttle_rate));
+                delays.push((format!("{name}.latency_ms"), api.latency_ms));
+                delays.push((format!("{name}.jitter_ms"), api.jitter_ms));
             }
         }
         if let Some(w) = &self.webhooks {
             rates.push(("webhooks.duplicate_rate".to_owned(), w.duplicate_rate));
             rates.push(("webhooks.reorder_rate".to_owned(), w.reorder_rate));
             rates.push(("webhooks.drop_rate".to_owned(), w.drop_rate));
+            delays.push(("webhooks.delay_ms".to_owned(), w.delay_ms));
         }
         for (key, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{key} is {rate}; allowed: 0.0 to 1.0"));
+            }
+        }
+        for (key, ms) in delays {
+            if ms > MAX_FAULT_DELAY_MS {
+                return Err(format!("{key} is {ms}; allowed: 0 to {MAX_FAULT_DELAY_MS}"));
             }
         }
         Ok(())
@@ -148,7 +161,8 @@ impl FaultState {
         } else {
             0
         };
-        let delay = Duration::from_millis(api.latency_ms + jitter);
+        // Faults set in process (`RunningSandbox::set_faults`) skip `validate`: saturate.
+        let delay = Duration::from_millis(api.latency_ms.saturating_add(jitter));
         let outcome = if chance(rng, api.error_rate) {
             ApiOutcome::Error
         } else if chance(rng, api.throttle_rate) {
@@ -172,7 +186,7 @@ impl FaultState {
         };
         let mut delay = w.delay_ms;
         if chance(rng, w.reorder_rate) {
-            delay += REORDER_HOLD_MS + rng.gen_range(0..=REORDER_HOLD_MS);
+            delay = delay.saturating_add(REORDER_HOLD_MS + rng.gen_range(0..=REORDER_HOLD_MS));
         }
         let copies = if chance(rng, w.duplicate_rate) { 2 } else { 1 };
         let dropped = chance(rng, w.drop_rate);
@@ -195,5 +209,50 @@ fn chance(rng: &mut StdRng, rate: f64) -> bool {
         true
     } else {
         rng.gen_bool(rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturates_latency_and_delay_set_in_process_beyond_u64() {
+        let state = FaultState::default();
+        state.set(Faults {
+            seed: Some(7),
+            shopify: Some(ApiFaults {
+                latency_ms: u64::MAX,
+                jitter_ms: u64::MAX,
+                ..ApiFaults::default()
+            }),
+            webhooks: Some(WebhookFaults {
+                delay_ms: u64::MAX,
+                reorder_rate: 1.0,
+                ..WebhookFaults::default()
+            }),
+            ..Faults::default()
+        });
+        for _ in 0..20 {
+            let (delay, _) = state.api(Emulator::Shopify, "graphql");
+            assert_eq!(delay, Duration::from_millis(u64::MAX));
+            assert_eq!(state.delivery().delay, Duration::from_millis(u64::MAX));
+        }
+    }
+
+    #[test]
+    fn validates_delays_up_to_one_minute() {
+        let at = |ms| Faults {
+            tiktok: Some(ApiFaults {
+                latency_ms: ms,
+                ..ApiFaults::default()
+            }),
+            ..Faults::default()
+        };
+        assert_eq!(at(MAX_FAULT_DELAY_MS).validate(), Ok(()));
+        assert_eq!(
+            at(MAX_FAULT_DELAY_MS + 1).validate(),
+            Err("tiktok.latency_ms is 60001; allowed: 0 to 60000".to_owned())
+        );
     }
 }

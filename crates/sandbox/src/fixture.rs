@@ -79,6 +79,16 @@ pub struct Variant {
     pub levels: Vec<Level>,
 }
 
+impl Variant {
+    /// Sum of `available` over the levels, saturating: levels set through the control API may
+    /// hold any `i64`, and a sum must not overflow.
+    pub(crate) fn total_available(&self) -> i64 {
+        self.levels
+            .iter()
+            .fold(0_i64, |sum, level| sum.saturating_add(level.available))
+    }
+}
+
 /// An inventory level: the `available` quantity of one item at one location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -31,7 +31,7 @@ pub mod tiktok;
 pub mod webhooks;
 
 pub use credentials::Credentials;
-pub use faults::{ApiFaults, Faults, WebhookFaults};
+pub use faults::{ApiFaults, Faults, WebhookFaults, MAX_FAULT_DELAY_MS};
 pub use fixture::{
     Fixture, FixtureError, InventoryPolicy, Level, Location, ProductStatus, ShopifyFixture,
     TikTokFixture, TikTokProduct, TikTokProductStatus, TikTokSku, Variant, Warehouse,

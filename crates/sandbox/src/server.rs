@@ -26,9 +26,11 @@ use crate::{clock, control, shopify, tiktok};
 pub struct SandboxOptions {
     /// Every Shopify webhook goes to each of these URLs.
     pub webhook_urls: Vec<String>,
-    /// GraphQL cost bucket size (`throttleStatus.maximumAvailable`); default 2000.
+    /// GraphQL cost bucket size (`throttleStatus.maximumAvailable`); default 2000. A finite
+    /// number above 0; a query that costs more than it is refused with `MAX_COST_EXCEEDED`.
     pub shopify_bucket_size: f64,
-    /// GraphQL cost points restored per second; default 100 (Standard plan).
+    /// GraphQL cost points restored per second; default 100 (Standard plan). A finite number
+    /// above 0.
     pub shopify_restore_rate: f64,
     /// TikTok requests allowed per second before 36009002 / HTTP 429; default `Some(50)`,
     /// `None` for no limit.
@@ -38,6 +40,10 @@ pub struct SandboxOptions {
     pub tiktok_token_lifetime: Duration,
     /// How long a bulk operation stays RUNNING; default 200 ms.
     pub bulk_delay: Duration,
+    /// How many results of one filter product search serves before it answers 12052180;
+    /// default [`crate::tiktok::SEARCH_RESULT_CAP`] (TikTok's 10,000). Tests lower it to read
+    /// a "too big" catalog quickly.
+    pub tiktok_search_result_cap: usize,
 }
 
 impl Default for SandboxOptions {
@@ -49,13 +55,45 @@ impl Default for SandboxOptions {
             tiktok_requests_per_second: Some(50),
             tiktok_token_lifetime: Duration::from_secs(7 * 24 * 3600),
             bulk_delay: Duration::from_millis(200),
+            tiktok_search_result_cap: tiktok::SEARCH_RESULT_CAP,
         }
+    }
+}
+
+impl SandboxOptions {
+    /// Checks the options the emulators cannot work with: a Shopify bucket size or restore
+    /// rate that is not a finite number above 0 would throttle every query for ever (or never).
+    /// [`Sandbox::start`] runs it; a CLI runs it too, to name its own flag.
+    pub fn validate(&self) -> Result<(), SandboxError> {
+        for (option, value) in [
+            ("shopify_bucket_size", self.shopify_bucket_size),
+            ("shopify_restore_rate", self.shopify_restore_rate),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    value: value.to_string(),
+                    allowed: "a finite number above 0",
+                });
+            }
+        }
+        Ok(())
     }
 }
 
 /// Why the sandbox could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
+    /// A [`SandboxOptions`] field holds a value the emulators cannot work with.
+    #[error("{option} is {value}; allowed: {allowed}")]
+    InvalidOption {
+        /// The field of [`SandboxOptions`], e.g. `shopify_bucket_size`.
+        option: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
     /// The listener's address could not be read.
     #[error("sandbox listener: {0}")]
     Listener(#[source] std::io::Error),
@@ -103,6 +141,7 @@ impl Sandbox {
         listener: TcpListener,
         options: SandboxOptions,
     ) -> Result<RunningSandbox, SandboxError> {
+        options.validate()?;
         let addr = listener.local_addr().map_err(SandboxError::Listener)?;
         let base_url = base_url_of(addr);
         let credentials = fixture.credentials.clone();

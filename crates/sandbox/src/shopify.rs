@@ -104,16 +104,16 @@ async fn graphql(
         }
         Err(_) => 0,
     };
-    if requested > cost::MAX_QUERY_COST {
+    let max_cost = shared.bucket.lock().expect("bucket lock").max_query_cost();
+    if requested > max_cost {
         shared.stats.shopify("graphql", "max_cost_exceeded");
         let message = format!(
-            "Query cost is {requested}, which exceeds the single query max cost limit ({}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
-            cost::MAX_QUERY_COST
+            "Query cost is {requested}, which exceeds the single query max cost limit ({max_cost}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
         );
         return answer(
             StatusCode::OK,
             json!({
-                "errors": [{"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": cost::MAX_QUERY_COST}}],
+                "errors": [{"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": max_cost}}],
                 "extensions": cost_extension(&shared, requested, None),
             }),
         );

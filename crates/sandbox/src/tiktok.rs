@@ -8,6 +8,10 @@ mod inventory;
 pub(crate) mod limiter;
 pub mod signing;
 
+pub use catalog::SEARCH_RESULT_CAP;
+
+pub(crate) use inventory::MAX_QUANTITY;
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -223,7 +227,10 @@ pub(crate) async fn gate(
         ));
     };
     let now = clock::now_seconds();
-    if now - timestamp > MAX_BEHIND_SECONDS || timestamp - now > MAX_AHEAD_SECONDS {
+    // The timestamp is the client's: any i64, so the differences saturate.
+    if now.saturating_sub(timestamp) > MAX_BEHIND_SECONDS
+        || timestamp.saturating_sub(now) > MAX_AHEAD_SECONDS
+    {
         return Err(Reply::invalid(
             StatusCode::BAD_REQUEST,
             format!("Invalid timestamp {timestamp}. It must be at most 5 minutes behind and 30 seconds ahead of the server time {now}."),

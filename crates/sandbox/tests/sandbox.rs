@@ -1,5 +1,9 @@
 //! Behaviour of the emulators over real HTTP: every test starts a sandbox on 127.0.0.1:0.
 
+#[path = "sandbox/bad_input.rs"]
+mod bad_input;
+#[path = "sandbox/bucket.rs"]
+mod bucket;
 #[path = "sandbox/bulk.rs"]
 mod bulk;
 #[path = "sandbox/faults.rs"]
@@ -10,12 +14,16 @@ mod fixture;
 mod shopify;
 #[path = "sandbox/shopify_catalog.rs"]
 mod shopify_catalog;
+#[path = "sandbox/shopify_errors.rs"]
+mod shopify_errors;
 #[path = "sandbox/support.rs"]
 mod support;
 #[path = "sandbox/tiktok_auth.rs"]
 mod tiktok_auth;
 #[path = "sandbox/tiktok_catalog.rs"]
 mod tiktok_catalog;
+#[path = "sandbox/tiktok_errors.rs"]
+mod tiktok_errors;
 #[path = "sandbox/tiktok_inventory.rs"]
 mod tiktok_inventory;
 #[path = "sandbox/webhooks.rs"]

@@ -44,6 +44,13 @@ impl Bucket {
         self.available = (self.available + elapsed * self.restore_rate).min(self.maximum);
     }
 
+    /// The most one query may request: the single query limit, or less when the bucket is
+    /// smaller (a dearer query could never be paid for and would be throttled for ever).
+    pub(crate) fn max_query_cost(&self) -> u64 {
+        // `as` saturates: a bucket of 1e300 points still allows MAX_QUERY_COST.
+        MAX_QUERY_COST.min(self.maximum.floor() as u64)
+    }
+
     /// Takes `cost` points if the bucket holds them.
     pub(crate) fn try_take(&mut self, cost: u64) -> bool {
         self.refill();

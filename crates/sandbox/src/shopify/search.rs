@@ -173,7 +173,7 @@ impl Search {
                 .is_ok_and(|id| record.level(id).is_some()),
             "managed" | "tracked" => term.value.eq_ignore_ascii_case(&v.tracked.to_string()),
             "inventory_quantity" => {
-                let total: i64 = v.levels.iter().map(|l| l.available).sum();
+                let total = v.total_available();
                 term.value
                     .parse::<i64>()
                     .is_ok_and(|n| compare(total.cmp(&n), term.cmp))

@@ -63,7 +63,7 @@ pub(crate) fn product(store: &ShopifyStore, product_id: u64) -> Value {
                 },
                 "inventory_management": if v.tracked { Some("shopify") } else { None },
                 "inventory_item_id": v.inventory_item_id,
-                "inventory_quantity": v.levels.iter().map(|l| l.available).sum::<i64>(),
+                "inventory_quantity": v.total_available(),
                 "updated_at": clock::rfc3339_millis(r.updated_at),
                 "admin_graphql_api_id": gid("ProductVariant", v.id),
             })

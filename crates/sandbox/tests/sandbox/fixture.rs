@@ -158,3 +158,54 @@ async fn reports_current_quantities_in_a_state_that_round_trips() {
     assert_eq!(state.tiktok.products[0].skus[1].inventory[0].quantity, 11);
     sandbox.shutdown().await;
 }
+
+/// The `Invalid` error of a fixture with one warehouse "7001" and one product.
+fn tiktok_error(warehouse_id: &str, product_id: &str, sku_id: &str, quantity: i64) -> FixtureError {
+    let text = json!({"tiktok": {
+        "warehouses": [{"id": warehouse_id, "name": "α"}],
+        "products": [{"id": product_id, "skus": [{"id": sku_id, "seller_sku": "A",
+                      "inventory": [{"warehouse_id": warehouse_id, "quantity": quantity}]}]}]}});
+    Fixture::from_json(&text.to_string()).unwrap_err()
+}
+
+#[test]
+fn rejects_a_tiktok_quantity_below_0_or_above_999999_naming_path_value_and_range() {
+    for quantity in [-5, 1_000_000, 5_000_000] {
+        let err = tiktok_error("7001", "1", "2", quantity);
+        assert!(matches!(err, FixtureError::Invalid { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!("fixture key `tiktok.products[0].skus[0].inventory[0].quantity`: quantity is {quantity}; allowed: 0 to 999999")
+        );
+    }
+}
+
+#[test]
+fn accepts_tiktok_quantities_0_and_999999() {
+    for quantity in [0, 999_999] {
+        let text = json!({"tiktok": {
+            "warehouses": [{"id": "7001", "name": "α"}],
+            "products": [{"id": "1", "skus": [{"id": "2",
+                          "inventory": [{"warehouse_id": "7001", "quantity": quantity}]}]}]}});
+        let f = Fixture::from_json(&text.to_string()).unwrap();
+        assert_eq!(f.tiktok.products[0].skus[0].inventory[0].quantity, quantity);
+    }
+}
+
+#[test]
+fn rejects_empty_tiktok_warehouse_product_and_sku_ids_naming_the_path() {
+    for (err, path) in [
+        (tiktok_error("", "1", "2", 1), "tiktok.warehouses[0].id"),
+        (tiktok_error("7001", "", "2", 1), "tiktok.products[0].id"),
+        (
+            tiktok_error("7001", "1", "", 1),
+            "tiktok.products[0].skus[0].id",
+        ),
+    ] {
+        assert!(matches!(err, FixtureError::Invalid { .. }), "{path}");
+        assert_eq!(
+            err.to_string(),
+            format!("fixture key `{path}`: id is \"\"; allowed: a non-empty string")
+        );
+    }
+}

@@ -4,9 +4,11 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use stockbridge_sandbox::credentials;
+use stockbridge_sandbox::{credentials, SandboxOptions};
 
-use crate::support::{control, eventually, start_with_receiver, Received};
+use crate::support::{
+    control, eventually, fixture, start_with, start_with_receiver, Received, Receiver,
+};
 
 fn verify(received: &Received) {
     let mut mac =
@@ -232,4 +234,51 @@ async fn gives_up_after_five_failed_attempts() {
     assert_eq!(stats.webhooks.attempts, 5);
     assert_eq!(stats.webhooks.delivered, 0);
     assert!(receiver.nothing_within(Duration::from_millis(50)).await);
+}
+
+#[tokio::test]
+async fn delivers_every_webhook_to_each_webhook_url() {
+    let (mut first, mut second) = (Receiver::start(0).await, Receiver::start(0).await);
+    let options = SandboxOptions {
+        webhook_urls: vec![first.url.clone(), second.url.clone()],
+        ..SandboxOptions::default()
+    };
+    let sandbox = start_with(fixture(), options).await;
+    let (_, answer) = control(
+        &sandbox,
+        "shopify/inventory_levels",
+        json!({"inventory_item_id": 1002, "location_id": 1, "available": 4}),
+    )
+    .await;
+    let event_id = answer["event_ids"][0].as_str().unwrap();
+    for got in [first.next().await, second.next().await] {
+        verify(&got);
+        assert_eq!(got.header("x-shopify-topic"), "inventory_levels/update");
+        assert_eq!(got.header("x-shopify-event-id"), event_id);
+        assert_eq!(got.json()["available"], 4);
+    }
+    let stats = eventually(Duration::from_secs(2), || async {
+        let stats = sandbox.stats();
+        (stats.webhooks.delivered == 2).then_some(stats)
+    })
+    .await;
+    assert_eq!(stats.webhooks.events, 1);
+}
+
+#[tokio::test]
+async fn delivers_location_activate_and_update() {
+    let (sandbox, mut receiver) = start_with_receiver(0).await;
+    assert!(!sandbox.state().shopify.locations[2].active);
+    let (_, answer) = control(&sandbox, "shopify/locations/3", json!({"active": true})).await;
+    assert_eq!(answer["location"]["active"], true);
+    let mut topics = [receiver.next().await, receiver.next().await];
+    topics.sort_by_key(|r| r.header("x-shopify-topic"));
+    assert_eq!(topics[0].header("x-shopify-topic"), "locations/activate");
+    assert_eq!(topics[1].header("x-shopify-topic"), "locations/update");
+    for got in &topics {
+        verify(got);
+        assert_eq!(got.json()["id"], 3);
+        assert_eq!(got.json()["active"], true);
+    }
+    assert!(sandbox.state().shopify.locations[2].active);
 }

@@ -126,7 +126,7 @@ impl ProductVariant {
     }
     /// Sum of `available` over the variant's levels.
     async fn inventory_quantity(&self) -> i64 {
-        self.0.variant.levels.iter().map(|l| l.available).sum()
+        self.0.variant.total_available()
     }
     async fn updated_at(&self) -> String {
         clock::rfc3339_seconds(self.0.updated_at.div_euclid(1000))
