@@ -133,10 +133,16 @@ impl TikTokConfig {
             return invalid("access_token is empty");
         }
         if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
-            return invalid("requests_per_second must be a positive number");
+            return Err(TikTokError::InvalidConfig(format!(
+                "requests_per_second must be a positive number (got {})",
+                self.requests_per_second
+            )));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
-            return invalid("page_size must be between 1 and 100");
+            return Err(TikTokError::InvalidConfig(format!(
+                "page_size must be between 1 and {MAX_PAGE_SIZE} (got {})",
+                self.page_size
+            )));
         }
         for (name, url) in [
             ("base_url", &self.base_url),
@@ -197,14 +203,22 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_refused_with_what_to_fix() {
+    fn bad_values_are_refused_with_what_to_fix_and_the_value_given() {
         let mut c = config();
         c.requests_per_second = 0.0;
         let err = c.build().err().unwrap();
-        assert!(err.to_string().contains("requests_per_second"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("requests_per_second must be a positive number (got 0)"),
+            "{err}"
+        );
         let mut c = config();
         c.page_size = 101;
-        assert!(c.build().is_err());
+        let err = c.build().err().unwrap().to_string();
+        assert!(
+            err.contains("page_size must be between 1 and 100 (got 101)"),
+            "{err}"
+        );
         let mut c = config();
         c.app_secret = Secret::default();
         assert!(c.build().err().unwrap().to_string().contains("app_secret"));

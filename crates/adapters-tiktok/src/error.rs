@@ -39,8 +39,16 @@ pub enum TikTokError {
 }
 
 impl From<TikTokError> for SinkError {
+    /// A token that covers no shop, or several and no `shop_cipher` picks one, is a shop
+    /// cipher problem the merchant fixes in the configuration: `Unauthorized` (the port's
+    /// contract), which the application reports as a configuration error.
     fn from(err: TikTokError) -> Self {
-        SinkError::Other(Box::new(err))
+        match err {
+            TikTokError::AmbiguousShop { .. } | TikTokError::NoShop => SinkError::Unauthorized {
+                message: err.to_string(),
+            },
+            other => SinkError::Other(Box::new(other)),
+        }
     }
 }
 
@@ -50,6 +58,8 @@ pub(crate) const ACCESS_TOKEN_EXPIRED: i64 = 105_002;
 pub(crate) const NO_SUCH_ENDPOINT: i64 = 36_009_009;
 /// TikTok's code for an API version that does not exist.
 pub(crate) const NO_SUCH_VERSION: i64 = 36_009_014;
+/// TikTok's code for a product search page past the most results one search serves.
+pub(crate) const SEARCH_RESULTS_CAPPED: i64 = 12_052_180;
 
 /// What a failed call looked like on the wire. Messages must already be free of secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +89,12 @@ pub(crate) fn classify(answer: &Answer<'_>) -> SinkError {
         Some(36_009_002) => return SinkError::RateLimited { retry_after },
         Some(106_001) => {
             return unauthorized("the request signature was refused: check that app_secret belongs to app_key")
+        }
+        Some(36_009_004) if is_about_the_request(message) => {
+            return SinkError::Rejected {
+                code: code_text(code, status),
+                message: message.to_owned(),
+            }
         }
         Some(36_009_004) => return unauthorized(fix_for_bad_parameter(message)),
         Some(106_013) => {
@@ -137,6 +153,44 @@ pub(crate) fn transport(err: reqwest::Error) -> SinkError {
         source = cause.source();
     }
     SinkError::Transient { message }
+}
+
+/// Whether a 36009004 message is about the request's own parameters or body ("Invalid param:
+/// page_size", "Invalid request body", "param body.address is missing") rather than a
+/// credential, the clock or the shop: such a request is refused for its content.
+fn is_about_the_request(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    let about_request = [
+        "invalid param",
+        "param body",
+        "request body",
+        "invalid body",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+        || lower.starts_with("param ");
+    about_request && !names_a_credential(&lower)
+}
+
+/// Whether a (lowercase) message names a credential, the timestamp or the shop.
+fn names_a_credential(lower: &str) -> bool {
+    const NAMES: [&str; 11] = [
+        "credential",
+        "timestamp",
+        "app_key",
+        "app key",
+        "shop_cipher",
+        "shop_id",
+        "cipher",
+        "access token",
+        "access_token",
+        "access-token",
+        "signature",
+    ];
+    NAMES.iter().any(|n| lower.contains(n))
+        || lower
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == "sign")
 }
 
 /// 36009004 covers many parameter problems; its message says which.
@@ -241,6 +295,42 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_parameter_or_body_is_rejected_not_unauthorized() {
+        for message in [
+            "Invalid param: page_size is required and must be between 1 and 100.",
+            "Invalid param: page_token.",
+            "Invalid request body: expected value at line 1 column 1",
+            "param body.address is missing",
+        ] {
+            match answer(400, Some(36_009_004), message) {
+                SinkError::Rejected { code, message: got } => {
+                    assert_eq!(code, "36009004");
+                    assert_eq!(got, message);
+                }
+                other => panic!("{message}: expected Rejected, got {other:?}"),
+            }
+            assert_eq!(answer(400, Some(36_009_004), message).retry(), Retry::Never);
+        }
+    }
+
+    #[test]
+    fn a_bad_parameter_naming_a_credential_stays_unauthorized() {
+        for message in [
+            "Invalid credentials. The app_key query parameter is missing.",
+            "Invalid param: shop_cipher",
+            "Invalid param: sign",
+            "Invalid timestamp. The timestamp query parameter must be Unix seconds.",
+            "Invalid credentials. The signature is invalid.",
+        ] {
+            let err = answer(400, Some(36_009_004), message);
+            assert!(
+                matches!(err, SinkError::Unauthorized { .. }),
+                "{message}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
     fn internal_errors_timeouts_and_5xx_are_transient() {
         for (status, code) in [
             (200, Some(36_009_003)),
@@ -280,5 +370,28 @@ mod tests {
             SinkError::Rejected { code, .. } => assert_eq!(code, "HTTP 404"),
             other => panic!("expected Rejected, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_token_for_several_shops_is_a_configuration_problem_listing_the_ciphers() {
+        let err = SinkError::from(TikTokError::AmbiguousShop {
+            shops: vec!["Shop A (ciph-a)".into(), "Shop B (ciph-b)".into()],
+        });
+        let SinkError::Unauthorized { message } = &err else {
+            panic!("expected Unauthorized, got {err:?}");
+        };
+        assert!(
+            message.contains("ciph-a") && message.contains("ciph-b"),
+            "{message}"
+        );
+        assert!(message.contains("shop_cipher"), "{message}");
+        assert!(matches!(
+            SinkError::from(TikTokError::NoShop),
+            SinkError::Unauthorized { .. }
+        ));
+        assert!(matches!(
+            SinkError::from(TikTokError::InvalidConfig("x".into())),
+            SinkError::Other(_)
+        ));
     }
 }

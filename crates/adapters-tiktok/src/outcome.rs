@@ -1,6 +1,11 @@
 //! What an accepted inventory update did to each (SKU, warehouse): TikTok answers `code: 0`
 //! and lists in `data.errors` the SKUs and warehouses it refused. Everything it did not refuse
 //! was applied.
+//!
+//! TikTok does not document whether a SKU with one refused warehouse keeps the quantities of
+//! its other warehouses (the sandbox applies nothing for such a SKU). Writes are absolute and
+//! idempotent, so calling an applied quantity refused only costs a repeat; calling a refused one
+//! applied loses it. So a SKU named in `data.errors` has none of its warehouses applied.
 
 use std::collections::HashMap;
 
@@ -10,9 +15,10 @@ use crate::wire::UpdateData;
 
 /// One outcome per (SKU, warehouse) the write states, in the write's order.
 ///
-/// An error naming a SKU and warehouses rejects those warehouses; one naming a SKU but no
-/// warehouse of the write rejects all that SKU's warehouses; one naming no SKU rejects the
-/// whole write, since nothing says what was applied.
+/// An error naming a SKU and warehouses rejects those warehouses with their own code, and the
+/// SKU's other warehouses as not applied because of them; one naming a SKU but no warehouse of
+/// the write rejects all that SKU's warehouses; one naming no SKU rejects the whole write, since
+/// nothing says what was applied.
 pub(crate) fn outcomes(write: &ProductWrite, data: &UpdateData) -> Vec<WriteOutcome> {
     let refusals = Refusals::read(write, data);
     let mut out = Vec::with_capacity(write.stock_count());
@@ -58,6 +64,8 @@ struct Refusals {
     skus: HashMap<String, Reason>,
     /// Keyed by `(sku, warehouse)`.
     warehouses: HashMap<(String, String), Reason>,
+    /// For the warehouses of a SKU that TikTok did not name when it refused others of it.
+    siblings: HashMap<String, Reason>,
 }
 
 impl Refusals {
@@ -81,7 +89,7 @@ impl Refusals {
             let extras = detail
                 .map(|d| d.extra_errors.as_slice())
                 .unwrap_or_default();
-            let mut named_any = false;
+            let mut named = Vec::new();
             for extra in extras {
                 let Some(warehouse) = extra.warehouse_id.as_deref() else {
                     continue;
@@ -89,14 +97,28 @@ impl Refusals {
                 let in_write = stated
                     .is_some_and(|s| s.stock.iter().any(|w| w.warehouse.as_str() == warehouse));
                 if in_write {
-                    named_any = true;
+                    named.push(warehouse);
                     refusals
                         .warehouses
                         .entry((sku.to_owned(), warehouse.to_owned()))
                         .or_insert_with(|| Reason::new(extra.code, &extra.message));
                 }
             }
-            if !named_any {
+            if !named.is_empty() {
+                let (which, was) = if named.len() == 1 {
+                    ("another warehouse", "was")
+                } else {
+                    ("other warehouses", "were")
+                };
+                let message = format!(
+                    "not applied: {which} of this SKU ({}) {was} refused, and TikTok may keep the whole SKU as it was",
+                    named.join(", ")
+                );
+                refusals
+                    .siblings
+                    .entry(sku.to_owned())
+                    .or_insert_with(|| Reason::new(error.code, &message));
+            } else {
                 let reason = match extras.first() {
                     Some(extra) => Reason::new(extra.code, &extra.message),
                     None => Reason::new(error.code, &error.message),
@@ -111,6 +133,7 @@ impl Refusals {
         self.warehouses
             .get(&(sku.to_owned(), warehouse.to_owned()))
             .or_else(|| self.skus.get(sku))
+            .or_else(|| self.siblings.get(sku))
             .or(self.whole_write.as_ref())
     }
 }
@@ -161,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn a_warehouse_error_rejects_only_that_warehouse_with_its_own_code() {
+    fn a_warehouse_error_rejects_that_warehouse_with_its_code_and_the_skus_others_as_not_applied() {
         let got = outcomes(
             &write(),
             &data(
@@ -171,14 +194,45 @@ mod tests {
         );
         assert_eq!(
             rejected(&got),
-            vec![("91".into(), "7002".into(), "12052097".into())]
+            vec![
+                ("91".into(), "7001".into(), "12052990".into()),
+                ("91".into(), "7002".into(), "12052097".into())
+            ]
         );
-        match &got[1].outcome {
-            WarehouseOutcome::Rejected { message, .. } => {
-                assert_eq!(message, "The warehouse does not exist")
+        match (&got[0].outcome, &got[1].outcome) {
+            (
+                WarehouseOutcome::Rejected { message: other, .. },
+                WarehouseOutcome::Rejected { message: named, .. },
+            ) => {
+                assert_eq!(named, "The warehouse does not exist");
+                assert!(
+                    other.contains("not applied") && other.contains("7002"),
+                    "{other}"
+                );
             }
             other => panic!("{other:?}"),
         }
+        assert!(got[2].is_applied(), "another SKU is untouched");
+    }
+
+    #[test]
+    fn a_refusal_of_the_whole_sku_wins_over_the_not_applied_reason() {
+        let got = outcomes(
+            &write(),
+            &data(
+                r#"{"errors":[
+                {"code":12052990,"message":"Check failed","detail":{"sku_id":"91",
+                 "extra_errors":[{"warehouse_id":"7002","code":12052097,"message":"no such warehouse"}]}},
+                {"code":12019028,"message":"Multiple warehouses detected","detail":{"sku_id":"91"}}]}"#,
+            ),
+        );
+        assert_eq!(
+            rejected(&got),
+            vec![
+                ("91".into(), "7001".into(), "12019028".into()),
+                ("91".into(), "7002".into(), "12052097".into())
+            ]
+        );
     }
 
     #[test]

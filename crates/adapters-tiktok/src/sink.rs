@@ -92,6 +92,10 @@ impl InventorySink for TikTokSink {
         self.search_page(cursor).await
     }
 
+    async fn all_skus(&self) -> Result<Vec<TikTokSku>, SinkError> {
+        self.whole_catalog().await
+    }
+
     async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
         self.inventory(products).await
     }

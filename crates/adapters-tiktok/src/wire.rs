@@ -76,12 +76,23 @@ impl WarehousesData {
     }
 }
 
+/// Body of `POST /product/{202502,202309}/products/search`: an `update_time` range (Unix
+/// seconds, both ends included); `{}` when neither end is given.
+#[derive(Debug, Serialize, Default)]
+pub(crate) struct SearchBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) update_time_ge: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) update_time_le: Option<i64>,
+}
+
 /// `data` of `POST /product/{202502,202309}/products/search`.
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct SearchData {
     products: Vec<WireProduct>,
     next_page_token: Option<String>,
+    total_count: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -107,6 +118,16 @@ struct WireInventory {
 }
 
 impl SearchData {
+    /// How many products the search matches in all, when TikTok says.
+    pub(crate) fn total_count(&self) -> Option<u64> {
+        self.total_count
+    }
+
+    /// How many products this page holds.
+    pub(crate) fn product_count(&self) -> u64 {
+        self.products.len() as u64
+    }
+
     /// The page's SKUs and the token of the next page (none when this is the last).
     pub(crate) fn into_domain(self) -> (Vec<TikTokSku>, Option<String>) {
         let mut skus = Vec::new();
@@ -310,6 +331,23 @@ mod tests {
     }
 
     #[test]
+    fn a_search_body_names_only_the_ends_it_has() {
+        let body = |ge, le| {
+            let body = SearchBody {
+                update_time_ge: ge,
+                update_time_le: le,
+            };
+            serde_json::to_string(&body).unwrap()
+        };
+        assert_eq!(body(None, None), "{}");
+        assert_eq!(
+            body(Some(5), Some(9)),
+            r#"{"update_time_ge":5,"update_time_le":9}"#
+        );
+        assert_eq!(body(Some(5), None), r#"{"update_time_ge":5}"#);
+    }
+
+    #[test]
     fn warehouses_map_type_status_and_default() {
         let data: WarehousesData = serde_json::from_str(
             r#"{"warehouses":[
@@ -335,6 +373,7 @@ mod tests {
               "next_page_token":"","total_count":1}"#,
         )
         .unwrap();
+        assert_eq!((data.total_count(), data.product_count()), (Some(1), 1));
         let (skus, next) = data.into_domain();
         assert_eq!(next, None);
         assert_eq!(skus.len(), 2);

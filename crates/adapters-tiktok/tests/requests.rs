@@ -11,10 +11,11 @@ use serde_json::json;
 use stockbridge_adapters_tiktok::signing::sign;
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink, EMPTY_WRITE};
 use stockbridge_domain::{
-    ProductId, ProductWrite, Quantity, SkuId, SkuWrite, WarehouseId, WarehouseStock,
+    ProductId, ProductWrite, Quantity, SkuId, SkuWrite, WarehouseId, WarehouseOutcome,
+    WarehouseStock,
 };
 use stockbridge_ports::{InventorySink, Secret, SinkError};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{body_string, body_string_contains, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const APP_SECRET: &str = "wiremock-app-secret";
@@ -202,9 +203,7 @@ async fn several_shops_and_no_cipher_is_an_error_naming_them() {
     let mut config = config(&server);
     config.shop_cipher = None;
     let err = config.build().unwrap().warehouses().await.unwrap_err();
-    let text = std::error::Error::source(&err)
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let text = err.to_string();
     assert!(
         text.contains("GB_CIPHER") && text.contains("US_CIPHER") && text.contains("shop_cipher"),
         "{text}"
@@ -221,13 +220,23 @@ async fn refusals_inside_a_success_answer_are_per_warehouse_outcomes() {
         .mount(&server)
         .await;
     let outcomes = sink(&server).apply(&write()).await.unwrap();
-    let refused: Vec<_> = outcomes.iter().filter(|o| !o.is_applied()).collect();
-    assert_eq!(refused.len(), 1);
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match &o.outcome {
+            WarehouseOutcome::Rejected { code, .. } => {
+                Some((o.sku_id.as_str(), o.warehouse.as_str(), code.as_str()))
+            }
+            WarehouseOutcome::Applied => None,
+        })
+        .collect();
     assert_eq!(
-        (refused[0].sku_id.as_str(), refused[0].warehouse.as_str()),
-        ("90011", "7002")
+        refused,
+        vec![("90011", "7001", "12052990"), ("90011", "7002", "12052097")],
+        "the named warehouse with its code, the SKU's other warehouse as not applied"
     );
-    assert_eq!(outcomes.iter().filter(|o| o.is_applied()).count(), 2);
+    let applied: Vec<_> = outcomes.iter().filter(|o| o.is_applied()).collect();
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].sku_id.as_str(), "90012");
 }
 
 #[tokio::test]
@@ -274,6 +283,58 @@ async fn product_search_falls_back_to_202309_when_202502_is_missing() {
         sink.all_skus().await.unwrap()[0].seller_sku,
         "TEE",
         "remembers the fallback"
+    );
+}
+
+#[tokio::test]
+async fn a_search_matching_more_than_10000_products_is_read_in_update_time_windows() {
+    let server = MockServer::start().await;
+    let product = |id: &str| {
+        json!({"id": id, "skus": [{"id": format!("{id}1"), "seller_sku": id,
+            "inventory": [{"warehouse_id": "7001", "quantity": 1}]}]})
+    };
+    let search = "/product/202502/products/search";
+    Mock::given(path(search))
+        .and(body_string("{}"))
+        .respond_with(ok(
+            json!({"products": [product("1")], "next_page_token": "more",
+            "total_count": 12_000}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(search))
+        .and(body_string_contains("update_time_le"))
+        .respond_with(ok(
+            json!({"products": [product("1")], "next_page_token": "", "total_count": 1}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(search))
+        .and(body_string_contains("update_time_ge"))
+        .respond_with(ok(
+            json!({"products": [product("2")], "next_page_token": "", "total_count": 1}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let all = sink(&server).all_skus().await.unwrap();
+
+    let products: Vec<&str> = all.iter().map(|s| s.product_id.as_str()).collect();
+    assert_eq!(products, vec!["1", "2"], "the older window, then the newer");
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .collect();
+    assert!(
+        bodies[1].starts_with(r#"{"update_time_le":"#)
+            && bodies[2].starts_with(r#"{"update_time_ge":"#),
+        "{bodies:?}"
     );
 }
 

@@ -53,10 +53,13 @@ impl TikTokStore {
                     entry.push(i);
                 }
             }
+            // Listed one second apart in fixture order, the last one now: searches by
+            // update_time see distinct times, as in a real shop.
+            let listed = now - (n - 1 - i) as i64;
             store.products.push(ProductRecord {
                 product,
-                create_time: now,
-                update_time: now,
+                create_time: listed,
+                update_time: listed,
             });
         }
         store

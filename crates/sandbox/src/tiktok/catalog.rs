@@ -17,6 +17,13 @@ use crate::store::tiktok::{ProductRecord, TikTokStore};
 /// The one authorized shop's id.
 pub(crate) const SHOP_ID: &str = "7494049642642441621";
 
+/// TikTok's product search serves at most this many results of one filter; a page reaching
+/// past them is answered 12052180 (narrow the search, e.g. by `update_time` windows).
+pub const SEARCH_RESULT_CAP: usize = 10_000;
+
+/// TikTok's code for a search page past [`SEARCH_RESULT_CAP`].
+const SEARCH_RESULTS_CAPPED: i64 = 12052180;
+
 pub(crate) async fn shops(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -243,6 +250,24 @@ fn products_page(
     let len = domain.as_ref().map_or(store.products().len(), Vec::len);
     let at = |pos: usize| domain.as_ref().map_or(pos, |d| d[pos]);
     let matching = |pos: usize| filter.matches(store.product_at(at(pos)));
+    // How many results the filter has, and how many of them come before this page.
+    let (total, rank) = if filter.is_empty() {
+        (len, start.min(len))
+    } else {
+        let rank = (0..start.min(len)).filter(|&p| matching(p)).count();
+        (
+            rank + (start.min(len)..len).filter(|&p| matching(p)).count(),
+            rank,
+        )
+    };
+    let cap = shared.options.tiktok_search_result_cap;
+    if (rank + page_size).min(total) > cap {
+        return Err(Reply::error(
+            StatusCode::OK,
+            SEARCH_RESULTS_CAPPED,
+            format!("The total number of search results can not exceed {cap}."),
+        ));
+    }
     let mut page = Vec::with_capacity(page_size);
     let mut pos = start;
     while pos < len && page.len() < page_size {
@@ -251,14 +276,7 @@ fn products_page(
         }
         pos += 1;
     }
-    let (more, total) = if filter.is_empty() {
-        (pos < len, len)
-    } else {
-        (
-            (pos..len).any(matching),
-            (0..len).filter(|&p| matching(p)).count(),
-        )
-    };
+    let more = rank + page.len() < total;
     let products: Vec<Value> = page
         .iter()
         .map(|&i| product_json(store.product_at(i), v202502))
