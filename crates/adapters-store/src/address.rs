@@ -22,6 +22,18 @@ impl StoreAddress {
         if text == "sqlite::memory:" || text == ":memory:" {
             return Ok(StoreAddress::Memory);
         }
+        if let Some((scheme, _)) = text.split_once("://") {
+            let is_scheme = !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if is_scheme && scheme != "sqlite" {
+                return Err(SqliteError::UnsupportedScheme {
+                    scheme: scheme.to_owned(),
+                    given: StoreAddress::redact(text),
+                });
+            }
+        }
         let path = text
             .strip_prefix("sqlite://")
             .or_else(|| text.strip_prefix("sqlite:"))
@@ -32,6 +44,29 @@ impl StoreAddress {
             });
         }
         Ok(StoreAddress::File(PathBuf::from(path)))
+    }
+
+    /// `url_or_path` with the password of any `scheme://user:password@host` masked, for
+    /// messages: `postgres://u:pw@host/db` becomes `postgres://u:***@host/db`.
+    pub fn redact(url_or_path: &str) -> String {
+        let Some((scheme, rest)) = url_or_path.split_once("://") else {
+            return url_or_path.to_owned();
+        };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                let masked = if userinfo.contains(':') {
+                    format!("{user}:***")
+                } else {
+                    // A lone userinfo may be a token: mask it whole.
+                    "***".to_owned()
+                };
+                format!("{scheme}://{masked}@{host}{tail}")
+            }
+            None => url_or_path.to_owned(),
+        }
     }
 
     /// The file, when there is one.
@@ -85,6 +120,43 @@ mod tests {
         let address = StoreAddress::parse("sqlite::memory:").unwrap();
         assert_eq!(address, StoreAddress::Memory);
         assert_eq!(address.path(), None);
+    }
+
+    #[test]
+    fn refuses_other_schemes_naming_the_value_without_its_password() {
+        for given in [
+            "postgres://u:pw@host/db",
+            "mysql://host/db",
+            "file:///tmp/x.db",
+        ] {
+            let err = StoreAddress::parse(given).unwrap_err();
+            assert!(
+                matches!(err, SqliteError::UnsupportedScheme { .. }),
+                "{given:?}: {err}"
+            );
+        }
+        let err = StoreAddress::parse("postgres://u:hunter2@host/db").unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("postgres://u:***@host/db"), "{text}");
+        assert!(text.contains("sqlite://PATH"), "{text}");
+    }
+
+    #[test]
+    fn masks_passwords_and_bare_userinfo_but_leaves_paths_alone() {
+        assert_eq!(
+            StoreAddress::redact("postgres://u:pw@host:5432/db?x=1"),
+            "postgres://u:***@host:5432/db?x=1"
+        );
+        assert_eq!(
+            StoreAddress::redact("redis://tok3n@host"),
+            "redis://***@host"
+        );
+        assert_eq!(
+            StoreAddress::redact("sqlite://data/a@b.db"),
+            "sqlite://data/a@b.db"
+        );
+        assert_eq!(StoreAddress::redact("state.db"), "state.db");
     }
 
     #[test]

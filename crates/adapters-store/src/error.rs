@@ -20,6 +20,17 @@ pub enum SqliteError {
         /// What was given.
         given: String,
     },
+    /// The address names a scheme other than SQLite's (`postgres://...`).
+    #[error(
+        "the state store address {given:?} uses the scheme `{scheme}://`, which this build does \
+         not support (expected `sqlite::memory:`, `sqlite://PATH`, `sqlite:PATH` or a path)"
+    )]
+    UnsupportedScheme {
+        /// The scheme.
+        scheme: String,
+        /// What was given, with any password masked.
+        given: String,
+    },
     /// The state file's directory could not be created.
     #[error("cannot create the directory {} for the state file", path.display())]
     CreateDirectory {
@@ -33,6 +44,16 @@ pub enum SqliteError {
     #[error("cannot create the state file {}", path.display())]
     CreateFile {
         /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The lock file beside the state file, which tells the stores that have it open, could
+    /// not be opened or locked.
+    #[error("cannot lock {}", path.display())]
+    Lock {
+        /// The lock file.
         path: PathBuf,
         /// Why.
         #[source]

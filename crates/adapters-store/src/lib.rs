@@ -19,11 +19,17 @@
 //! refreshed token (an old refresh token may already be invalid) nor a confirmed quantity
 //! the application has acted on. Stockbridge commits a handful of times per run, so the
 //! cost of the extra fsync is negligible.
+//!
+//! A run in progress when its process is killed cannot finish. When the file is next opened
+//! and no other process has it open, such a run is marked `aborted` with [`STOPPED_NOTE`]
+//! (an advisory lock on `<file>-lock`, dropped by the kernel when its holder dies, tells
+//! whether another process has the file open); the next run catches every quantity up.
 
 mod address;
 mod audit;
 mod confirmed;
 mod error;
+mod recovery;
 mod runs;
 mod schema;
 mod store;
@@ -33,5 +39,6 @@ mod webhooks;
 
 pub use address::StoreAddress;
 pub use error::SqliteError;
+pub use recovery::STOPPED_NOTE;
 pub use schema::SCHEMA_VERSION;
 pub use store::SqliteStore;

@@ -17,7 +17,7 @@ use stockbridge_ports::{
 
 use crate::address::StoreAddress;
 use crate::error::{store_error, SqliteError};
-use crate::{audit, confirmed, runs, schema, tokens, webhooks};
+use crate::{audit, confirmed, recovery, runs, schema, tokens, webhooks};
 
 /// How long a call waits for another connection (another Stockbridge process, or an
 /// operator's `sqlite3` shell) to release the file before failing with `Unavailable`.
@@ -29,12 +29,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     address: StoreAddress,
     conn: Arc<Mutex<Connection>>,
+    /// Held while the store lives, for a file (see [`recovery`]).
+    _open_lock: Option<recovery::OpenLock>,
 }
 
 impl SqliteStore {
     /// Opens the store at `url_or_path` (`sqlite://stockbridge.db`, `sqlite:PATH`, a plain
     /// path, or `sqlite::memory:`), creating the file and its directory when missing, and
-    /// brings its schema up to date.
+    /// brings its schema up to date. When no other process has the file open, runs still
+    /// `running` were left by a process that stopped and are marked aborted with
+    /// [`STOPPED_NOTE`](crate::STOPPED_NOTE).
     ///
     /// This blocks briefly on the disk; it is meant for start-up.
     ///
@@ -42,9 +46,9 @@ impl SqliteStore {
     ///
     /// `Unavailable` when another process holds the file locked past the busy timeout;
     /// `Corrupt` when the file is not a database; `Other` otherwise, with a [`SqliteError`]
-    /// source when the address is empty, the file or its directory cannot be created, a
-    /// migration fails, or the file was written by a newer Stockbridge
-    /// ([`SqliteError::NewerSchema`]).
+    /// source when the address is empty, the file or its directory cannot be created, its
+    /// lock file cannot be locked ([`SqliteError::Lock`]), a migration fails, or the file was
+    /// written by a newer Stockbridge ([`SqliteError::NewerSchema`]).
     pub fn open(url_or_path: &str) -> Result<SqliteStore, StoreError> {
         let address = StoreAddress::parse(url_or_path)?;
         let mut conn = match &address {
@@ -57,9 +61,14 @@ impl SqliteStore {
         .map_err(store_error)?;
         configure(&conn, &address).map_err(store_error)?;
         schema::migrate(&mut conn)?;
+        let open_lock = match &address {
+            StoreAddress::Memory => None,
+            StoreAddress::File(path) => Some(recovery::open_and_recover(path, &mut conn)?),
+        };
         Ok(SqliteStore {
             address,
             conn: Arc::new(Mutex::new(conn)),
+            _open_lock: open_lock,
         })
     }
 

@@ -1,25 +1,62 @@
 //! `stockbridge check`: the configuration, both health checks, and the rules validated
 //! against the live locations and warehouses.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use stockbridge_adapters_store::StoreAddress;
 use stockbridge_sandbox::SandboxOptions;
 
-use crate::cli::{load_and_wire, RunArgs};
+use crate::cli::fail;
+use crate::settings::Settings;
+use crate::wiring::{start_sandbox, wire};
 
-/// Runs `stockbridge check`: exit 0 when everything holds, 2 otherwise.
+/// The state store when `[state] url` is not set (and not running with `--sandbox`).
+const DEFAULT_STATE: &str = "sqlite://stockbridge.db";
+
+/// Runs `stockbridge check`: exit 0 when everything holds, 2 otherwise (cli.md), whatever
+/// failed. It creates no state file: a missing one is replaced by a throwaway store for the
+/// check, once its directory is known to be writable.
 pub async fn run(config: &Path, sandbox: Option<&Path>) -> ExitCode {
-    let run = RunArgs {
-        config: config.to_owned(),
-        sandbox: sandbox.map(Path::to_owned),
-        sandbox_state_out: None,
+    let mut settings = match Settings::load(config) {
+        Ok(s) => s,
+        Err(e) => return fail(2, e),
     };
-    let (settings, wired) = match load_and_wire(&run, SandboxOptions::default()).await {
+    let state_line = match sandbox {
+        Some(_) if settings.state_url.is_none() => None,
+        _ => {
+            let url = settings
+                .state_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_STATE.to_owned());
+            match check_state(&url) {
+                Ok(StateCheck::Exists) => Some(format!("state: ok: {url} exists")),
+                Ok(StateCheck::Creatable(dir)) => {
+                    settings.state_url = Some("sqlite::memory:".to_owned());
+                    Some(format!(
+                        "state: ok: {url} does not exist yet; {} is writable, the first sync creates it",
+                        dir.display()
+                    ))
+                }
+                Err(why) => return fail(2, format!("state store {url}: {why}")),
+            }
+        }
+    };
+    let sandbox = match sandbox {
+        Some(fixture) => match start_sandbox(fixture, SandboxOptions::default()).await {
+            Ok(s) => Some(s),
+            Err(e) => return fail(2, e),
+        },
+        None => None,
+    };
+    let wired = match wire(&settings, sandbox).await {
         Ok(w) => w,
-        Err(code) => return code,
+        Err(e) => return fail(2, e),
     };
     println!("configuration {}: valid", config.display());
+    if let Some(line) = state_line {
+        println!("{line}");
+    }
     let mut ok = true;
     match wired.shopify.health_check().await {
         Ok(h) => {
@@ -109,4 +146,37 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> ExitCode {
     } else {
         ExitCode::from(2)
     }
+}
+
+/// What `check` found where the state lives.
+enum StateCheck {
+    /// The file (or memory) is there to open.
+    Exists,
+    /// No file yet; this existing directory, where it would be created, is writable.
+    Creatable(PathBuf),
+}
+
+/// Looks at the state file without creating it: a missing file is fine when the nearest
+/// existing directory on its path accepts a new file (a probe file, removed at once).
+fn check_state(url: &str) -> Result<StateCheck, String> {
+    let address = StoreAddress::parse(url).map_err(|e| e.to_string())?;
+    let Some(path) = address.path() else {
+        return Ok(StateCheck::Exists);
+    };
+    if path.exists() {
+        return Ok(StateCheck::Exists);
+    }
+    let mut dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    while !dir.as_os_str().is_empty() && !dir.exists() {
+        dir = dir.parent().unwrap_or(Path::new("")).to_path_buf();
+    }
+    if dir.as_os_str().is_empty() {
+        dir = PathBuf::from(".");
+    }
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    tempfile::NamedTempFile::new_in(&dir)
+        .map(|_| StateCheck::Creatable(dir.clone()))
+        .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
 }

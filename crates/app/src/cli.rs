@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::reconcile::{read_and_plan, reconcile, EngineError};
 use crate::report;
-use crate::settings::Settings;
+use crate::settings::{Settings, CONCURRENCY};
 use crate::wiring::{start_sandbox, wire, WireError, Wired};
 use crate::writer::{Progress, WriterOptions};
 
@@ -258,7 +258,7 @@ async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> ExitCode {
     } else {
         match read_and_plan(&wired.stores, &settings.rules).await {
             Ok(snapshot) => {
-                print_report(format, &snapshot.plan, &[]);
+                print_report(format, &snapshot.plan, None);
                 ExitCode::SUCCESS
             }
             Err(e) => engine_failure(&e),
@@ -278,7 +278,7 @@ async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> ExitCode {
 fn print_report(
     format: Format,
     plan: &stockbridge_domain::Plan,
-    statuses: &[crate::writer::LineStatus],
+    statuses: Option<&[crate::writer::LineStatus]>,
 ) {
     match format {
         Format::Json => println!("{}", report::json(plan, statuses)),
@@ -312,7 +312,7 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
     .await;
     match result {
         Ok(report) => {
-            print_report(format, &report.plan, &report.statuses);
+            print_report(format, &report.plan, Some(&report.statuses));
             if report.counts.failed > 0 {
                 eprintln!(
                     "{} update(s) failed; they are listed above with the reason and will be retried by the next sync",
@@ -327,13 +327,12 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
     }
 }
 
-/// Product writes in flight at once, from `[tiktok] concurrency` (default 8).
+/// Product writes in flight at once, from `[tiktok] concurrency` (default 8; the loader
+/// refused anything outside [`CONCURRENCY`]).
 pub fn writer_concurrency(settings: &Settings) -> usize {
-    settings
-        .file
-        .tiktok
-        .concurrency
-        .map_or(8, |n| n.clamp(1, 64) as usize)
+    settings.file.tiktok.concurrency.map_or(8, |n| {
+        n.clamp(*CONCURRENCY.start(), *CONCURRENCY.end()) as usize
+    })
 }
 
 async fn sandbox_command(
@@ -359,11 +358,18 @@ async fn sandbox_command(
     if let Some(rps) = tiktok_rps {
         options.tiktok_requests_per_second = (rps > 0).then_some(rps);
     }
+    // The defaults are valid, so a failed check after setting one flag names that flag.
     if let Some(b) = shopify_bucket {
         options.shopify_bucket_size = b;
+        if let Err(e) = options.validate() {
+            return fail(2, format!("--shopify-bucket: {e}"));
+        }
     }
     if let Some(r) = shopify_restore_rate {
         options.shopify_restore_rate = r;
+        if let Err(e) = options.validate() {
+            return fail(2, format!("--shopify-restore-rate: {e}"));
+        }
     }
     let sandbox = match stockbridge_sandbox::Sandbox::start(fixture, listener, options).await {
         Ok(s) => s,

@@ -50,15 +50,15 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     };
     heading("1. plan: 80% of all active locations into the default warehouse α");
     let snapshot = read_and_plan(&wired.stores, &eighty).await?;
-    print!("{}", report::table(&snapshot.plan, &[]));
+    print!("{}", report::table(&snapshot.plan, None));
 
     heading("2. sync: push what differs");
     let synced = reconcile(&wired.stores, &eighty, RunKind::Sync, &options, &cancel).await?;
-    print!("{}", report::table(&synced.plan, &synced.statuses));
+    print!("{}", report::table(&synced.plan, Some(&synced.statuses)));
 
     heading("3. sync again: nothing changed, nothing is written");
     let again = reconcile(&wired.stores, &eighty, RunKind::Sync, &options, &cancel).await?;
-    print!("{}", report::table(&again.plan, &again.statuses));
+    print!("{}", report::table(&again.plan, Some(&again.statuses)));
 
     let a_to_beta = RuleSet {
         quantity_percent: Percent::from_f64(80.0)?,
@@ -70,7 +70,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     };
     heading("4. other rules: 80% of Location A into β (α is left as it is)");
     let other = reconcile(&wired.stores, &a_to_beta, RunKind::Sync, &options, &cancel).await?;
-    print!("{}", report::table(&other.plan, &other.statuses));
+    print!("{}", report::table(&other.plan, Some(&other.statuses)));
 
     if let Some(sandbox) = &wired.sandbox {
         heading("TikTok Shop now holds");

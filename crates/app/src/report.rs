@@ -81,10 +81,12 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
     }
 }
 
-/// The JSON object of a plan (`statuses` empty) or of a sync (one status per line).
-pub fn json(plan: &Plan, statuses: &[LineStatus]) -> String {
+/// The JSON object of a plan (`statuses` `None`) or of a sync (one status per line, and the
+/// summary's `updated`, `unchanged` and `failed`, even when there are no lines).
+pub fn json(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
     let s = &plan.summary;
-    let counts = (!statuses.is_empty()).then(|| count_statuses(statuses));
+    let counts = statuses.map(count_statuses);
+    let statuses = statuses.unwrap_or_default();
     let report = JsonReport {
         lines: plan
             .lines
@@ -111,14 +113,16 @@ pub fn json(plan: &Plan, statuses: &[LineStatus]) -> String {
     serde_json::to_string_pretty(&report).expect("the report serialises")
 }
 
-/// A table for a terminal: SKU, warehouse, current → new, status, explanation; then
-/// warnings and the summary.
-pub fn table(plan: &Plan, statuses: &[LineStatus]) -> String {
+/// A table for a terminal: SKU, warehouse, current → new, change (a plan, `statuses` `None`)
+/// or status (a sync), explanation; then warnings and the summary.
+pub fn table(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
+    let counts = statuses.map(count_statuses);
+    let statuses = statuses.unwrap_or_default();
     let mut rows: Vec<[String; 5]> = vec![[
         "SKU".into(),
         "WAREHOUSE".into(),
         "CURRENT -> NEW".into(),
-        if statuses.is_empty() {
+        if counts.is_none() {
             "CHANGE".into()
         } else {
             "STATUS".into()
@@ -167,11 +171,14 @@ pub fn table(plan: &Plan, statuses: &[LineStatus]) -> String {
     }
     let s = &plan.summary;
     out.push_str(&format!(
-        "\n{} variants, {} TikTok SKUs, {} matched, {} lines, {} to change",
-        s.variants, s.tiktok_skus, s.matched, s.lines, s.changed
+        "\n{}, {}, {} matched, {}, {} to change",
+        count(s.variants, "variant", "variants"),
+        count(s.tiktok_skus, "TikTok SKU", "TikTok SKUs"),
+        s.matched,
+        count(s.lines, "line", "lines"),
+        s.changed
     ));
-    if !statuses.is_empty() {
-        let c = count_statuses(statuses);
+    if let Some(c) = counts {
         out.push_str(&format!(
             "; {} updated, {} unchanged, {} failed",
             c.updated, c.unchanged, c.failed
@@ -179,4 +186,63 @@ pub fn table(plan: &Plan, statuses: &[LineStatus]) -> String {
     }
     out.push('\n');
     out
+}
+
+/// `1 line`, `2 lines`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use stockbridge_domain::{Plan, PlanSummary};
+
+    use super::*;
+
+    fn empty_plan(variants: usize) -> Plan {
+        Plan {
+            summary: PlanSummary {
+                variants,
+                tiktok_skus: 1,
+                ..PlanSummary::default()
+            },
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn a_sync_with_no_lines_still_reports_its_counts_in_json() {
+        let plan = empty_plan(2);
+        let sync: serde_json::Value = serde_json::from_str(&json(&plan, Some(&[]))).expect("json");
+        assert_eq!(sync["summary"]["updated"], 0);
+        assert_eq!(sync["summary"]["unchanged"], 0);
+        assert_eq!(sync["summary"]["failed"], 0);
+        let planned: serde_json::Value = serde_json::from_str(&json(&plan, None)).expect("json");
+        assert!(planned["summary"].get("updated").is_none(), "{planned}");
+    }
+
+    #[test]
+    fn a_sync_with_no_lines_shows_a_status_column_and_its_counts_in_the_table() {
+        let plan = empty_plan(2);
+        let sync = table(&plan, Some(&[]));
+        assert!(sync.starts_with("SKU") && sync.contains("STATUS"), "{sync}");
+        assert!(!sync.contains("CHANGE"), "{sync}");
+        assert!(sync.contains("0 updated, 0 unchanged, 0 failed"), "{sync}");
+        let planned = table(&plan, None);
+        assert!(
+            planned.contains("CHANGE") && !planned.contains("updated"),
+            "{planned}"
+        );
+    }
+
+    #[test]
+    fn the_table_summary_says_one_line_and_two_variants() {
+        let mut plan = empty_plan(2);
+        plan.summary.lines = 1;
+        let text = table(&plan, None);
+        assert!(
+            text.contains("2 variants, 1 TikTok SKU, 0 matched, 1 line, 0 to change"),
+            "{text}"
+        );
+    }
 }

@@ -7,6 +7,7 @@ mod metrics;
 mod pipeline;
 mod webhook;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,9 +24,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use metrics::Metrics;
-pub use pipeline::{Change, PipelineOptions};
+pub use pipeline::{Change, Pipeline, PipelineOptions};
 
 use crate::cli::{fail, wire_settings, writer_concurrency, RunArgs};
+use crate::reconcile::EngineError;
 use crate::settings::Settings;
 use crate::wiring::Wired;
 use crate::writer::WriterOptions;
@@ -42,6 +44,34 @@ pub struct ServeParts {
     pub webhook_secret: stockbridge_ports::Secret,
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
+}
+
+/// Why a server stopped other than by its shutdown future.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The HTTP server failed.
+    #[error("the server failed: {0}")]
+    Server(#[from] std::io::Error),
+    /// No reconciliation could succeed: the configuration or the credentials are wrong.
+    #[error(transparent)]
+    Configuration(EngineError),
+    /// The pipeline task panicked.
+    #[error("the sync pipeline failed: {0}")]
+    PipelineFailed(#[source] tokio::task::JoinError),
+    /// The pipeline task ended while the server was still accepting webhooks.
+    #[error("the sync pipeline ended before the server was told to stop")]
+    PipelineEnded,
+}
+
+impl ServeError {
+    /// The exit code of cli.md: 2 when the configuration or the credentials are wrong, 1
+    /// otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Configuration(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// A server ready to run.
@@ -158,24 +188,45 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes; then stops accepting, lets the pipeline write what
-    /// it already received, and returns.
+    /// the server acknowledged, and returns. Returns an error, stopping the server, as soon
+    /// as the pipeline ends on its own: a server that syncs nothing must not answer 200.
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), ServeError> {
         let stop = CancellationToken::new();
-        let pipeline_stop = stop.clone();
-        let worker = tokio::spawn(self.pipeline.run(self.changes, pipeline_stop));
+        let mut worker = tokio::spawn(self.pipeline.run(self.changes, stop.clone()));
         let server_stop = stop.clone();
-        let served = axum::serve(self.listener, self.router)
+        // The router holds the queue's only sender: when the server has finished, the
+        // pipeline's queue closes and its final flush starts.
+        let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
-                shutdown.await;
+                tokio::select! {
+                    () = shutdown => {}
+                    () = server_stop.cancelled() => {}
+                }
                 server_stop.cancel();
             })
-            .await;
-        stop.cancel();
-        let _ = worker.await;
-        served
+            .into_future();
+        tokio::pin!(server);
+        let (served, ended, early) = tokio::select! {
+            served = &mut server => {
+                stop.cancel();
+                (served, (&mut worker).await, false)
+            }
+            ended = &mut worker => {
+                let early = !stop.is_cancelled();
+                stop.cancel();
+                (server.await, ended, early)
+            }
+        };
+        match ended {
+            Err(e) => return Err(ServeError::PipelineFailed(e)),
+            Ok(Err(e)) => return Err(ServeError::Configuration(e)),
+            Ok(Ok(())) if early => return Err(ServeError::PipelineEnded),
+            Ok(Ok(())) => {}
+        }
+        Ok(served?)
     }
 }
 
@@ -252,7 +303,7 @@ pub async fn command(run: &RunArgs) -> ExitCode {
     };
     tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, GET /healthz, GET /metrics");
     if let Err(e) = app.run_until_stopped(shutdown_signal()).await {
-        return fail(1, format!("server failed: {e}"));
+        return fail(e.exit_code(), e);
     }
     if let Some(out) = &run.sandbox_state_out {
         if let Err(e) = wired.write_sandbox_state(out) {

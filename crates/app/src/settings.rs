@@ -2,7 +2,10 @@
 //! read with the `config` crate into typed settings. Unknown keys are refused with their
 //! full path; secrets are held in `Secret` and never print.
 
+mod connection;
+mod ranges;
 mod rules;
+mod values;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,6 +15,11 @@ use serde::Deserialize;
 use stockbridge_domain::RuleSet;
 use stockbridge_ports::Secret;
 
+pub use connection::{check_connections, check_state_url};
+pub use ranges::{
+    parse_bounded_duration, requests_per_second, DurationRange, COALESCE_WINDOW, CONCURRENCY,
+    RECONCILE_EVERY, REQUESTS_PER_SECOND,
+};
 pub use rules::rules_from_section;
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
@@ -101,8 +109,10 @@ pub struct TikTokSection {
     /// Looked up when absent.
     pub shop_cipher: Option<String>,
     /// Request-rate limit towards TikTok (requests per second).
+    #[serde(default, deserialize_with = "values::number")]
     pub requests_per_second: Option<f64>,
     /// How many product writes may be in flight at once.
+    #[serde(default, deserialize_with = "values::integer")]
     pub concurrency: Option<i64>,
 }
 
@@ -125,6 +135,7 @@ pub struct ServerSection {
     /// Window in which webhook changes are coalesced, `300ms` by default.
     pub coalesce_window: Option<String>,
     /// Largest accepted webhook body in bytes, 1 MiB by default.
+    #[serde(default, deserialize_with = "values::integer")]
     pub max_body_bytes: Option<i64>,
 }
 
@@ -133,14 +144,19 @@ pub struct ServerSection {
 #[serde(deny_unknown_fields)]
 pub struct RulesSection {
     /// 0 to 100, at most 2 decimals.
+    #[serde(default, deserialize_with = "values::number")]
     pub quantity_percent: Option<f64>,
     /// 0..=999999.
+    #[serde(default, deserialize_with = "values::integer")]
     pub unlimited_quantity: Option<i64>,
     /// 0..=999999.
+    #[serde(default, deserialize_with = "values::integer")]
     pub max_quantity: Option<i64>,
     /// >= 0.
+    #[serde(default, deserialize_with = "values::integer")]
     pub reserve_units: Option<i64>,
     /// >= 0.
+    #[serde(default, deserialize_with = "values::integer")]
     pub zero_below: Option<i64>,
     /// `subtract` or `ignore`.
     pub negative_available: Option<String>,
@@ -188,14 +204,19 @@ pub struct OverrideSection {
     /// SKU patterns.
     pub skus: Option<Vec<String>>,
     /// Replaces the shop-wide percentage.
+    #[serde(default, deserialize_with = "values::number")]
     pub quantity_percent: Option<f64>,
     /// Replaces the shop-wide reserve.
+    #[serde(default, deserialize_with = "values::integer")]
     pub reserve_units: Option<i64>,
     /// Replaces the shop-wide threshold.
+    #[serde(default, deserialize_with = "values::integer")]
     pub zero_below: Option<i64>,
     /// Replaces the shop-wide cap.
+    #[serde(default, deserialize_with = "values::integer")]
     pub max_quantity: Option<i64>,
     /// Push exactly this.
+    #[serde(default, deserialize_with = "values::integer")]
     pub fixed_quantity: Option<i64>,
     /// Never touch these SKUs.
     pub exclude: Option<bool>,
@@ -278,7 +299,9 @@ impl Settings {
         let env_source = config::Environment::with_prefix("STOCKBRIDGE")
             .prefix_separator("__")
             .separator("__")
-            .try_parsing(true)
+            // Values stay text: a secret `0123` must not become 123. Numeric keys read
+            // numeric text themselves (values.rs).
+            .try_parsing(false)
             .source(env);
         let built = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
@@ -312,26 +335,21 @@ impl Settings {
                 .listen
                 .clone()
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
-            reconcile_every: parse_duration(
+            reconcile_every: parse_bounded_duration(
                 "server.reconcile_every",
                 server.reconcile_every.as_deref().unwrap_or("15m"),
+                RECONCILE_EVERY,
             )?,
-            coalesce_window: parse_duration(
+            coalesce_window: parse_bounded_duration(
                 "server.coalesce_window",
                 server.coalesce_window.as_deref().unwrap_or("300ms"),
+                COALESCE_WINDOW,
             )?,
             max_body_bytes: max_body,
         };
-        if server.reconcile_every < Duration::from_secs(1) {
-            return Err(ConfigError::Value {
-                key: "server.reconcile_every".into(),
-                value: format!(
-                    "{:?}",
-                    file.server.reconcile_every.as_deref().unwrap_or_default()
-                ),
-                allowed: "a duration of at least 1s".into(),
-            });
-        }
+        requests_per_second(&file.tiktok)?;
+        ranges::check_concurrency(&file.tiktok)?;
+        check_state_url(file.state.url.as_deref())?;
         Ok(Settings {
             state_url: file.state.url.clone(),
             rules,
@@ -341,13 +359,41 @@ impl Settings {
     }
 }
 
-/// The `config` crate's message, which names the key, made to read as ours.
+/// The `config` crate's message, which names the key, made to read as ours. A file that is
+/// not valid TOML is described by position and expectation only: the parser's message
+/// quotes the offending line, which may hold a secret.
 fn describe_config_error(e: &config::ConfigError) -> String {
+    if let config::ConfigError::FileParse { cause, .. } = e {
+        return describe_parse_error(&cause.to_string());
+    }
     let text = e.to_string();
     if text.contains("unknown field") {
         format!("{text} (unknown keys are not allowed; see the configuration reference)")
     } else {
         text
+    }
+}
+
+/// A TOML parser message without its quoted source lines: `TOML parse error at line 3,
+/// column 33` then what was expected. Every quoted line carries a `|` gutter.
+fn describe_parse_error(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let position = lines.next().unwrap_or("the file is not valid TOML");
+    let expected: Vec<&str> = lines
+        .filter(|l| {
+            !l.starts_with('|')
+                && !l
+                    .split_once('|')
+                    .is_some_and(|(n, _)| n.trim().chars().all(|c| c.is_ascii_digit()))
+        })
+        .collect();
+    if expected.is_empty() {
+        format!("{position} (the file is not valid TOML)")
+    } else {
+        format!(
+            "{position}: {} (the file is not valid TOML)",
+            expected.join("; ")
+        )
     }
 }
 

@@ -88,11 +88,12 @@ fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
     }
 }
 
-fn config_error(key: &str, message: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Value {
-        key: key.into(),
-        value: String::new(),
-        allowed: message.to_string(),
+/// An adapter refused its section as a whole (the keys the settings check are already
+/// valid); the adapter's message names the key.
+fn config_error(section: &str, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        file: format!("section [{section}]"),
+        message: message.to_string(),
     }
 }
 
@@ -104,6 +105,7 @@ struct Endpoints {
 }
 
 fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError> {
+    crate::settings::check_connections(&settings.file)?;
     let s = &settings.file.shopify;
     let t = &settings.file.tiktok;
     let domain = required(
@@ -209,15 +211,7 @@ pub async fn wire(
         None => endpoints_from_settings(settings)?,
     };
     endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
-    if let Some(rps) = settings.file.tiktok.requests_per_second {
-        if !(rps.is_finite() && rps > 0.0 && rps <= 10_000.0) {
-            return Err(ConfigError::Value {
-                key: "tiktok.requests_per_second".into(),
-                value: rps.to_string(),
-                allowed: "a number above 0 and at most 10000".into(),
-            }
-            .into());
-        }
+    if let Some(rps) = crate::settings::requests_per_second(&settings.file.tiktok)? {
         endpoints.tiktok.requests_per_second = rps;
     }
 

@@ -29,11 +29,12 @@ pub struct WriteJob {
 }
 
 impl WriteJob {
-    /// Whether any of its numbers goes down (such writes are sent first).
+    /// Whether any of its numbers may go down (such writes are sent first): one goes below
+    /// what TikTok holds, or what TikTok holds is not known.
     pub fn lowers_stock(&self) -> bool {
         self.lines
             .iter()
-            .any(|l| l.current.is_some_and(|c| l.quantity < c))
+            .any(|l| l.current.is_none_or(|c| l.quantity < c))
     }
 }
 

@@ -1,5 +1,9 @@
 //! The real-time pipeline in-process, over in-memory ports: the server on port 0 with an
-//! injected shutdown, webhooks signed like Shopify's.
+//! injected shutdown, webhooks signed like Shopify's; and the pipeline on its own on Tokio's
+//! paused clock (`paused`).
+
+#[path = "pipeline/paused.rs"]
+mod paused;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -7,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use hmac::{Mac, SimpleHmac};
 use stockbridge_app::reconcile::Stores;
-use stockbridge_app::serve::{Application, PipelineOptions, ServeParts};
+use stockbridge_app::serve::{Application, PipelineOptions, ServeError, ServeParts};
 use stockbridge_app::writer::WriterOptions;
 use stockbridge_domain::*;
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
@@ -25,7 +29,7 @@ struct Server {
     sink: Arc<InMemorySink>,
     store: Arc<InMemoryStore>,
     stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
 
 fn variant(id: u64, sku: &str, available: i64) -> VariantSnapshot {
@@ -55,14 +59,9 @@ fn tiktok(product: &str, id: &str, sku: &str) -> TikTokSku {
     }
 }
 
-async fn start(store: Arc<InMemoryStore>) -> Server {
-    start_with(store, |source| source).await
-}
-
-async fn start_with(
-    store: Arc<InMemoryStore>,
-    wrap: impl FnOnce(Arc<InMemorySource>) -> Arc<dyn InventorySource>,
-) -> Server {
+/// Shopify with A, B and C at Main (5, 6 and 7); TikTok with their SKUs at zero in one
+/// warehouse, A and B in one product.
+fn shop() -> (Arc<InMemorySource>, Arc<InMemorySink>) {
     let source = Arc::new(InMemorySource::new(
         vec![Location {
             id: LocationId::new(1).unwrap(),
@@ -85,6 +84,40 @@ async fn start_with(
             tiktok("9003", "93", "C"),
         ],
     ));
+    (source, sink)
+}
+
+fn options() -> PipelineOptions {
+    PipelineOptions {
+        coalesce_window: Duration::from_millis(100),
+        reconcile_every: Duration::from_secs(3600),
+        writer: WriterOptions {
+            backoff: Duration::from_millis(1),
+            ..WriterOptions::default()
+        },
+        retry_after: Duration::from_millis(50),
+        max_attempts: 5,
+        final_flush_limit: Duration::from_millis(300),
+    }
+}
+
+/// The quantity TikTok holds for a SKU in warehouse 7001.
+fn held(sink: &InMemorySink, sku: &str) -> Option<u32> {
+    sink.quantity(
+        &SkuId::new(sku).unwrap(),
+        &WarehouseId::new("7001").unwrap(),
+    )
+}
+
+async fn start(store: Arc<InMemoryStore>) -> Server {
+    start_with(store, |source| source).await
+}
+
+async fn start_with(
+    store: Arc<InMemoryStore>,
+    wrap: impl FnOnce(Arc<InMemorySource>) -> Arc<dyn InventorySource>,
+) -> Server {
+    let (source, sink) = shop();
     let parts = ServeParts {
         stores: Stores {
             source: wrap(source.clone()),
@@ -96,17 +129,7 @@ async fn start_with(
         webhook_secret: Secret::new(SECRET),
         max_body_bytes: 64 * 1024,
     };
-    let options = PipelineOptions {
-        coalesce_window: Duration::from_millis(100),
-        reconcile_every: Duration::from_secs(3600),
-        writer: WriterOptions {
-            backoff: Duration::from_millis(1),
-            ..WriterOptions::default()
-        },
-        retry_after: Duration::from_millis(50),
-        max_attempts: 5,
-        final_flush_limit: Duration::from_millis(300),
-    };
+    let options = options();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::from_parts(parts, listener, options);
     let url = format!("http://{}", app.local_addr().unwrap());
@@ -170,10 +193,7 @@ fn level_body(item: u64, available: i64) -> String {
 }
 
 fn q(server: &Server, sku: &str) -> Option<u32> {
-    server.sink.quantity(
-        &SkuId::new(sku).unwrap(),
-        &WarehouseId::new("7001").unwrap(),
-    )
+    held(&server.sink, sku)
 }
 
 impl Server {
@@ -388,13 +408,7 @@ async fn shutdown_writes_what_was_already_received() {
     .await;
     let sink = server.sink.clone();
     server.stop().await;
-    assert_eq!(
-        sink.quantity(
-            &SkuId::new("92").unwrap(),
-            &WarehouseId::new("7001").unwrap()
-        ),
-        Some(33)
-    );
+    assert_eq!(held(&sink, "92"), Some(33));
 }
 
 /// Answers full reads, but never answers an incremental read once `hang` is set.
@@ -442,4 +456,87 @@ async fn a_stop_is_never_held_longer_than_the_final_flush_limit() {
         "stopped after {:?}",
         started.elapsed()
     );
+}
+
+/// Answers full reads, and panics on an incremental read: a bug on the real-time path.
+struct PanickingReads(Arc<InMemorySource>);
+
+#[async_trait::async_trait]
+impl InventorySource for PanickingReads {
+    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
+        self.0.locations().await
+    }
+    async fn variants_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<VariantSnapshot>, SourceError> {
+        self.0.variants_page(cursor).await
+    }
+    async fn variants_for_items(
+        &self,
+        _items: &[InventoryItemId],
+    ) -> Result<Vec<VariantSnapshot>, SourceError> {
+        panic!("injected bug on the real-time path");
+    }
+}
+
+#[tokio::test]
+async fn serve_stops_with_exit_code_1_when_its_pipeline_dies() {
+    let server = start_with(Arc::new(InMemoryStore::new()), |inner| {
+        Arc::new(PanickingReads(inner))
+    })
+    .await;
+    deliver(&server, "inventory_levels/update", &level_body(10, 1), "w1").await;
+    // The shutdown future never fires while `_stop` is held.
+    let Server {
+        url,
+        task,
+        stop: _stop,
+        ..
+    } = server;
+    let ended = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("serve stopped on its own, not kept answering 200 and syncing nothing")
+        .unwrap();
+    let e = ended.unwrap_err();
+    assert!(matches!(e, ServeError::PipelineFailed(_)), "{e:?}");
+    assert_eq!(e.exit_code(), 1);
+    assert!(
+        reqwest::get(format!("{url}/healthz")).await.is_err(),
+        "the server no longer answers"
+    );
+}
+
+#[tokio::test]
+async fn serve_ends_with_exit_code_2_when_the_rules_do_not_fit_the_stores() {
+    let (source, sink) = shop();
+    let parts = ServeParts {
+        stores: Stores {
+            source,
+            sink: sink.clone(),
+            store: Arc::new(InMemoryStore::new()),
+        },
+        rules: RuleSet {
+            location_mappings: vec![LocationMapping {
+                locations: LocationSelector::All,
+                warehouse: Some("Nowhere".into()),
+            }],
+            ..RuleSet::default()
+        },
+        shop_domain: SHOP.into(),
+        webhook_secret: Secret::new(SECRET),
+        max_body_bytes: 64 * 1024,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = Application::from_parts(parts, listener, options());
+    let ended = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.run_until_stopped(std::future::pending()),
+    )
+    .await
+    .expect("serve ended without being told to");
+    let e = ended.unwrap_err();
+    assert_eq!(e.exit_code(), 2, "{e}");
+    assert!(e.to_string().contains("\"Nowhere\""), "{e}");
+    assert!(sink.writes().is_empty());
 }

@@ -58,8 +58,9 @@ pub enum SourceError {
         /// What happened.
         message: String,
     },
-    /// Anything else.
-    #[error("inventory source error")]
+    /// Anything else. Displays the whole chain of causes, so a report line or an exit
+    /// message says what happened.
+    #[error("inventory source error: {}", chain(.0.as_ref()))]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -108,8 +109,8 @@ pub enum SinkError {
         /// What happened.
         message: String,
     },
-    /// Anything else.
-    #[error("TikTok Shop error")]
+    /// Anything else. Displays the whole chain of causes.
+    #[error("TikTok Shop error: {}", chain(.0.as_ref()))]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -131,9 +132,25 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
-    /// Anything else.
-    #[error("state store error")]
+    /// Anything else. Displays the whole chain of causes.
+    #[error("state store error: {}", chain(.0.as_ref()))]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An error and its causes, joined by `: ` (a cause already quoted by the one before it is
+/// not repeated). Adapters keep secrets out of their errors, so the chain carries none.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The project's single retry classification, over the kinds the port errors share.
@@ -205,6 +222,30 @@ mod tests {
             }
             .retry(),
             Retry::Never
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot create the state file x.db")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_catch_all_variants_say_what_happened_down_to_the_root_cause() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let store = StoreError::Other(Box::new(Outer(io())));
+        assert_eq!(
+            store.to_string(),
+            "state store error: cannot create the state file x.db: permission denied"
+        );
+        let sink = SinkError::Other(Box::new(Outer(io())));
+        assert_eq!(
+            sink.to_string(),
+            "TikTok Shop error: cannot create the state file x.db: permission denied"
+        );
+        let source = SourceError::Other("answer does not parse".into());
+        assert_eq!(
+            source.to_string(),
+            "inventory source error: answer does not parse"
         );
     }
 

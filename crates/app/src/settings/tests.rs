@@ -194,3 +194,156 @@ fn secrets_never_print_in_debug_output() {
         "{debug}"
     );
 }
+
+#[test]
+fn secrets_and_text_from_the_environment_stay_exactly_as_given() {
+    let s = load(
+        "",
+        &[
+            ("STOCKBRIDGE__TIKTOK__APP_SECRET", "0123456789"),
+            ("STOCKBRIDGE__TIKTOK__ACCESS_TOKEN", "1e3"),
+            ("STOCKBRIDGE__TIKTOK__REFRESH_TOKEN", "+12"),
+            ("STOCKBRIDGE__SHOPIFY__ACCESS_TOKEN", "TRUE"),
+            ("STOCKBRIDGE__TIKTOK__APP_KEY", "007"),
+        ],
+    )
+    .unwrap();
+    let t = &s.file.tiktok;
+    assert_eq!(t.app_secret.as_ref().unwrap().0.expose(), "0123456789");
+    assert_eq!(t.access_token.as_ref().unwrap().0.expose(), "1e3");
+    assert_eq!(t.refresh_token.as_ref().unwrap().0.expose(), "+12");
+    assert_eq!(t.app_key.as_deref(), Some("007"));
+    let shopify_token = s.file.shopify.access_token.unwrap();
+    assert_eq!(shopify_token.0.expose(), "TRUE");
+}
+
+#[test]
+fn numeric_keys_still_take_numbers_from_the_environment() {
+    let s = load(
+        "",
+        &[
+            ("STOCKBRIDGE__RULES__RESERVE_UNITS", "3"),
+            ("STOCKBRIDGE__RULES__QUANTITY_PERCENT", "12.5"),
+            ("STOCKBRIDGE__TIKTOK__CONCURRENCY", "4"),
+            ("STOCKBRIDGE__TIKTOK__REQUESTS_PER_SECOND", "2"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.rules.reserve_units, 3);
+    assert_eq!(s.rules.quantity_percent.hundredths(), 1250);
+    assert_eq!(s.file.tiktok.concurrency, Some(4));
+    assert_eq!(s.file.tiktok.requests_per_second, Some(2.0));
+    let e = load("", &[("STOCKBRIDGE__RULES__RESERVE_UNITS", "1e3")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("reserve_units") && e.contains("1e3") && e.contains("an integer"),
+        "{e}"
+    );
+}
+
+#[test]
+fn fractional_or_boolean_integers_are_refused_naming_key_value_and_an_integer() {
+    for (toml, key, value) in [
+        ("[rules]\nreserve_units = 2.7\n", "reserve_units", "2.7"),
+        ("[rules]\nmax_quantity = 12.5\n", "max_quantity", "12.5"),
+        ("[rules]\nreserve_units = true\n", "reserve_units", "true"),
+        ("[tiktok]\nconcurrency = 4.5\n", "concurrency", "4.5"),
+        (
+            "[server]\nmax_body_bytes = 2048.5\n",
+            "max_body_bytes",
+            "2048.5",
+        ),
+        (
+            "[[rules.override]]\nskus = [\"A\"]\nfixed_quantity = 1.5\n",
+            "fixed_quantity",
+            "1.5",
+        ),
+    ] {
+        let e = err(toml);
+        assert!(
+            e.contains(key) && e.contains(value) && e.contains("an integer"),
+            "{toml}: {e}"
+        );
+    }
+    let e = err("[rules]\nquantity_percent = true\n");
+    assert!(
+        e.contains("quantity_percent") && e.contains("a number"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_toml_syntax_error_gives_the_position_but_never_the_line() {
+    let e =
+        err("[shopify]\nshop_domain = \"a.myshopify.com\"\naccess_token = \"shpat_SECRET123\" x\n");
+    assert!(!e.contains("SECRET123"), "{e}");
+    assert!(e.contains("line 3"), "{e}");
+    assert!(e.contains("column"), "{e}");
+    assert!(e.contains("expected"), "{e}");
+}
+
+#[test]
+fn a_state_url_that_is_not_sqlite_is_refused_with_its_password_masked() {
+    for url in ["sqlite://", "postgres://u:hunter2@host/db"] {
+        let e = err(&format!("[state]\nurl = \"{url}\"\n"));
+        assert!(
+            e.contains("state.url") && e.contains("sqlite://PATH"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+    let e = err("[state]\nurl = \"postgres://u:hunter2@host/db\"\n");
+    assert!(e.contains("postgres://u:***@host/db"), "{e}");
+}
+
+#[test]
+fn connection_keys_are_refused_naming_the_full_key_the_value_and_what_is_allowed() {
+    for (toml, key, value, allowed) in [
+        (
+            "[shopify]\nbase_url = \"ftp://x\"\n",
+            "shopify.base_url",
+            "ftp://x",
+            "http",
+        ),
+        (
+            "[tiktok]\nbase_url = \"nope\"\n",
+            "tiktok.base_url",
+            "nope",
+            "http",
+        ),
+        (
+            "[tiktok]\nauth_base_url = \"http://\"\n",
+            "tiktok.auth_base_url",
+            "http://",
+            "http",
+        ),
+        (
+            "[shopify]\napi_version = \"latest\"\n",
+            "shopify.api_version",
+            "latest",
+            "YYYY-MM",
+        ),
+        (
+            "[shopify]\nshop_domain = \"example.com\"\n",
+            "shopify.shop_domain",
+            "example.com",
+            "myshopify.com",
+        ),
+    ] {
+        let settings = load(toml, &[]).unwrap();
+        let e = check_connections(&settings.file).unwrap_err().to_string();
+        assert!(
+            e.contains(key) && e.contains(value) && e.contains(allowed),
+            "{toml}: {e}"
+        );
+    }
+    let e = check_connections(
+        &load("[shopify]\nbase_url = \"http://u:pw123@h\"\n", &[])
+            .unwrap()
+            .file,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(!e.contains("pw123"), "{e}");
+}

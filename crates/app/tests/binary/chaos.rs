@@ -360,11 +360,11 @@ fn sigterm_while_shopify_is_still_being_read_stops_serve_within_seconds() {
     let listen = format!("127.0.0.1:{}", free_port());
     let fixture = write(dir.path(), "fixture.json", SEED);
     let sandbox = SandboxProcess::start(&fixture, &[]);
-    // Every Shopify answer takes two minutes: the start-up read is still running.
+    // Every Shopify answer takes a minute (the sandbox's longest): the start-up read is still running.
     sandbox.control(
         "POST",
         "/_sandbox/faults",
-        Some(json!({"shopify": {"latency_ms": 120_000}})),
+        Some(json!({"shopify": {"latency_ms": 60_000}})),
     );
     let config = sandbox.config(
         dir.path(),

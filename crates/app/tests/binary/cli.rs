@@ -178,6 +178,14 @@ fn every_validation_error_exits_2_naming_the_key_and_pushes_nothing() {
             "{rules}: stderr lacks {expected:?}:\n{}",
             run.stderr
         );
+        // An unknown location or warehouse is found only against the live stores: the
+        // emulators ran, so their state must be there to show TikTok unchanged.
+        let against_live_stores =
+            expected.contains("Location A (1)") || expected.contains("α (7001)");
+        assert!(
+            !against_live_stores || state.is_some(),
+            "{rules}: the emulators' state was not written"
+        );
         if let Some(state) = state {
             assert_eq!(
                 quantity_in_state(&state, "90011", "7001"),
@@ -331,7 +339,11 @@ fn no_secret_appears_in_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let fix = write(dir.path(), "fixture.json", SEED);
     let sandbox = SandboxProcess::start(&fix, &[]);
-    let cfg = sandbox.config(dir.path(), "");
+    let port = unused_port();
+    let cfg = sandbox.config(
+        dir.path(),
+        &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
     let mut outputs = Vec::new();
     for args in [
         vec!["plan", "--format", "json"],
@@ -363,6 +375,8 @@ fn no_secret_appears_in_any_output() {
         refused.stderr
     );
     outputs.push(refused);
+    #[cfg(unix)]
+    outputs.push(serve_with_debug_logs_until_sigterm(&cfg, port));
     for r in &outputs {
         for secret in [
             "shpat_sandbox_demo_token",
@@ -378,6 +392,56 @@ fn no_secret_appears_in_any_output() {
                 r.stderr
             );
         }
+    }
+}
+
+/// `serve` with debug logs: a forged webhook (401), a validly signed one from another shop
+/// (403), a good one (200), then SIGTERM. Every line it writes to standard error off a
+/// terminal is a JSON object.
+#[cfg(unix)]
+fn serve_with_debug_logs_until_sigterm(cfg: &std::path::Path, port: u16) -> Run {
+    let mut serve = ServeLogged::spawn(cfg, port, &[("STOCKBRIDGE_LOG", "debug")]);
+    assert!(serve.wait_healthy(std::time::Duration::from_secs(30)));
+    let body = r#"{"inventory_item_id":1001,"location_id":1,"available":7}"#;
+    let shop = "stockbridge-demo.myshopify.com";
+    let good = sandbox_webhook_signature(body);
+    for (hmac, from, id, expected) in [
+        ("bm90IGEgcmVhbCBzaWduYXR1cmU=", shop, "forged", 401),
+        (good.as_str(), "other-shop.myshopify.com", "refused", 403),
+        (good.as_str(), shop, "good", 200),
+    ] {
+        let status = reqwest::blocking::Client::new()
+            .post(format!("{}/webhooks/shopify", serve.url))
+            .header("X-Shopify-Topic", "inventory_levels/update")
+            .header("X-Shopify-Hmac-Sha256", hmac)
+            .header("X-Shopify-Shop-Domain", from)
+            .header("X-Shopify-Webhook-Id", id)
+            .body(body)
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), expected, "{id} webhook");
+    }
+    serve.signal("TERM");
+    let status = serve.wait_exit(std::time::Duration::from_secs(20));
+    let (stdout, stderr) = serve.output();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("\"DEBUG\"")),
+        "debug logs were written: {stderr}"
+    );
+    for line in &lines {
+        let parsed = serde_json::from_str::<Value>(line);
+        assert!(
+            parsed.as_ref().is_ok_and(Value::is_object),
+            "not a JSON object: {line}"
+        );
+    }
+    Run {
+        code: 0,
+        stdout,
+        stderr,
     }
 }
 

@@ -4,5 +4,8 @@
 mod bad_input;
 mod chaos;
 mod cli;
+mod config;
+mod crash;
+mod schedule;
 mod serve;
 mod support;

@@ -175,3 +175,123 @@ pub fn quantity_in_state(state: &Value, sku_id: &str, warehouse: &str) -> Option
                 .and_then(|i| i["quantity"].as_i64())
         })
 }
+
+/// A loopback port free right now.
+pub fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `done` every 20 ms until it holds or `limit` has passed; whether it held.
+pub fn poll_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// The base64 HMAC-SHA256 Shopify puts in `X-Shopify-Hmac-Sha256`, with the demo secret.
+pub fn sandbox_webhook_signature(body: &str) -> String {
+    use base64::Engine as _;
+    use hmac::{Mac, SimpleHmac};
+    let mut mac = <SimpleHmac<sha2::Sha256>>::new_from_slice(b"sandbox_webhook_secret").unwrap();
+    mac.update(body.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A `stockbridge serve` process whose standard output and error are kept (off a terminal,
+/// so its logs are JSON lines); killed when dropped.
+pub struct ServeLogged {
+    pub child: Child,
+    pub url: String,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+fn collect(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+impl ServeLogged {
+    /// Starts `serve --config config` listening on `port` (the config's `[server] listen`)
+    /// with the demo secrets and `env`; does not wait for it to be ready.
+    pub fn spawn(config: &Path, port: u16, env: &[(&str, &str)]) -> ServeLogged {
+        let mut child = bin()
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .envs(SECRETS)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        ServeLogged {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Whether `/healthz` answered 200 (start-up reconciliation done) within `limit`.
+    pub fn wait_healthy(&self, limit: Duration) -> bool {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        poll_until(limit, || {
+            client
+                .get(format!("{}/healthz", self.url))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+        })
+    }
+
+    /// Sends `signal` (`TERM`, `KILL`) with `kill(1)`.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal}");
+    }
+
+    /// Waits up to `limit` for the process to end; its exit status, or `None` (by signal or
+    /// still running).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut status = None;
+        poll_until(limit, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        status
+    }
+
+    /// Everything it printed, once it has ended: (stdout, stderr).
+    pub fn output(&mut self) -> (String, String) {
+        let take = |h: &mut Option<std::thread::JoinHandle<String>>| {
+            h.take().map(|h| h.join().unwrap()).unwrap_or_default()
+        };
+        (take(&mut self.stdout), take(&mut self.stderr))
+    }
+}
+
+impl Drop for ServeLogged {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

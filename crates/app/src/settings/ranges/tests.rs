@@ -1,0 +1,131 @@
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use crate::settings::{ConfigError, Settings};
+
+fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(toml.as_bytes()).unwrap();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    Settings::load_with_env(file.path(), Some(env))
+}
+
+fn err(toml: &str) -> String {
+    load(toml, &[]).unwrap_err().to_string()
+}
+
+#[test]
+fn durations_beyond_their_upper_bound_are_refused_naming_key_value_and_range() {
+    for (toml, key, value, range) in [
+        (
+            "[server]\nreconcile_every = \"500000000000y\"\n",
+            "server.reconcile_every",
+            "\"500000000000y\"",
+            "from 1s to 7d",
+        ),
+        (
+            "[server]\nreconcile_every = \"8d\"\n",
+            "server.reconcile_every",
+            "\"8d\"",
+            "from 1s to 7d",
+        ),
+        (
+            "[server]\nreconcile_every = \"500ms\"\n",
+            "server.reconcile_every",
+            "\"500ms\"",
+            "from 1s to 7d",
+        ),
+        (
+            "[server]\ncoalesce_window = \"11s\"\n",
+            "server.coalesce_window",
+            "\"11s\"",
+            "from 0s to 10s",
+        ),
+        (
+            "[server]\ncoalesce_window = \"500000000000y\"\n",
+            "server.coalesce_window",
+            "\"500000000000y\"",
+            "from 0s to 10s",
+        ),
+    ] {
+        let e = err(toml);
+        assert!(
+            e.contains(key) && e.contains(value) && e.contains(range),
+            "{toml}: {e}"
+        );
+    }
+}
+
+#[test]
+fn durations_at_their_bounds_are_accepted() {
+    let s = load(
+        "[server]\nreconcile_every = \"7d\"\ncoalesce_window = \"10s\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.server.reconcile_every, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(s.server.coalesce_window, Duration::from_secs(10));
+    let s = load(
+        "[server]\nreconcile_every = \"1s\"\ncoalesce_window = \"0s\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.server.reconcile_every, Duration::from_secs(1));
+    assert_eq!(s.server.coalesce_window, Duration::ZERO);
+}
+
+#[test]
+fn requests_per_second_outside_0_1_to_10000_is_refused_naming_key_value_and_range() {
+    for (value, shown) in [
+        ("1e-300", "1e-300"),
+        ("0.09", "0.09"),
+        ("0", "0"),
+        ("-1", "-1"),
+        ("10000.5", "10000.5"),
+        ("1e300", "1e300"),
+        ("nan", "NaN"),
+        ("inf", "inf"),
+    ] {
+        let e = err(&format!("[tiktok]\nrequests_per_second = {value}\n"));
+        assert!(
+            e.contains("tiktok.requests_per_second")
+                && e.contains(shown)
+                && e.contains("from 0.1 to 10000"),
+            "{value}: {e}"
+        );
+    }
+    for value in ["0.1", "10000", "7.5"] {
+        let s = load(&format!("[tiktok]\nrequests_per_second = {value}\n"), &[]).unwrap();
+        assert_eq!(
+            s.file.tiktok.requests_per_second,
+            Some(value.parse().unwrap())
+        );
+    }
+}
+
+#[test]
+fn concurrency_outside_1_to_64_is_refused_instead_of_clamped() {
+    for value in ["0", "-3", "65", "9223372036854775807"] {
+        let e = err(&format!("[tiktok]\nconcurrency = {value}\n"));
+        assert!(
+            e.contains("tiktok.concurrency") && e.contains(value) && e.contains("from 1 to 64"),
+            "{value}: {e}"
+        );
+    }
+    assert!(load("[tiktok]\nconcurrency = 64\n", &[]).is_ok());
+}
+
+#[test]
+fn an_out_of_range_setting_from_the_environment_is_refused_too() {
+    let e = load("", &[("STOCKBRIDGE__SERVER__RECONCILE_EVERY", "30d")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("server.reconcile_every") && e.contains("30d"),
+        "{e}"
+    );
+}
