@@ -1,7 +1,12 @@
 //! The real-time pipeline in-process, over in-memory ports: the server on port 0 with an
-//! injected shutdown, webhooks signed like Shopify's; and the pipeline on its own on Tokio's
-//! paused clock (`paused`).
+//! injected shutdown, webhooks signed like Shopify's; how serve ends when its pipeline cannot
+//! go on (`lifecycle`); and the pipeline on its own on Tokio's paused clock (`paused`), with
+//! ports that misbehave on purpose (`faults`).
 
+#[path = "pipeline/faults.rs"]
+mod faults;
+#[path = "pipeline/lifecycle.rs"]
+mod lifecycle;
 #[path = "pipeline/paused.rs"]
 mod paused;
 
@@ -456,87 +461,4 @@ async fn a_stop_is_never_held_longer_than_the_final_flush_limit() {
         "stopped after {:?}",
         started.elapsed()
     );
-}
-
-/// Answers full reads, and panics on an incremental read: a bug on the real-time path.
-struct PanickingReads(Arc<InMemorySource>);
-
-#[async_trait::async_trait]
-impl InventorySource for PanickingReads {
-    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
-        self.0.locations().await
-    }
-    async fn variants_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<VariantSnapshot>, SourceError> {
-        self.0.variants_page(cursor).await
-    }
-    async fn variants_for_items(
-        &self,
-        _items: &[InventoryItemId],
-    ) -> Result<Vec<VariantSnapshot>, SourceError> {
-        panic!("injected bug on the real-time path");
-    }
-}
-
-#[tokio::test]
-async fn serve_stops_with_exit_code_1_when_its_pipeline_dies() {
-    let server = start_with(Arc::new(InMemoryStore::new()), |inner| {
-        Arc::new(PanickingReads(inner))
-    })
-    .await;
-    deliver(&server, "inventory_levels/update", &level_body(10, 1), "w1").await;
-    // The shutdown future never fires while `_stop` is held.
-    let Server {
-        url,
-        task,
-        stop: _stop,
-        ..
-    } = server;
-    let ended = tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("serve stopped on its own, not kept answering 200 and syncing nothing")
-        .unwrap();
-    let e = ended.unwrap_err();
-    assert!(matches!(e, ServeError::PipelineFailed(_)), "{e:?}");
-    assert_eq!(e.exit_code(), 1);
-    assert!(
-        reqwest::get(format!("{url}/healthz")).await.is_err(),
-        "the server no longer answers"
-    );
-}
-
-#[tokio::test]
-async fn serve_ends_with_exit_code_2_when_the_rules_do_not_fit_the_stores() {
-    let (source, sink) = shop();
-    let parts = ServeParts {
-        stores: Stores {
-            source,
-            sink: sink.clone(),
-            store: Arc::new(InMemoryStore::new()),
-        },
-        rules: RuleSet {
-            location_mappings: vec![LocationMapping {
-                locations: LocationSelector::All,
-                warehouse: Some("Nowhere".into()),
-            }],
-            ..RuleSet::default()
-        },
-        shop_domain: SHOP.into(),
-        webhook_secret: Secret::new(SECRET),
-        max_body_bytes: 64 * 1024,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = Application::from_parts(parts, listener, options());
-    let ended = tokio::time::timeout(
-        Duration::from_secs(10),
-        app.run_until_stopped(std::future::pending()),
-    )
-    .await
-    .expect("serve ended without being told to");
-    let e = ended.unwrap_err();
-    assert_eq!(e.exit_code(), 2, "{e}");
-    assert!(e.to_string().contains("\"Nowhere\""), "{e}");
-    assert!(sink.writes().is_empty());
 }

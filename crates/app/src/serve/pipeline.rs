@@ -54,11 +54,13 @@ pub struct PipelineOptions {
     pub reconcile_every: Duration,
     /// How writes are executed.
     pub writer: WriterOptions,
-    /// Wait before a failed real-time update is tried again.
+    /// Wait before a failed real-time update is tried again, and before a failed
+    /// reconciliation is while none has succeeded.
     pub retry_after: Duration,
     /// Attempts of a real-time update before it is left to the next reconciliation.
     pub max_attempts: u32,
-    /// The longest a stop waits for changes already received to be written.
+    /// The longest a stop waits for changes already received to be written: no write starts
+    /// later than this after the stop, the flush under way included.
     pub final_flush_limit: Duration,
 }
 
@@ -110,7 +112,7 @@ impl Pipeline {
             async move {
                 stop.cancelled().await;
                 tokio::time::sleep(limit).await;
-                let _ = writes_cancel;
+                writes_cancel.cancel();
             }
         }));
         let mut live = None;

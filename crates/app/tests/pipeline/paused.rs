@@ -2,15 +2,16 @@
 //! its timers (the coalescing window, the schedule, retries, the stop's limit) run in virtual
 //! time, so that minutes of traffic take milliseconds and a hang ends at once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use stockbridge_app::reconcile::EngineError;
 use stockbridge_app::serve::{Change, Metrics, Pipeline};
-use stockbridge_ports::{InventorySink, SinkError};
-use tokio::sync::{mpsc, watch, Notify};
+use stockbridge_ports::InventorySink;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as Virtual;
 use tokio_util::sync::CancellationToken;
 
+use super::faults::{hand_edit, FaultyWrites, SlowReads};
 use super::*;
 
 /// A running pipeline: its queue's sending side, its stop, its counters.
@@ -105,122 +106,6 @@ async fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     done()
-}
-
-/// Shopify whose incremental reads take `latency`, or never answer once `hang` is set.
-struct SlowReads {
-    inner: Arc<InMemorySource>,
-    latency: Duration,
-    hang: std::sync::atomic::AtomicBool,
-    reading: Notify,
-}
-
-impl SlowReads {
-    fn new(inner: Arc<InMemorySource>, latency: Duration) -> Arc<SlowReads> {
-        Arc::new(SlowReads {
-            inner,
-            latency,
-            hang: false.into(),
-            reading: Notify::new(),
-        })
-    }
-}
-
-#[async_trait::async_trait]
-impl InventorySource for SlowReads {
-    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
-        self.inner.locations().await
-    }
-    async fn variants_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<VariantSnapshot>, SourceError> {
-        self.inner.variants_page(cursor).await
-    }
-    async fn variants_for_items(
-        &self,
-        items: &[InventoryItemId],
-    ) -> Result<Vec<VariantSnapshot>, SourceError> {
-        self.reading.notify_one();
-        if self.hang.load(Ordering::SeqCst) {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(self.latency).await;
-        self.inner.variants_for_items(items).await
-    }
-}
-
-/// TikTok whose next writes fail (`fail`), or are applied and then reported failed, as when
-/// the answer is lost (`apply_then_fail`); counts the write calls.
-struct FaultyWrites {
-    inner: Arc<InMemorySink>,
-    fail: AtomicUsize,
-    apply_then_fail: AtomicUsize,
-    calls: AtomicUsize,
-}
-
-impl FaultyWrites {
-    fn new(inner: Arc<InMemorySink>) -> Arc<FaultyWrites> {
-        Arc::new(FaultyWrites {
-            inner,
-            fail: 0.into(),
-            apply_then_fail: 0.into(),
-            calls: 0.into(),
-        })
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-fn take_one(counter: &AtomicUsize) -> bool {
-    counter
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
-}
-
-#[async_trait::async_trait]
-impl InventorySink for FaultyWrites {
-    async fn warehouses(&self) -> Result<Vec<Warehouse>, SinkError> {
-        self.inner.warehouses().await
-    }
-    async fn skus_page(&self, cursor: Option<String>) -> Result<Page<TikTokSku>, SinkError> {
-        self.inner.skus_page(cursor).await
-    }
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
-        self.inner.current_stock(products).await
-    }
-    async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if take_one(&self.fail) {
-            return Err(SinkError::Transient {
-                message: "injected failure".into(),
-            });
-        }
-        let outcome = self.inner.apply(write).await;
-        if take_one(&self.apply_then_fail) {
-            return Err(SinkError::Transient {
-                message: "the answer was lost after TikTok applied it".into(),
-            });
-        }
-        outcome
-    }
-}
-
-/// What a seller does in Seller Center: one SKU's number changed by hand.
-async fn hand_edit(sink: &InMemorySink, product: &str, sku: &str, quantity: u32) {
-    let write = ProductWrite {
-        product_id: ProductId::new(product).unwrap(),
-        skus: vec![SkuWrite {
-            sku_id: SkuId::new(sku).unwrap(),
-            stock: vec![WarehouseStock {
-                warehouse: WarehouseId::new("7001").unwrap(),
-                quantity: Quantity::new(quantity.into()).unwrap(),
-            }],
-        }],
-    };
-    sink.apply(&write).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

@@ -21,8 +21,8 @@ pub(super) struct Live {
     by_sku: HashMap<String, Vec<TikTokSku>>,
     /// SKUs shared by several Shopify variants at the last reconciliation: never touched.
     ambiguous: HashSet<String>,
-    /// (SKU, warehouse) whose last write failed: TikTok may hold the old number or the new
-    /// one, so the next plan restates it whatever the number it computes.
+    /// (SKU, warehouse) whose last write failed, in the reconciliation or since: TikTok may
+    /// hold the old number or the new one, so the next plan restates it whatever it computes.
     unsure: HashSet<(SkuId, WarehouseId)>,
 }
 
@@ -37,6 +37,14 @@ impl Live {
                 _ => None,
             })
             .collect();
+        let unsure = report
+            .plan
+            .lines
+            .iter()
+            .zip(&report.statuses)
+            .filter(|(_, status)| matches!(status, LineStatus::Failed(_)))
+            .map(|(line, _)| (line.sku_id.clone(), line.warehouse.clone()))
+            .collect();
         let mut by_sku: HashMap<String, Vec<TikTokSku>> = HashMap::new();
         for sku in report.tiktok {
             by_sku
@@ -48,7 +56,7 @@ impl Live {
             rules: report.rules,
             by_sku,
             ambiguous,
-            unsure: HashSet::new(),
+            unsure,
         }
     }
 }
