@@ -1,16 +1,20 @@
 //! The full read of a large catalog through a bulk export: start `bulkOperationRunQuery`,
 //! poll the operation until it finishes, download its JSONL and join it into snapshots equal
-//! to those of the paged read.
+//! to those of the paged read. A shop already running as many bulk operations as it allows
+//! (another copy of the service, or exports left running by a crash) is waited out, and an
+//! export that fails on Shopify's side is started again, all within the bulk timeout.
 
 mod export;
+mod operation;
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::json;
 use stockbridge_domain::VariantSnapshot;
 use stockbridge_ports::SourceError;
+use tokio::time::Instant;
 
+use self::operation::{finished, Finished, PollData, RunData, Start, RESTARTS};
 use crate::catalog::BULK_VARIANTS;
 use crate::client::{GraphqlClient, Query};
 
@@ -25,48 +29,14 @@ const POLL: &str = "query BulkExportStatus($id: ID!) {
   node(id: $id) { ... on BulkOperation { id status errorCode url objectCount } }
 }";
 
+/// The longest wait between two tries for a free slot, unless the poll interval is longer.
+const MAX_SLOT_WAIT: Duration = Duration::from_secs(60);
+
 /// How to wait for an export.
 pub(crate) struct Polling {
     pub(crate) interval: Duration,
+    /// Bounds the whole read: waiting for a slot, every run of the export, the polls.
     pub(crate) timeout: Duration,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RunData {
-    bulk_operation_run_query: RunPayload,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RunPayload {
-    bulk_operation: Option<Operation>,
-    #[serde(default)]
-    user_errors: Vec<UserError>,
-}
-
-#[derive(Deserialize)]
-struct UserError {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    code: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Operation {
-    id: String,
-    status: String,
-    #[serde(default)]
-    error_code: Option<String>,
-    #[serde(default)]
-    url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PollData {
-    node: Option<Operation>,
 }
 
 /// Every variant with every level, read through one bulk export.
@@ -74,9 +44,28 @@ pub(crate) async fn all_variants(
     client: &GraphqlClient,
     polling: &Polling,
 ) -> Result<Vec<VariantSnapshot>, SourceError> {
-    let id = start(client).await?;
-    tracing::info!(operation = %id, "bulk export started");
-    let url = wait(client, &id, polling).await?;
+    // A timeout beyond what the clock can hold is no limit at all.
+    let deadline = Instant::now()
+        .checked_add(polling.timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600));
+    let mut restarts = 0;
+    let (id, url) = loop {
+        let id = start(client, polling, deadline).await?;
+        tracing::info!(operation = %id, "bulk export started");
+        match wait(client, &id, polling, deadline).await? {
+            Finished::Completed(url) => break (id, url),
+            Finished::Restartable { message } if restarts < RESTARTS => {
+                restarts += 1;
+                tracing::warn!(operation = %id, restart = restarts, reason = %message, "bulk export failed on Shopify's side; starting it again");
+            }
+            Finished::Restartable { message } => {
+                return Err(SourceError::Transient {
+                    message: format!("{message}; the export failed {} times", restarts + 1),
+                })
+            }
+            Finished::Failed(error) => return Err(error),
+        }
+    };
     let Some(url) = url else {
         // Shopify gives no file when the export holds no object.
         return Ok(Vec::new());
@@ -87,39 +76,60 @@ pub(crate) async fn all_variants(
     Ok(variants)
 }
 
-async fn start(client: &GraphqlClient) -> Result<String, SourceError> {
-    let data: RunData = client
-        .run(|_| Query {
-            operation: "bulkOperationRunQuery",
-            text: RUN,
-            variables: json!({ "query": BULK_VARIANTS }),
-            shape: "bulk-run".into(),
-            estimated_cost: 10,
-        })
-        .await?;
-    let payload = data.bulk_operation_run_query;
-    if let Some(error) = payload.user_errors.into_iter().next() {
-        return Err(SourceError::Rejected {
-            code: error.code.unwrap_or_else(|| "USER_ERROR".to_owned()),
-            message: error.message,
-        });
+/// Starts the export; while the shop runs as many bulk operations as it allows, waits (the
+/// poll interval, doubling up to a minute) and asks again until the deadline.
+async fn start(
+    client: &GraphqlClient,
+    polling: &Polling,
+    deadline: Instant,
+) -> Result<String, SourceError> {
+    let mut pause = polling.interval;
+    let mut waited = Duration::ZERO;
+    loop {
+        let data: RunData = client
+            .run(|_| Query {
+                operation: "bulkOperationRunQuery",
+                text: RUN,
+                variables: json!({ "query": BULK_VARIANTS }),
+                shape: "bulk-run".into(),
+                estimated_cost: 10,
+            })
+            .await?;
+        let (code, message) = match data.bulk_operation_run_query.into_start()? {
+            Start::Started(id) => {
+                if !waited.is_zero() {
+                    tracing::info!(operation = %id, waited_ms = waited.as_millis() as u64, "bulk export started once a slot was free");
+                }
+                return Ok(id);
+            }
+            Start::Busy { code, message } => (code, message),
+        };
+        if passes(deadline, pause) {
+            return Err(SourceError::Transient {
+                message: format!(
+                    "no bulk export could start within {:?}: the shop still runs as many bulk operations as it allows ({code}: {message})",
+                    polling.timeout
+                ),
+            });
+        }
+        if waited.is_zero() {
+            tracing::warn!(%code, %message, wait_ms = pause.as_millis() as u64, "the shop already runs as many bulk operations as it allows (another copy of this service, or exports left running by a crash); waiting for one to finish");
+        } else {
+            tracing::debug!(%code, wait_ms = pause.as_millis() as u64, "still no free bulk operation slot");
+        }
+        tokio::time::sleep(pause).await;
+        waited += pause;
+        pause = (pause * 2).min(MAX_SLOT_WAIT.max(polling.interval));
     }
-    payload
-        .bulk_operation
-        .map(|op| op.id)
-        .ok_or_else(|| SourceError::Rejected {
-            code: "NO_BULK_OPERATION".into(),
-            message: "bulkOperationRunQuery returned neither an operation nor an error".into(),
-        })
 }
 
-/// Polls until the export is done; its file's URL (none for an empty export).
+/// Polls until the export is done.
 async fn wait(
     client: &GraphqlClient,
     id: &str,
     polling: &Polling,
-) -> Result<Option<String>, SourceError> {
-    let deadline = tokio::time::Instant::now() + polling.timeout;
+    deadline: Instant,
+) -> Result<Finished, SourceError> {
     loop {
         let data: PollData = client
             .run(|_| Query {
@@ -134,12 +144,12 @@ async fn wait(
             what: format!("bulk operation {id}"),
         })?;
         if let Some(outcome) = finished(op) {
-            return outcome;
+            return Ok(outcome);
         }
-        if tokio::time::Instant::now() + polling.interval > deadline {
+        if passes(deadline, polling.interval) {
             return Err(SourceError::Transient {
                 message: format!(
-                    "bulk operation {id} did not finish within {:?}",
+                    "bulk operation {id} did not finish within the bulk timeout ({:?})",
                     polling.timeout
                 ),
             });
@@ -148,66 +158,9 @@ async fn wait(
     }
 }
 
-/// The outcome of a finished operation; `None` while it runs.
-fn finished(op: Operation) -> Option<Result<Option<String>, SourceError>> {
-    let code = op.error_code.unwrap_or_default();
-    let message = format!("bulk operation {} ended {} {code}", op.id, op.status);
-    match op.status.as_str() {
-        "CREATED" | "RUNNING" | "CANCELING" => None,
-        "COMPLETED" => Some(Ok(op.url)),
-        "FAILED" => Some(Err(match code.as_str() {
-            "ACCESS_DENIED" => SourceError::Unauthorized { message },
-            "INTERNAL_SERVER_ERROR" | "TIMEOUT" => SourceError::Transient { message },
-            _ => SourceError::Rejected {
-                code: if code.is_empty() {
-                    "FAILED".into()
-                } else {
-                    code
-                },
-                message,
-            },
-        })),
-        other => Some(Err(SourceError::Rejected {
-            code: other.to_owned(),
-            message,
-        })),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn op(status: &str, code: Option<&str>) -> Operation {
-        Operation {
-            id: "gid://shopify/BulkOperation/1".into(),
-            status: status.into(),
-            error_code: code.map(str::to_owned),
-            url: Some("http://x/1.jsonl".into()),
-        }
-    }
-
-    #[test]
-    fn a_running_export_is_not_finished() {
-        assert!(finished(op("RUNNING", None)).is_none());
-        assert!(finished(op("CREATED", None)).is_none());
-    }
-
-    #[test]
-    fn a_completed_export_gives_its_url() {
-        assert_eq!(
-            finished(op("COMPLETED", None)).unwrap().unwrap().as_deref(),
-            Some("http://x/1.jsonl")
-        );
-    }
-
-    #[test]
-    fn a_failed_export_maps_its_error_code() {
-        let transient = finished(op("FAILED", Some("INTERNAL_SERVER_ERROR"))).unwrap();
-        assert!(matches!(transient, Err(SourceError::Transient { .. })));
-        let denied = finished(op("FAILED", Some("ACCESS_DENIED"))).unwrap();
-        assert!(matches!(denied, Err(SourceError::Unauthorized { .. })));
-        let expired = finished(op("EXPIRED", None)).unwrap();
-        assert!(matches!(expired, Err(SourceError::Rejected { code, .. }) if code == "EXPIRED"));
-    }
+/// Whether waiting `pause` from now would end past `deadline`.
+fn passes(deadline: Instant, pause: Duration) -> bool {
+    Instant::now()
+        .checked_add(pause)
+        .is_none_or(|end| end > deadline)
 }

@@ -85,7 +85,8 @@ pub struct ShopifyConfig {
     pub retry: RetryPolicy,
     /// Time between two looks at a running bulk export.
     pub bulk_poll_interval: Duration,
-    /// Longest wait for a bulk export to finish.
+    /// Longest a bulk read may take in all: waiting for a free export slot, every run of the
+    /// export, and the polling.
     pub bulk_timeout: Duration,
 }
 

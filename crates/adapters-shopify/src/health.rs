@@ -1,5 +1,5 @@
-//! The health check `stockbridge check` runs: the token is valid, the shop answers, and the
-//! app holds the scopes the sync needs.
+//! The health check `stockbridge check` runs: the token is valid, it belongs to the configured
+//! shop, the shop answers, and the app holds the scopes the sync needs.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -75,9 +75,30 @@ pub(crate) fn missing_scopes(granted: &[String]) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether the shop Shopify answered for is the configured one: `*.myshopify.com` domains
+/// compare without regard to case, a scheme or a trailing slash, and a bare handle stands
+/// for `{handle}.myshopify.com`.
+pub(crate) fn same_shop(configured: &str, reported: &str) -> bool {
+    fn normal(domain: &str) -> String {
+        let domain = domain.trim().to_ascii_lowercase();
+        let domain = domain
+            .strip_prefix("https://")
+            .or_else(|| domain.strip_prefix("http://"))
+            .unwrap_or(&domain)
+            .trim_end_matches('/');
+        if domain.contains('.') {
+            domain.to_owned()
+        } else {
+            format!("{domain}.myshopify.com")
+        }
+    }
+    normal(configured) == normal(reported)
+}
+
 impl ShopifySource {
-    /// Checks the token, that the shop answers, and the scopes. A missing scope is
-    /// `Unauthorized` naming it; scopes the API cannot report are `Scopes::Unknown`.
+    /// Checks the token, that it belongs to the configured shop, that the shop answers, and
+    /// the scopes. A token of another shop is `Unauthorized` naming both shops; a missing
+    /// scope is `Unauthorized` naming it; scopes the API cannot report are `Scopes::Unknown`.
     pub async fn health_check(&self) -> Result<ShopifyHealth, SourceError> {
         let shop: ShopData = self
             .client
@@ -89,6 +110,15 @@ impl ShopifySource {
                 estimated_cost: 1,
             })
             .await?;
+        let reported = &shop.shop.myshopify_domain;
+        if !same_shop(self.shop_domain(), reported) {
+            return Err(SourceError::Unauthorized {
+                message: format!(
+                    "the access token belongs to the shop {reported}, not to the configured shop_domain {}",
+                    self.shop_domain()
+                ),
+            });
+        }
         let scopes = match self
             .client
             .run::<ScopesData, _>(|_| Query {
@@ -137,5 +167,20 @@ mod tests {
         assert_eq!(missing_scopes(&granted), vec!["read_locations"]);
         let all: Vec<String> = REQUIRED_SCOPES.iter().map(|s| s.to_string()).collect();
         assert!(missing_scopes(&all).is_empty());
+    }
+
+    #[test]
+    fn a_shop_is_the_same_whatever_the_case_scheme_or_handle_form() {
+        let reported = "stockbridge-demo.myshopify.com";
+        for configured in [
+            "stockbridge-demo.myshopify.com",
+            "Stockbridge-Demo.myshopify.com",
+            "https://stockbridge-demo.myshopify.com/",
+            "stockbridge-demo",
+        ] {
+            assert!(same_shop(configured, reported), "{configured}");
+        }
+        assert!(!same_shop("other-shop.myshopify.com", reported));
+        assert!(!same_shop("stockbridge-demo.example.com", reported));
     }
 }

@@ -146,13 +146,14 @@ async fn a_refused_export_is_rejected_with_shopifys_code() {
     Mock::given(method("POST"))
         .and(body_string_contains("bulkOperationRunQuery"))
         .respond_with(ok(json!({"data": {"bulkOperationRunQuery": {"bulkOperation": null,
-            "userErrors": [{"field": null, "message": "A bulk query operation for this app and shop is already in progress", "code": "OPERATION_IN_PROGRESS"}]}}})))
+            "userErrors": [{"field": ["query"], "message": "Invalid bulk query: Field 'orders' doesn't exist", "code": "INVALID"}]}}})))
+        .expect(1)
         .mount(&server)
         .await;
     let mut config = config(&server);
     config.read_mode = ReadMode::Bulk;
     match config.build().unwrap().all_variants().await.unwrap_err() {
-        SourceError::Rejected { code, .. } => assert_eq!(code, "OPERATION_IN_PROGRESS"),
+        SourceError::Rejected { code, .. } => assert_eq!(code, "INVALID"),
         other => panic!("expected Rejected, got {other:?}"),
     }
 }

@@ -6,6 +6,8 @@ mod bad_input;
 mod bucket;
 #[path = "sandbox/bulk.rs"]
 mod bulk;
+#[path = "sandbox/bulk_limits.rs"]
+mod bulk_limits;
 #[path = "sandbox/faults.rs"]
 mod faults;
 #[path = "sandbox/fixture.rs"]

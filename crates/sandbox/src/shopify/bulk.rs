@@ -1,19 +1,33 @@
 //! Bulk operations: `bulkOperationRunQuery` snapshots the variants and their levels into a
 //! JSONL file served under `/_sandbox/bulk/{id}.jsonl`. Child lines carry `__parentId` and,
 //! unless `groupObjects: true`, are scattered among the parents so clients must join by id.
+//!
+//! At most [`CONCURRENT_BULK_QUERIES`] operations run at once, as from API 2026-01 whatever
+//! version the path names; one more is refused with `LIMIT_REACHED`. A fault on the
+//! `bulk_operation` endpoint, when named in `endpoints`, makes an export end `FAILED` with
+//! `INTERNAL_SERVER_ERROR`.
+
+mod plan;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
-use async_graphql::{Enum, Object, SimpleObject, Value, ID};
+use async_graphql::{Enum, Object, SimpleObject, ID};
 use serde_json::json;
 
+use self::plan::{plan, Plan};
 use super::gid::{gid, level_gid};
 use super::schema::UnsignedInt64;
 use super::search::{Search, Target};
 use crate::clock;
+use crate::faults::{ApiOutcome, Emulator};
 use crate::server::Shared;
+
+/// Bulk query operations that may run at once per app and shop (Shopify from API 2026-01).
+pub(crate) const CONCURRENT_BULK_QUERIES: usize = 5;
+
+/// The stats and faults name of starting a bulk operation.
+const ENDPOINT: &str = "bulk_operation";
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum BulkOperationType {
@@ -36,7 +50,15 @@ pub(crate) enum BulkOperationStatus {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BulkOperationUserErrorCode {
     Invalid,
+    LimitReached,
     OperationInProgress,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BulkOperationErrorCode {
+    AccessDenied,
+    InternalServerError,
+    Timeout,
 }
 
 #[derive(SimpleObject)]
@@ -62,6 +84,14 @@ struct Record {
     jsonl: Arc<String>,
     object_count: u64,
     root_object_count: u64,
+    /// Ends `FAILED` with `INTERNAL_SERVER_ERROR` (an injected fault) rather than `COMPLETED`.
+    fails: bool,
+}
+
+impl Record {
+    fn finished(&self) -> bool {
+        self.started.elapsed() >= self.delay
+    }
 }
 
 #[derive(Default)]
@@ -79,7 +109,12 @@ pub(crate) struct BulkOperation {
 
 impl BulkOperation {
     fn done(&self) -> bool {
-        !self.fresh && self.record.started.elapsed() >= self.record.delay
+        !self.fresh && self.record.finished()
+    }
+
+    /// Done and its file served.
+    fn completed(&self) -> bool {
+        self.done() && !self.record.fails
     }
 }
 
@@ -91,14 +126,16 @@ impl BulkOperation {
     async fn status(&self) -> BulkOperationStatus {
         if self.fresh {
             BulkOperationStatus::Created
-        } else if self.done() {
-            BulkOperationStatus::Completed
-        } else {
+        } else if !self.done() {
             BulkOperationStatus::Running
+        } else if self.record.fails {
+            BulkOperationStatus::Failed
+        } else {
+            BulkOperationStatus::Completed
         }
     }
-    async fn error_code(&self) -> Option<String> {
-        None
+    async fn error_code(&self) -> Option<BulkOperationErrorCode> {
+        (self.done() && self.record.fails).then_some(BulkOperationErrorCode::InternalServerError)
     }
     #[graphql(name = "type")]
     async fn kind(&self) -> BulkOperationType {
@@ -116,25 +153,25 @@ impl BulkOperation {
             .then(|| clock::rfc3339_seconds(done_at.div_euclid(1000)))
     }
     async fn object_count(&self) -> UnsignedInt64 {
-        UnsignedInt64(if self.done() {
+        UnsignedInt64(if self.completed() {
             self.record.object_count
         } else {
             0
         })
     }
     async fn root_object_count(&self) -> UnsignedInt64 {
-        UnsignedInt64(if self.done() {
+        UnsignedInt64(if self.completed() {
             self.record.root_object_count
         } else {
             0
         })
     }
     async fn file_size(&self) -> Option<UnsignedInt64> {
-        self.done()
+        self.completed()
             .then(|| UnsignedInt64(self.record.jsonl.len() as u64))
     }
     async fn url(&self) -> Option<String> {
-        self.done()
+        self.completed()
             .then(|| format!("{}/_sandbox/bulk/{}.jsonl", self.base_url, self.record.id))
     }
     async fn partial_data_url(&self) -> Option<String> {
@@ -166,7 +203,7 @@ pub(crate) fn current(shared: &Shared) -> Option<BulkOperation> {
 pub(crate) fn file(shared: &Shared, id: u64) -> Option<Arc<String>> {
     let ops = shared.bulk.lock().expect("bulk lock");
     let record = ops.records.iter().find(|r| r.id == id)?;
-    (record.started.elapsed() >= record.delay).then(|| record.jsonl.clone())
+    (record.finished() && !record.fails).then(|| record.jsonl.clone())
 }
 
 fn user_error(message: String) -> BulkOperationRunQueryPayload {
@@ -180,91 +217,31 @@ fn user_error(message: String) -> BulkOperationRunQueryPayload {
     }
 }
 
-/// What the bulk query asks for: the root connection, its `query:` filter and quantity names.
-struct Plan {
-    search: Option<String>,
-    names: Vec<String>,
-}
-
-fn plan(text: &str) -> Result<Plan, String> {
-    let doc =
-        async_graphql::parser::parse_query(text).map_err(|e| format!("Invalid bulk query: {e}"))?;
-    let (_, op) = doc
-        .operations
-        .iter()
-        .next()
-        .ok_or("Invalid bulk query: no operation")?;
-    if op.node.ty != OperationType::Query {
-        return Err("Bulk queries must be queries, not mutations or subscriptions.".to_owned());
-    }
-    let roots: Vec<_> = op
-        .node
-        .selection_set
-        .node
-        .items
-        .iter()
-        .filter_map(|item| match &item.node {
-            Selection::Field(f) => Some(&f.node),
-            _ => None,
-        })
-        .collect();
-    let [root] = roots.as_slice() else {
-        return Err("Bulk queries must have exactly one top-level field.".to_owned());
-    };
-    match root.name.node.as_str() {
-        "productVariants" => {}
-        "node" | "nodes" => {
-            return Err(
-                "Bulk queries cannot use the top-level `node` or `nodes` fields.".to_owned(),
-            )
-        }
-        other => {
-            return Err(format!(
-                "The sandbox runs bulk queries over `productVariants` only, not `{other}`."
-            ))
-        }
-    }
-    let search = root
-        .get_argument("query")
-        .and_then(|v| v.node.clone().into_const())
-        .and_then(|v| match v {
-            Value::String(s) => Some(s),
-            _ => None,
-        });
-    let mut names = Vec::new();
-    find_quantity_names(&root.selection_set.node, &mut names);
-    if names.is_empty() {
-        names.push("available".to_owned());
-    }
-    Ok(Plan { search, names })
-}
-
-fn find_quantity_names(set: &SelectionSet, out: &mut Vec<String>) {
-    for item in &set.items {
-        let inner = match &item.node {
-            Selection::Field(f) => {
-                if f.node.name.node == "quantities" {
-                    let names = f
-                        .node
-                        .get_argument("names")
-                        .and_then(|v| v.node.clone().into_const());
-                    if let Some(Value::List(list)) = names {
-                        out.extend(list.iter().filter_map(|v| match v {
-                            Value::String(s) => Some(s.clone()),
-                            _ => None,
-                        }));
-                    }
-                }
-                &f.node.selection_set.node
-            }
-            Selection::InlineFragment(f) => &f.node.selection_set.node,
-            Selection::FragmentSpread(_) => continue,
-        };
-        find_quantity_names(inner, out);
+fn limit_reached() -> BulkOperationRunQueryPayload {
+    BulkOperationRunQueryPayload {
+        bulk_operation: None,
+        user_errors: vec![BulkOperationUserError {
+            field: None,
+            message: format!(
+                "Bulk operations limit reached: {CONCURRENT_BULK_QUERIES} bulk query operations are already running for this app and shop. Please try again later."
+            ),
+            code: Some(BulkOperationUserErrorCode::LimitReached),
+        }],
     }
 }
 
-/// Starts a bulk query; the snapshot is taken now and completes after `bulk_delay`.
+/// Whether an injected fault makes this export fail: only when `bulk_operation` is named in
+/// the Shopify faults' `endpoints`, so that faults set for every endpoint keep their draws.
+fn draws_failure(shared: &Shared) -> bool {
+    let named = shared.faults.get().shopify.is_some_and(|api| {
+        api.endpoints
+            .is_some_and(|endpoints| endpoints.iter().any(|e| e == ENDPOINT))
+    });
+    named && shared.faults.api(Emulator::Shopify, ENDPOINT).1 == ApiOutcome::Error
+}
+
+/// Starts a bulk query; the snapshot is taken now and completes after `bulk_delay`. Refused
+/// with `LIMIT_REACHED` while [`CONCURRENT_BULK_QUERIES`] others run.
 pub(crate) fn run_query(
     shared: &Arc<Shared>,
     text: &str,
@@ -283,6 +260,13 @@ pub(crate) fn run_query(
         jsonl.push('\n');
     }
     let mut ops = shared.bulk.lock().expect("bulk lock");
+    let running = ops.records.iter().filter(|r| !r.finished()).count();
+    if running >= CONCURRENT_BULK_QUERIES {
+        drop(ops);
+        shared.stats.shopify(ENDPOINT, "limit_reached");
+        return limit_reached();
+    }
+    let fails = draws_failure(shared);
     let record = Arc::new(Record {
         id: ops.records.len() as u64 + 1,
         query: text.to_owned(),
@@ -292,10 +276,11 @@ pub(crate) fn run_query(
         jsonl: Arc::new(jsonl),
         object_count,
         root_object_count: roots,
+        fails,
     });
     ops.records.push(record.clone());
     drop(ops);
-    shared.stats.shopify("bulk_operation", "created");
+    shared.stats.shopify(ENDPOINT, "created");
     let mut op = view(shared, record);
     op.fresh = true;
     BulkOperationRunQueryPayload {
