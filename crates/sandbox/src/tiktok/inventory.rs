@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::catalog::string_list;
 use super::{finish, gate, json_body, Reply};
 use crate::clock;
-use crate::fixture::{TikTokProductStatus, TikTokSku, WarehouseStatus, WarehouseType};
+use crate::fixture::{TikTokProductStatus, TikTokSku, Warehouse, WarehouseStatus, WarehouseType};
 use crate::server::Shared;
 use crate::store::tiktok::TikTokStore;
 
@@ -170,6 +170,32 @@ fn writable(store: &TikTokStore, warehouse_id: &str) -> bool {
     })
 }
 
+/// Why a warehouse cannot take a new number for this SKU, if it cannot.
+fn refusal(warehouse: &Warehouse, sku: &TikTokSku, warehouse_id: &str) -> Option<Problem> {
+    if warehouse.kind != WarehouseType::SalesWarehouse {
+        return Some(problem(
+            warehouse_id,
+            12052532,
+            "The warehouse is not a delivery (sales) warehouse.",
+        ));
+    }
+    if warehouse.effect_status != WarehouseStatus::Enabled {
+        return Some(problem(
+            warehouse_id,
+            12052531,
+            "The warehouse is disabled.",
+        ));
+    }
+    if !sku.inventory.iter().any(|e| e.warehouse_id == warehouse_id) {
+        return Some(problem(
+            warehouse_id,
+            12052533,
+            "The SKU does not use this warehouse; its warehouses cannot be changed by an inventory update.",
+        ));
+    }
+    None
+}
+
 fn check_sku(
     store: &TikTokStore,
     product: usize,
@@ -226,39 +252,12 @@ fn check_sku(
             .inventory
             .iter()
             .any(|e| e.warehouse_id == warehouse_id && e.quantity == quantity);
-        if !writable(store, &warehouse_id) && holds {
-            if !named.insert(warehouse_id.clone()) {
-                problems.push(problem(
-                    &warehouse_id,
-                    12052555,
-                    "Duplicate warehouse in the SKU's inventory.",
-                ));
+        let restated_only = !writable(store, &warehouse_id) && holds;
+        if !restated_only {
+            if let Some(refusal) = refusal(warehouse, sku, &warehouse_id) {
+                problems.push(refusal);
+                continue;
             }
-            continue;
-        }
-        if warehouse.kind != WarehouseType::SalesWarehouse {
-            problems.push(problem(
-                &warehouse_id,
-                12052532,
-                "The warehouse is not a delivery (sales) warehouse.",
-            ));
-            continue;
-        }
-        if warehouse.effect_status != WarehouseStatus::Enabled {
-            problems.push(problem(
-                &warehouse_id,
-                12052531,
-                "The warehouse is disabled.",
-            ));
-            continue;
-        }
-        if !sku.inventory.iter().any(|e| e.warehouse_id == warehouse_id) {
-            problems.push(problem(
-                &warehouse_id,
-                12052533,
-                "The SKU does not use this warehouse; its warehouses cannot be changed by an inventory update.",
-            ));
-            continue;
         }
         if !named.insert(warehouse_id.clone()) {
             problems.push(problem(
@@ -268,7 +267,9 @@ fn check_sku(
             ));
             continue;
         }
-        quantities.push((warehouse_id, quantity));
+        if !restated_only {
+            quantities.push((warehouse_id, quantity));
+        }
     }
     for entry in &sku.inventory {
         let mentioned = write
