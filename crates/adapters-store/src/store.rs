@@ -208,6 +208,12 @@ impl StateStore for SqliteStore {
             .await
     }
 
+    async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
+        let ids = ids.to_vec();
+        self.call(move |conn| webhooks::remember_all(conn, &ids, at))
+            .await
+    }
+
     async fn forget_webhooks_before(&self, before: SystemTime) -> Result<u64, StoreError> {
         self.call(move |conn| webhooks::forget_before(conn, before))
             .await

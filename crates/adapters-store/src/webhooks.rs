@@ -2,18 +2,14 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 use stockbridge_ports::StoreError;
 
 use crate::error::store_error;
 use crate::time::to_millis;
 
 /// Remembers `id`; `true` when it was not remembered yet. A seen id keeps its first time.
-pub(crate) fn remember(
-    conn: &mut Connection,
-    id: &str,
-    at: SystemTime,
-) -> Result<bool, StoreError> {
+pub(crate) fn remember(conn: &Connection, id: &str, at: SystemTime) -> Result<bool, StoreError> {
     let at = to_millis(at)?;
     let inserted = conn
         .prepare_cached(
@@ -23,6 +19,23 @@ pub(crate) fn remember(
         .and_then(|mut insert| insert.execute(params![id, at]))
         .map_err(store_error)?;
     Ok(inserted == 1)
+}
+
+/// Remembers every id in one transaction; `true` when none was remembered yet.
+pub(crate) fn remember_all(
+    conn: &mut Connection,
+    ids: &[String],
+    at: SystemTime,
+) -> Result<bool, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(store_error)?;
+    let mut new = true;
+    for id in ids {
+        new &= remember(&tx, id, at)?;
+    }
+    tx.commit().map_err(store_error)?;
+    Ok(new)
 }
 
 /// Forgets ids received before `before`; returns how many.

@@ -180,25 +180,19 @@ pub async fn reconcile(
     };
     let snapshot = match read {
         Ok(s) => s,
-        Err(e) => {
-            let _ = stores
-                .store
-                .finish_run(
-                    run_id,
-                    SystemTime::now(),
-                    RunCounts::default(),
-                    RunOutcome::Aborted(e.to_string()),
-                )
-                .await;
-            return Err(e);
-        }
+        Err(e) => return Err(abort_run(stores, run_id, e).await),
     };
     let trigger = match kind {
         RunKind::Sync => Trigger::Sync,
         RunKind::Reconcile => Trigger::Reconcile,
     };
     let jobs = jobs_for(&snapshot.plan, &snapshot.tiktok);
-    let outcome = execute(stores, jobs, &trigger, Some(run_id), options, cancel).await?;
+    let outcome = match execute(stores, jobs, &trigger, Some(run_id), options, cancel).await {
+        Ok(outcome) => outcome,
+        // The writes in flight were finished and their recording tried: the run ends
+        // aborted with the reason rather than staying `running`.
+        Err(e) => return Err(abort_run(stores, run_id, e.into()).await),
+    };
 
     let plan = snapshot.plan;
     let statuses = line_statuses(&plan, &outcome.statuses);
@@ -225,6 +219,24 @@ pub async fn reconcile(
         rules: snapshot.rules,
         tiktok,
     })
+}
+
+/// Records the run as aborted with the reason (as well as the store still can) and gives the
+/// error back.
+async fn abort_run(stores: &Stores, run_id: RunId, error: EngineError) -> EngineError {
+    let finished = stores
+        .store
+        .finish_run(
+            run_id,
+            SystemTime::now(),
+            RunCounts::default(),
+            RunOutcome::Aborted(error.to_string()),
+        )
+        .await;
+    if let Err(e) = finished {
+        tracing::warn!(run = run_id.0, error = %e, "could not record the run as aborted");
+    }
+    error
 }
 
 /// Makes `tiktok` hold the numbers of the lines that were updated.

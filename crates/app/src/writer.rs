@@ -199,6 +199,10 @@ fn audit_entries(
 }
 
 /// Executes the jobs; stops starting new ones when `cancel` fires, finishing those in flight.
+///
+/// When the state store fails to record a product's writes, no new job starts, but the
+/// writes in flight (which TikTok may already have applied) are finished and their recording
+/// is still tried; then the first store error is returned.
 pub async fn execute(
     stores: &Stores,
     jobs: Vec<WriteJob>,
@@ -212,10 +216,13 @@ pub async fn execute(
         progress.start(jobs.iter().map(|j| j.lines.len() as u64).sum());
     }
     let sink = stores.sink.as_ref();
+    // Fires on `cancel`, and when the state store fails.
+    let stop = cancel.child_token();
+    let stop_ref = &stop;
     let mut results = futures::stream::iter(jobs)
-        .take_while(|_| ready(!cancel.is_cancelled()))
+        .take_while(|_| ready(!stop_ref.is_cancelled()))
         .map(|job| async move {
-            let result = apply_with_retry(sink, &job.write, options, cancel).await;
+            let result = apply_with_retry(sink, &job.write, options, stop_ref).await;
             (job, result)
         })
         .buffer_unordered(options.concurrency.max(1));
@@ -223,11 +230,17 @@ pub async fn execute(
     let mut outcome = BatchOutcome::default();
     let mut finished_jobs = 0;
     let mut finished_lines = 0u64;
+    let mut store_error = None;
     while let Some((job, result)) = results.next().await {
         finished_jobs += 1;
         let entries = audit_entries(&job, &result, trigger, run_id);
         let (audit, statuses): (Vec<AuditEntry>, Vec<LineStatus>) = entries.into_iter().unzip();
-        stores.store.record_writes(&audit).await?;
+        if let Err(e) = stores.store.record_writes(&audit).await {
+            tracing::error!(product = %job.write.product_id, lines = audit.len(), error = %e, "the state store failed to record writes");
+            stop.cancel();
+            store_error.get_or_insert(e);
+            continue;
+        }
         for (entry, status) in audit.iter().zip(statuses) {
             if let LineStatus::Failed(why) = &status {
                 tracing::warn!(sku = %entry.seller_sku, sku_id = %entry.sku_id, warehouse = %entry.warehouse, quantity = entry.new.get(), reason = %why, "write failed");
@@ -243,6 +256,9 @@ pub async fn execute(
     }
     if let Some(progress) = &options.progress {
         progress.finish();
+    }
+    if let Some(e) = store_error {
+        return Err(e);
     }
     outcome.interrupted = finished_jobs < total;
     Ok(outcome)

@@ -211,6 +211,11 @@ pub trait StateStore: Send + Sync {
     /// Remembers a processed webhook id; `true` when it is new, `false` when it was seen.
     async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError>;
 
+    /// Remembers every id of one delivery (a webhook id, an event id) in one transaction;
+    /// `true` when none of them was seen, `false` when any was. Every id is remembered
+    /// either way.
+    async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError>;
+
     /// Forgets webhook ids remembered before `before`; returns how many.
     async fn forget_webhooks_before(&self, before: SystemTime) -> Result<u64, StoreError>;
 

@@ -18,7 +18,7 @@ struct Histogram {
 /// Counters and gauges of a running server.
 #[derive(Default)]
 pub struct Metrics {
-    /// Webhooks received, valid or not.
+    /// Webhooks received, valid or not, too large ones included.
     pub webhooks_received: AtomicU64,
     /// Refused: bad signature.
     pub rejected_signature: AtomicU64,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
@@ -35,30 +36,43 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Whether this delivery was seen before, by webhook id or by event id and topic.
+/// Whether this delivery was seen before, by webhook id or by event id and topic. Both ids
+/// are remembered in one store transaction.
 async fn seen_before(store: &dyn StateStore, h: &WebhookHeaders) -> bool {
-    let now = SystemTime::now();
-    let mut new = store
-        .remember_webhook(&format!("webhook:{}", h.webhook_id), now)
-        .await
-        .unwrap_or(true);
+    let mut ids = vec![format!("webhook:{}", h.webhook_id)];
     if let Some(event) = &h.event_id {
-        let event_new = store
-            .remember_webhook(&format!("event:{}:{event}", h.topic), now)
-            .await
-            .unwrap_or(true);
-        new = new && event_new;
+        ids.push(format!("event:{}:{event}", h.topic));
     }
-    !new
+    match store.remember_delivery(&ids, SystemTime::now()).await {
+        Ok(new) => !new,
+        Err(e) => {
+            // Processing twice is harmless (webhooks are triggers); dropping one is not.
+            tracing::warn!(webhook_id = %h.webhook_id, error = %e, "could not remember a webhook; processing it");
+            false
+        }
+    }
 }
 
-/// The handler.
+/// The handler. It takes the body's rejection too, so that a delivery over the body limit is
+/// still counted as received (the layer that answers 413 counts it as refused, too large).
 pub async fn receive(
     State(state): State<Arc<WebhookState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> (StatusCode, &'static str) {
     Metrics::inc(&state.metrics.webhooks_received);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            tracing::warn!(reason = "too large", "webhook refused");
+            return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
+        }
+        Err(rejection) => {
+            Metrics::inc(&state.metrics.rejected_malformed);
+            tracing::warn!(error = %rejection, "webhook body unreadable");
+            return (rejection.status(), "unreadable body\n");
+        }
+    };
     let hmac =
         header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
     let Some(hmac) = hmac else {
@@ -137,4 +151,59 @@ pub async fn receive(
     tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
     let _ = state.changes.send(change);
     (StatusCode::OK, "ok\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use stockbridge_ports::{MockStateStore, StoreError};
+
+    use super::*;
+
+    fn headers(event: Option<&str>) -> WebhookHeaders {
+        let mut pairs = vec![
+            (WebhookHeaders::TOPIC, "inventory_levels/update"),
+            (WebhookHeaders::SHOP_DOMAIN, "shop.myshopify.com"),
+            (WebhookHeaders::WEBHOOK_ID, "w-1"),
+        ];
+        pairs.extend(event.map(|e| (WebhookHeaders::EVENT_ID, e)));
+        WebhookHeaders::from_pairs(pairs).unwrap()
+    }
+
+    /// A store that expects exactly one `remember_delivery` call with `ids`, and no other
+    /// call (a mock panics on any call it does not expect).
+    fn store_expecting(ids: &'static [&'static str], answer: bool) -> MockStateStore {
+        let mut store = MockStateStore::new();
+        store
+            .expect_remember_delivery()
+            .withf(move |given, _| given.iter().map(String::as_str).eq(ids.iter().copied()))
+            .times(1)
+            .returning(move |_, _| Ok(answer));
+        store
+    }
+
+    #[tokio::test]
+    async fn a_delivery_remembers_its_webhook_and_event_ids_in_one_store_call() {
+        let ids = &["webhook:w-1", "event:inventory_levels/update:e-1"];
+        let store = store_expecting(ids, true);
+        assert!(!seen_before(&store, &headers(Some("e-1"))).await);
+        let store = store_expecting(ids, false);
+        assert!(seen_before(&store, &headers(Some("e-1"))).await);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_without_an_event_id_remembers_its_webhook_id_alone() {
+        let store = store_expecting(&["webhook:w-1"], true);
+        assert!(!seen_before(&store, &headers(None)).await);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_the_store_cannot_remember_is_processed_all_the_same() {
+        let mut store = MockStateStore::new();
+        store.expect_remember_delivery().returning(|_, _| {
+            Err(StoreError::Unavailable {
+                message: "locked".into(),
+            })
+        });
+        assert!(!seen_before(&store, &headers(Some("e-1"))).await);
+    }
 }

@@ -1,8 +1,9 @@
 //! The chaos suite: a stream of stock changes flows through `stockbridge serve` while the
 //! sandbox fails and throttles TikTok writes, throttles Shopify reads, jitters both, and
 //! duplicates and reorders webhooks. After the storm one reconciliation must leave TikTok
-//! exactly at the plan, every write TikTok applied must be in the audit log with its
-//! outcome, and nothing may have panicked.
+//! exactly at the plan, every write TikTok answered must be in the audit log with its
+//! outcome (applied, or failed once every retry failed), and nothing may have panicked,
+//! neither serve nor the sandbox.
 //!
 //! Small by default (CI); `STOCKBRIDGE_CHAOS_SCALE=10` makes it ten times larger.
 
@@ -147,6 +148,76 @@ impl Drop for Served {
     }
 }
 
+/// A `stockbridge sandbox` process whose standard error goes to a file, so that a panic in
+/// an emulator fails the test; killed when dropped.
+struct LoggedSandbox {
+    child: Child,
+    base_url: String,
+    stderr: PathBuf,
+}
+
+impl LoggedSandbox {
+    fn start(fixture: &Path, extra: &[&str], stderr: PathBuf) -> LoggedSandbox {
+        use std::io::BufRead as _;
+        let mut child = bin()
+            .args(["sandbox", "--fixture", fixture.to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("the sandbox starts");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let base_url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| Some(l.strip_prefix("TikTok Shop API:")?.trim().to_owned()))
+            .expect("the sandbox prints its base URL");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        LoggedSandbox {
+            child,
+            base_url,
+            stderr,
+        }
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let client = reqwest::blocking::Client::new();
+        let url = format!("{}{path}", self.base_url);
+        let req = match method {
+            "GET" => client.get(url),
+            _ => client.post(url).json(&body.unwrap_or(Value::Null)),
+        };
+        let resp = req.send().expect("control API answers");
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().unwrap_or(Value::Null)
+    }
+
+    /// A config file for this sandbox, with `extra` appended.
+    fn config(&self, dir: &Path, extra: &str) -> PathBuf {
+        let toml = format!(
+            "[shopify]\nshop_domain = \"stockbridge-demo.myshopify.com\"\nbase_url = \"{base}\"\nread_mode = \"paged\"\n\
+             [tiktok]\napp_key = \"sandbox_app_key\"\nbase_url = \"{base}\"\nauth_base_url = \"{base}\"\nshop_cipher = \"SANDBOX_SHOP_CIPHER\"\n\
+             [state]\nurl = \"sqlite://{state}\"\n{extra}\n",
+            base = self.base_url,
+            state = dir.join("state.db").display(),
+        );
+        write(dir, "stockbridge.toml", &toml)
+    }
+
+    fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for LoggedSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
@@ -204,7 +275,11 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
     let listen = format!("127.0.0.1:{port}");
     let fixture = write(dir.path(), "fixture.json", &chaos_fixture(items));
     let hook = format!("http://{listen}/webhooks/shopify");
-    let sandbox = SandboxProcess::start(&fixture, &["--webhook-url", &hook, "--tiktok-rps", "100"]);
+    let sandbox = LoggedSandbox::start(
+        &fixture,
+        &["--webhook-url", &hook, "--tiktok-rps", "100"],
+        dir.path().join("sandbox.stderr"),
+    );
     let server = format!(
         "[server]\nlisten = \"{listen}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"50ms\"\n"
     );
@@ -257,6 +332,8 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         n("delivered") + n("failed") + n("dropped") >= n("events") + n("duplicates")
     });
     assert!(delivered, "every webhook delivery finished");
+
+    every_write_refused_for_a_while(&sandbox, &state, items);
 
     // The storm is over: no more faults, one reconciliation.
     sandbox.control("POST", "/_sandbox/faults", Some(json!({})));
@@ -349,8 +426,90 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         "every run was finished"
     );
 
+    // Every product write TikTok answered `ok` is in the audit log once; every one that
+    // failed every retry has its `failed` rows, and each such write met a fault.
+    let writes = |outcomes: &str| {
+        count(
+            &state,
+            &format!("SELECT COUNT(DISTINCT product_id || '@' || at) FROM audit_log WHERE outcome IN ({outcomes})"),
+        ) as u64
+    };
+    let answered = |k: &str| kind("tiktok", "inventory_update", k);
+    assert_eq!(
+        writes("'applied', 'rejected'"),
+        answered("ok"),
+        "product writes answered `ok`: audit log (left) against TikTok (right): {stats}"
+    );
+    let failed = writes("'failed'");
+    assert!(failed >= 3, "the refused writes are audited as failed");
+    assert!(
+        failed <= answered("error") + answered("rate_limited"),
+        "{failed} writes audited as failed, more than TikTok's fault answers: {stats}"
+    );
+    assert_eq!(
+        count(
+            &state,
+            "SELECT COUNT(*) FROM audit_log WHERE outcome = 'rejected'"
+        ) == 0,
+        stats["inventory_updates"]["sku_failures"] == 0,
+        "SKUs TikTok refused inside an `ok` answer are audited as rejected: {stats}"
+    );
+
     let stderr = serve.stderr_text();
     assert!(!stderr.contains("panicked"), "serve panicked:\n{stderr}");
+    let stderr = sandbox.stderr_text();
+    assert!(
+        !stderr.contains("panicked"),
+        "the sandbox panicked:\n{stderr}"
+    );
+}
+
+/// Milliseconds since the epoch, as the audit log stores times.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// TikTok refuses every write while three items change: each of their writes fails every
+/// retry, and each must reach the audit log as `failed`.
+/// (The real-time queue may still hold the storm's backlog: the wait is long.)
+fn every_write_refused_for_a_while(sandbox: &LoggedSandbox, state: &Path, items: u64) {
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"tiktok": {"error_rate": 1.0, "endpoints": ["inventory_update"]}})),
+    );
+    let since = now_ms();
+    let changed: Vec<u64> = (1..=3).map(|i| i * items / 3).collect();
+    for (n, &i) in changed.iter().enumerate() {
+        sandbox.control(
+            "POST",
+            "/_sandbox/shopify/inventory_levels",
+            Some(json!({"inventory_item_id": 5000 + i, "location_id": 1, "available": 500 + n})),
+        );
+    }
+    let failed_skus = || {
+        count(
+            state,
+            &format!(
+                "SELECT COUNT(DISTINCT sku_id) FROM audit_log WHERE outcome = 'failed' AND at >= {since} \
+                 AND sku_id IN ({})",
+                changed
+                    .iter()
+                    .map(|i| format!("'{}'", 80_000 + i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    };
+    let audited = wait_for(Duration::from_secs(180), || failed_skus() == 3);
+    assert!(
+        audited,
+        "each change's write failed every retry and is audited as failed ({} of 3)",
+        failed_skus()
+    );
 }
 
 #[cfg(unix)]

@@ -88,12 +88,22 @@ struct World {
 }
 
 fn world(rules: &str) -> World {
+    world_with_window("150ms", rules)
+}
+
+/// A world whose serve coalesces changes for `window`.
+fn world_with_window(window: &str, rules: &str) -> World {
+    world_from(SEED, window, rules)
+}
+
+/// A world whose sandbox starts from `fixture`.
+fn world_from(fixture: &str, window: &str, rules: &str) -> World {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let fix = write(dir.path(), "fixture.json", SEED);
+    let fix = write(dir.path(), "fixture.json", fixture);
     let hook = format!("http://127.0.0.1:{port}/webhooks/shopify");
     let sandbox = SandboxProcess::start(&fix, &["--webhook-url", &hook]);
-    let server = format!("[server]\nlisten = \"127.0.0.1:{port}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"150ms\"\n{rules}");
+    let server = format!("[server]\nlisten = \"127.0.0.1:{port}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"{window}\"\n{rules}");
     let config = sandbox.config(dir.path(), &server);
     World {
         _dir: dir,
@@ -242,29 +252,107 @@ fn after_kill_9_a_change_made_while_down_is_caught_up_at_restart() {
     );
 }
 
+/// Sends `signal` (`TERM`, `INT`) to serve and waits up to 20 s for its exit code.
+#[cfg(unix)]
+fn stop_with(serve: &mut ServeProcess, signal: &str) -> Option<i32> {
+    let pid = serve.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop after SIG{signal}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_cleanly_with_exit_0() {
     let w = world("");
     let mut serve = ServeProcess::start(&w.config);
-    let pid = serve.child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = serve.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(stop_with(&mut serve, "TERM"), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_with_exit_0_after_writing_a_change_received_just_before() {
+    // A long coalescing window: the change is still waiting in it when SIGINT arrives.
+    let w = world_with_window("2s", "");
+    let mut serve = ServeProcess::start(&w.config);
+    assert_eq!(w.sandbox.tiktok_quantity("90011", "7001"), Some(300));
+    let writes_before = inventory_update_calls(&w.sandbox);
+    set_level(&w.sandbox, 1001, 1, 40);
+    let received = wait_for(Duration::from_secs(10), || {
+        serve
+            .metrics()
+            .contains("stockbridge_webhooks_received_total 1\n")
+    });
+    assert!(received, "serve received the webhook");
+    assert_eq!(
+        inventory_update_calls(&w.sandbox),
+        writes_before,
+        "nothing written yet: the change waits in the window"
+    );
+    assert_eq!(stop_with(&mut serve, "INT"), Some(0));
+    assert_eq!(
+        w.sandbox.tiktok_quantity("90011", "7001"),
+        Some(240),
+        "40 + 200 was written before serve exited"
+    );
+}
+
+#[test]
+fn metrics_count_writes_by_outcome_and_time_the_reconciliation() {
+    // TikTok refuses every write to the frozen MUG-BLUE product (9002).
+    let mut fixture: serde_json::Value = serde_json::from_str(SEED).unwrap();
+    let products = fixture["tiktok"]["products"].as_array_mut().unwrap();
+    let mug = products.iter_mut().find(|p| p["id"] == "9002").unwrap();
+    mug["status"] = json!("FREEZE");
+    let w = world_from(&fixture.to_string(), "150ms", "");
+    // Every Shopify answer takes 100 ms: the start-up reconciliation takes at least that.
+    w.sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"shopify": {"latency_ms": 100}})),
+    );
+    let serve = ServeProcess::start(&w.config);
+    let metrics = serve.metrics();
+    let sample = |name: &str| metric(&metrics, name);
+    assert_eq!(
+        sample("stockbridge_writes_total{outcome=\"updated\"}"),
+        3.0,
+        "TEE-RED-S, EBOOK-GUIDE and CANDLE-PREORDER were updated at start-up:\n{metrics}"
+    );
+    assert_eq!(
+        sample("stockbridge_writes_total{outcome=\"failed\"}"),
+        1.0,
+        "the frozen MUG-BLUE's write was refused:\n{metrics}"
+    );
+    assert_eq!(w.sandbox.tiktok_quantity("90011", "7001"), Some(300));
+    assert_eq!(w.sandbox.tiktok_quantity("90021", "7001"), Some(12));
+    let seconds = sample("stockbridge_reconcile_duration_seconds");
+    assert!(
+        (0.1..60.0).contains(&seconds),
+        "the reconciliation's duration, {seconds} s, covers the slow reads:\n{metrics}"
+    );
+    assert_eq!(sample("stockbridge_reconciles_total{outcome=\"ok\"}"), 1.0);
+}
+
+/// The value of the sample `name` (with its labels) in Prometheus text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
 }
 
 fn signed(body: &str) -> String {
@@ -312,6 +400,7 @@ fn webhook_endpoint_refuses_other_shops_oversized_and_unreadable_bodies_and_skip
     );
     let metrics = serve.metrics();
     for expected in [
+        "stockbridge_webhooks_received_total 5\n",
         "stockbridge_webhooks_rejected_total{reason=\"shop\"} 1",
         "stockbridge_webhooks_rejected_total{reason=\"too_large\"} 1",
         "stockbridge_webhooks_rejected_total{reason=\"malformed\"} 1",

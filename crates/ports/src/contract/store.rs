@@ -166,6 +166,28 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
         "a forgotten id is new again"
     );
 
+    assert!(
+        store
+            .remember_delivery(&["webhook:a".into(), "event:x".into()], at(4_000))
+            .await
+            .unwrap(),
+        "a delivery whose ids are all new is new"
+    );
+    assert!(
+        !store
+            .remember_delivery(&["webhook:b".into(), "event:x".into()], at(4_001))
+            .await
+            .unwrap(),
+        "a delivery with one seen id is not"
+    );
+    assert!(
+        !store
+            .remember_webhook("webhook:b", at(4_002))
+            .await
+            .unwrap(),
+        "every id of a duplicate delivery is remembered all the same"
+    );
+
     assert_eq!(store.load_tokens("tiktok").await.unwrap(), None);
     let tokens = PlatformTokens {
         access_token: Secret::new("access-1"),

@@ -115,6 +115,15 @@ impl StateStore for InMemoryStore {
         Ok(state.webhooks.insert(id.to_owned(), at).is_none())
     }
 
+    async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
+        let mut state = self.inner.lock().unwrap();
+        let mut new = true;
+        for id in ids {
+            new &= state.webhooks.insert(id.clone(), at).is_none();
+        }
+        Ok(new)
+    }
+
     async fn forget_webhooks_before(&self, before: SystemTime) -> Result<u64, StoreError> {
         let mut state = self.inner.lock().unwrap();
         let len = state.webhooks.len();
