@@ -9,7 +9,8 @@ mod operation;
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 use stockbridge_domain::VariantSnapshot;
 use stockbridge_ports::SourceError;
 use tokio::time::Instant;
@@ -18,16 +19,51 @@ use self::operation::{finished, Finished, PollData, RunData, Start, RESTARTS};
 use crate::catalog::BULK_VARIANTS;
 use crate::client::{GraphqlClient, Query};
 
-const RUN: &str = "mutation RunBulkExport($query: String!) {
+/// One of the export's two requests: its name in errors and logs, its text, and its cost.
+struct Request {
+    operation: &'static str,
+    text: &'static str,
+    shape: &'static str,
+    estimated_cost: u64,
+}
+
+const RUN: Request = Request {
+    operation: "bulkOperationRunQuery",
+    text: "mutation RunBulkExport($query: String!) {
   bulkOperationRunQuery(query: $query) {
     bulkOperation { id status }
     userErrors { field message code }
   }
-}";
+}",
+    shape: "bulk-run",
+    estimated_cost: 10,
+};
 
-const POLL: &str = "query BulkExportStatus($id: ID!) {
+const POLL: Request = Request {
+    operation: "bulk operation status",
+    text: "query BulkExportStatus($id: ID!) {
   node(id: $id) { ... on BulkOperation { id status errorCode url objectCount } }
-}";
+}",
+    shape: "bulk-poll",
+    estimated_cost: 1,
+};
+
+/// Sends `request` with `variables` (paced and retried as every query is).
+async fn send<T: DeserializeOwned>(
+    client: &GraphqlClient,
+    request: &Request,
+    variables: Value,
+) -> Result<T, SourceError> {
+    client
+        .run(|_| Query {
+            operation: request.operation,
+            text: request.text,
+            variables: variables.clone(),
+            shape: request.shape.into(),
+            estimated_cost: request.estimated_cost,
+        })
+        .await
+}
 
 /// The longest wait between two tries for a free slot, unless the poll interval is longer.
 const MAX_SLOT_WAIT: Duration = Duration::from_secs(60);
@@ -86,15 +122,7 @@ async fn start(
     let mut pause = polling.interval;
     let mut waited = Duration::ZERO;
     loop {
-        let data: RunData = client
-            .run(|_| Query {
-                operation: "bulkOperationRunQuery",
-                text: RUN,
-                variables: json!({ "query": BULK_VARIANTS }),
-                shape: "bulk-run".into(),
-                estimated_cost: 10,
-            })
-            .await?;
+        let data: RunData = send(client, &RUN, json!({ "query": BULK_VARIANTS })).await?;
         let (code, message) = match data.bulk_operation_run_query.into_start()? {
             Start::Started(id) => {
                 if !waited.is_zero() {
@@ -131,15 +159,7 @@ async fn wait(
     deadline: Instant,
 ) -> Result<Finished, SourceError> {
     loop {
-        let data: PollData = client
-            .run(|_| Query {
-                operation: "bulk operation status",
-                text: POLL,
-                variables: json!({ "id": id }),
-                shape: "bulk-poll".into(),
-                estimated_cost: 1,
-            })
-            .await?;
+        let data: PollData = send(client, &POLL, json!({ "id": id })).await?;
         let op = data.node.ok_or_else(|| SourceError::NotFound {
             what: format!("bulk operation {id}"),
         })?;

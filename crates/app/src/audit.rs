@@ -5,11 +5,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use stockbridge_adapters_store::SqliteStore;
 use stockbridge_ports::{AuditEntry, AuditOutcome, StateStore};
 
 use crate::cli::{fail, Format};
-use crate::settings::Settings;
+use crate::history::open_state_store;
 
 /// How many of the newest entries are searched when filtering by SKU.
 const SEARCH_DEPTH: usize = 100_000;
@@ -88,17 +87,9 @@ fn table(entries: &[AuditEntry]) -> String {
 
 /// Runs `stockbridge audit`.
 pub async fn run(config: &Path, sku: Option<&str>, limit: usize, format: Format) -> ExitCode {
-    let settings = match Settings::load(config) {
-        Ok(s) => s,
-        Err(e) => return fail(2, e),
-    };
-    let location = settings
-        .state_url
-        .clone()
-        .unwrap_or_else(|| "sqlite://stockbridge.db".to_owned());
-    let store = match SqliteStore::open(&location) {
-        Ok(s) => s,
-        Err(e) => return fail(1, format!("state store {location}: {e}")),
+    let (store, location) = match open_state_store(config) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let depth = if sku.is_some() { SEARCH_DEPTH } else { limit };
     let entries = match store.audit_log(depth).await {

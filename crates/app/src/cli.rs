@@ -115,8 +115,22 @@ pub enum Command {
         /// Only this SKU (the merchant SKU or the TikTok SKU id).
         #[arg(long, value_name = "SKU")]
         sku: Option<String>,
-        /// At most this many entries.
+        /// At most this many entries (1 to 100000).
         #[arg(long, value_name = "N", default_value_t = 50)]
+        #[arg(value_parser = crate::history::limit, allow_negative_numbers = true)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show the recorded runs (syncs and reconciliations), newest first, with their counts.
+    Runs {
+        /// The configuration file (its `[state] url` names the state store).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// At most this many runs (1 to 100000).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        #[arg(value_parser = crate::history::limit, allow_negative_numbers = true)]
         limit: usize,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
@@ -177,6 +191,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             limit,
             format,
         } => crate::audit::run(&config, sku.as_deref(), limit, format).await,
+        Command::Runs {
+            config,
+            limit,
+            format,
+        } => crate::runs::run(&config, limit, format).await,
     }
 }
 

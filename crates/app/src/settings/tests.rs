@@ -4,7 +4,8 @@ use std::io::Write;
 use super::*;
 use stockbridge_domain::{LocationRef, LocationSelector, NegativeAvailable};
 
-fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+/// Loads `toml` from a temporary file with `env` as the whole environment.
+pub(super) fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     file.write_all(toml.as_bytes()).unwrap();
     let env: HashMap<String, String> = env
@@ -14,7 +15,8 @@ fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     Settings::load_with_env(file.path(), Some(env))
 }
 
-fn err(toml: &str) -> String {
+/// The error `toml` is refused with, as the operator reads it.
+pub(super) fn err(toml: &str) -> String {
     load(toml, &[]).unwrap_err().to_string()
 }
 

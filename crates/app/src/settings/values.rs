@@ -4,48 +4,95 @@
 //! environment, and an integer key refuses `2.7`, `true` or `"1e3"` rather than rounding.
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
 
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 /// An integer key: a TOML integer, or text that is an integer (from the environment).
 pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    d.deserialize_any(IntegerVisitor)
+    d.deserialize_any(NumericVisitor(PhantomData))
 }
 
 /// A number key: a TOML integer or float, or text that is a number (from the environment).
 pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    d.deserialize_any(NumberVisitor)
+    d.deserialize_any(NumericVisitor(PhantomData))
 }
 
-struct IntegerVisitor;
+/// What a numeric key holds, and which of the values a deserializer gives fit it.
+trait Numeric: FromStr {
+    /// Named in errors: "expected an integer".
+    const EXPECTED: &'static str;
+    /// The integer, when it fits.
+    fn from_integer(v: i128) -> Option<Self>;
+    /// The float, when a float is accepted at all.
+    fn from_float(v: f64) -> Option<Self>;
+}
 
-impl<'de> Visitor<'de> for IntegerVisitor {
-    type Value = Option<i64>;
+impl Numeric for i64 {
+    const EXPECTED: &'static str = "an integer";
+
+    fn from_integer(v: i128) -> Option<i64> {
+        i64::try_from(v).ok()
+    }
+
+    fn from_float(_: f64) -> Option<i64> {
+        None
+    }
+}
+
+impl Numeric for f64 {
+    const EXPECTED: &'static str = "a number";
+
+    fn from_integer(v: i128) -> Option<f64> {
+        Some(v as f64)
+    }
+
+    fn from_float(v: f64) -> Option<f64> {
+        Some(v)
+    }
+}
+
+struct NumericVisitor<T>(PhantomData<T>);
+
+impl<T: Numeric> NumericVisitor<T> {
+    fn fit<E: de::Error>(&self, v: Option<i128>, shown: Unexpected<'_>) -> Result<Option<T>, E> {
+        v.and_then(T::from_integer)
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(shown, self))
+    }
+}
+
+impl<'de, T: Numeric> Visitor<'de> for NumericVisitor<T> {
+    type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an integer")
+        f.write_str(T::EXPECTED)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v))
+        self.fit(Some(v.into()), Unexpected::Signed(v))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        i64::try_from(v)
-            .map(Some)
-            .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        self.fit(Some(v.into()), Unexpected::Unsigned(v))
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        i64::try_from(v)
-            .map(Some)
-            .map_err(|_| E::invalid_value(Unexpected::Other("an integer out of range"), &self))
+        self.fit(Some(v), Unexpected::Other("an integer out of range"))
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
-        i64::try_from(v)
+        self.fit(
+            i128::try_from(v).ok(),
+            Unexpected::Other("an integer out of range"),
+        )
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        T::from_float(v)
             .map(Some)
-            .map_err(|_| E::invalid_value(Unexpected::Other("an integer out of range"), &self))
+            .ok_or_else(|| E::invalid_type(Unexpected::Float(v), &self))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -64,39 +111,62 @@ impl<'de> Visitor<'de> for IntegerVisitor {
     }
 }
 
-struct NumberVisitor;
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
 
-impl<'de> Visitor<'de> for NumberVisitor {
-    type Value = Option<f64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number")
+    #[derive(Debug, Deserialize)]
+    struct Keys {
+        #[serde(default, deserialize_with = "super::integer")]
+        integer: Option<i64>,
+        #[serde(default, deserialize_with = "super::number")]
+        number: Option<f64>,
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
+    fn keys(json: &str) -> Result<(Option<i64>, Option<f64>), String> {
+        serde_json::from_str::<Keys>(json)
+            .map(|k| (k.integer, k.number))
+            .map_err(|e| e.to_string())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
+    #[test]
+    fn integers_and_numbers_come_from_numbers_or_their_text_and_null_is_unset() {
+        assert_eq!(
+            keys(r#"{"integer": 42, "number": 3}"#),
+            Ok((Some(42), Some(3.0)))
+        );
+        assert_eq!(
+            keys(r#"{"integer": " -7 ", "number": "2.5"}"#),
+            Ok((Some(-7), Some(2.5)))
+        );
+        assert_eq!(
+            keys(r#"{"integer": null, "number": null}"#),
+            Ok((None, None))
+        );
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        v.trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    #[test]
+    fn an_integer_refuses_a_fraction_text_that_is_no_integer_and_one_beyond_i64() {
+        for (json, shown) in [
+            (
+                r#"{"integer": 2.5}"#,
+                "floating point `2.5`, expected an integer",
+            ),
+            (
+                r#"{"integer": "1e3"}"#,
+                "string \"1e3\", expected an integer",
+            ),
+            (
+                r#"{"integer": 18446744073709551615}"#,
+                "integer `18446744073709551615`, expected an integer",
+            ),
+            (
+                r#"{"number": "many"}"#,
+                "string \"many\", expected a number",
+            ),
+        ] {
+            let e = keys(json).unwrap_err();
+            assert!(e.contains(shown), "{json}: {e}");
+        }
     }
 }

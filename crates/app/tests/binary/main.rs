@@ -6,6 +6,8 @@ mod chaos;
 mod cli;
 mod config;
 mod crash;
+mod history;
 mod schedule;
 mod serve;
 mod support;
+mod warnings;

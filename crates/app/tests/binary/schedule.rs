@@ -1,9 +1,8 @@
 //! `stockbridge serve`'s schedule, start-up checks and deduplication, through the binary
 //! against `stockbridge sandbox` in another process.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -11,92 +10,18 @@ use crate::support::*;
 
 const SHOP: &str = "stockbridge-demo.myshopify.com";
 
-/// A `stockbridge serve` process, killed when dropped.
-struct Serving {
-    child: Child,
-    url: String,
-}
-
-impl Serving {
-    fn spawn(config: &Path, listen: &str) -> Serving {
-        let child = bin()
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .envs(SECRETS)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        Serving {
-            child,
-            url: format!("http://{listen}"),
-        }
-    }
-
-    fn until_healthy(&self) {
-        let healthy = poll(Duration::from_secs(30), || {
-            reqwest::blocking::get(format!("{}/healthz", self.url))
-                .is_ok_and(|r| r.status().is_success())
-        });
-        assert!(healthy, "serve became healthy (start-up reconcile done)");
-    }
-
-    fn metrics(&self) -> String {
-        reqwest::blocking::get(format!("{}/metrics", self.url))
-            .unwrap()
-            .text()
-            .unwrap()
-    }
-
-    /// The exit status and standard error, if it exits within `limit`.
-    fn exit_within(&mut self, limit: Duration) -> Option<(ExitStatus, String)> {
-        let exited = poll(limit, || matches!(self.child.try_wait(), Ok(Some(_))));
-        if !exited {
-            return None;
-        }
-        let status = self.child.wait().unwrap();
-        let mut stderr = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            use std::io::Read as _;
-            let _ = pipe.read_to_string(&mut stderr);
-        }
-        Some((status, stderr))
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn poll(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
-}
-
 struct Setup {
     _dir: tempfile::TempDir,
     sandbox: SandboxProcess,
     config: PathBuf,
-    listen: String,
+    port: u16,
 }
 
 /// The seed's store in a sandbox (sending its webhooks to serve when `webhooks`), and a
 /// config for serve with these `[server]` keys and rules.
 fn setup(webhooks: bool, server: &str, rules: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_port();
     let listen = format!("127.0.0.1:{port}");
     let fixture = write(dir.path(), "fixture.json", SEED);
     let hook = format!("http://{listen}/webhooks/shopify");
@@ -114,7 +39,7 @@ fn setup(webhooks: bool, server: &str, rules: &str) -> Setup {
         _dir: dir,
         sandbox,
         config,
-        listen,
+        port,
     }
 }
 
@@ -140,8 +65,8 @@ fn the_schedule_corrects_a_seller_center_hand_edit_while_webhooks_keep_coming() 
         "reconcile_every = \"1s\"\ncoalesce_window = \"100ms\"",
         "",
     );
-    let serve = Serving::spawn(&s.config, &s.listen);
-    serve.until_healthy();
+    // Kept until the end: dropping it stops serve.
+    let _serve = ServeLogged::spawn_healthy(&s.config, s.port, &[]);
     assert_eq!(s.sandbox.tiktok_quantity("90011", "7001"), Some(300));
     s.sandbox.control(
         "POST",
@@ -151,7 +76,7 @@ fn the_schedule_corrects_a_seller_center_hand_edit_while_webhooks_keep_coming() 
     assert_eq!(s.sandbox.tiktok_quantity("90011", "7001"), Some(12));
     // Webhooks for another item arrive steadily while the schedule is due.
     let mut available = 0;
-    let corrected = poll(Duration::from_secs(15), || {
+    let corrected = poll_until(Duration::from_secs(15), || {
         available += 1;
         set_level(&s.sandbox, 1002, 1, available);
         s.sandbox.tiktok_quantity("90011", "7001") == Some(300)
@@ -171,10 +96,11 @@ fn serve_exits_2_naming_the_warehouse_when_a_mapping_targets_one_tiktok_lacks() 
         "[[rules.location_mapping]]\nshopify_locations = \"all\"\ntiktok_warehouse = \"Nowhere\"\n",
     );
     let before = s.sandbox.tiktok_quantity("90011", "7001");
-    let mut serve = Serving::spawn(&s.config, &s.listen);
-    let (status, stderr) = serve
-        .exit_within(Duration::from_secs(30))
+    let mut serve = ServeLogged::spawn(&s.config, s.port, &[]);
+    let status = serve
+        .wait_exit(Duration::from_secs(30))
         .expect("serve exits instead of serving a configuration that can never sync");
+    let (_, stderr) = serve.output();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("tiktok_warehouse") && stderr.contains("\"Nowhere\""),
@@ -187,20 +113,12 @@ fn serve_exits_2_naming_the_warehouse_when_a_mapping_targets_one_tiktok_lacks() 
     );
 }
 
-fn signed(body: &str) -> String {
-    use base64::Engine as _;
-    use hmac::{Mac, SimpleHmac};
-    let mut mac = <SimpleHmac<sha2::Sha256>>::new_from_slice(b"sandbox_webhook_secret").unwrap();
-    mac.update(body.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 /// Delivers a signed `inventory_levels/update`; the status and the answer's body.
-fn deliver(serve: &Serving, body: &str, webhook_id: &str, event_id: &str) -> (u16, String) {
+fn deliver(serve: &ServeLogged, body: &str, webhook_id: &str, event_id: &str) -> (u16, String) {
     let resp = reqwest::blocking::Client::new()
         .post(format!("{}/webhooks/shopify", serve.url))
         .header("X-Shopify-Topic", "inventory_levels/update")
-        .header("X-Shopify-Hmac-Sha256", signed(body))
+        .header("X-Shopify-Hmac-Sha256", sandbox_webhook_signature(body))
         .header("X-Shopify-Shop-Domain", SHOP)
         .header("X-Shopify-Webhook-Id", webhook_id)
         .header("X-Shopify-Event-Id", event_id)
@@ -214,14 +132,13 @@ fn deliver(serve: &Serving, body: &str, webhook_id: &str, event_id: &str) -> (u1
 fn a_redelivery_with_a_new_webhook_id_but_the_same_event_id_is_processed_once() {
     // The sandbox sends no webhook of its own: the two below are the only ones.
     let s = setup(false, "coalesce_window = \"100ms\"", "");
-    let serve = Serving::spawn(&s.config, &s.listen);
-    serve.until_healthy();
+    let serve = ServeLogged::spawn_healthy(&s.config, s.port, &[]);
     set_level(&s.sandbox, 1001, 1, 7);
     let (reads_before, writes_before) = stats(&s.sandbox);
     let body = r#"{"inventory_item_id":1001,"location_id":1,"available":7}"#;
     assert_eq!(deliver(&serve, body, "w-1", "e-1").0, 200);
     assert!(
-        poll(Duration::from_secs(10), || s
+        poll_until(Duration::from_secs(10), || s
             .sandbox
             .tiktok_quantity("90011", "7001")
             == Some(207)),

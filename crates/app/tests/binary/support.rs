@@ -118,6 +118,17 @@ impl SandboxProcess {
         resp.json().unwrap_or(Value::Null)
     }
 
+    /// With `true`, every TikTok inventory write fails as in an outage (`unavailable`); with
+    /// `false`, every fault is cleared.
+    pub fn fail_tiktok_writes(&self, fail: bool) {
+        let faults = if fail {
+            serde_json::json!({"tiktok": {"error_rate": 1.0, "endpoints": ["inventory_update"]}})
+        } else {
+            serde_json::json!({})
+        };
+        self.control("POST", "/_sandbox/faults", Some(faults));
+    }
+
     /// The quantity TikTok holds for a SKU in a warehouse.
     pub fn tiktok_quantity(&self, sku_id: &str, warehouse: &str) -> Option<i64> {
         quantity_in_state(
@@ -243,6 +254,24 @@ impl ServeLogged {
             stdout: Some(stdout),
             stderr: Some(stderr),
         }
+    }
+
+    /// Starts serve as [`ServeLogged::spawn`] does and waits up to 30 s for `/healthz` to
+    /// answer 200 (the start-up reconciliation done); panics if it does not.
+    pub fn spawn_healthy(config: &Path, port: u16, env: &[(&str, &str)]) -> ServeLogged {
+        let serve = ServeLogged::spawn(config, port, env);
+        assert!(
+            serve.wait_healthy(Duration::from_secs(30)),
+            "serve became healthy (start-up reconcile done)"
+        );
+        serve
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub fn metrics(&self) -> String {
+        reqwest::blocking::get(format!("{}/metrics", self.url))
+            .and_then(|r| r.text())
+            .expect("/metrics answers")
     }
 
     /// Whether `/healthz` answered 200 (start-up reconciliation done) within `limit`.

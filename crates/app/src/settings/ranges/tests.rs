@@ -1,22 +1,6 @@
-use std::collections::HashMap;
-use std::io::Write;
 use std::time::Duration;
 
-use crate::settings::{ConfigError, Settings};
-
-fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    file.write_all(toml.as_bytes()).unwrap();
-    let env: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).into(), (*v).into()))
-        .collect();
-    Settings::load_with_env(file.path(), Some(env))
-}
-
-fn err(toml: &str) -> String {
-    load(toml, &[]).unwrap_err().to_string()
-}
+use crate::settings::tests::{err, load};
 
 #[test]
 fn durations_beyond_their_upper_bound_are_refused_naming_key_value_and_range() {

@@ -1,0 +1,49 @@
+//! What `audit` and `runs` share to read the history kept in the state store: opening the
+//! store a configuration file names, and the `--limit` they take.
+
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::process::ExitCode;
+
+use stockbridge_adapters_store::{SqliteStore, StoreAddress};
+
+use crate::cli::fail;
+use crate::settings::Settings;
+
+/// What `--limit` of `audit` and `runs` accepts.
+pub const LIMIT: RangeInclusive<usize> = 1..=100_000;
+
+/// Reads `--limit`: a whole number in [`LIMIT`]; clap turns a refusal into exit 2.
+pub fn limit(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| LIMIT.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "expected a whole number from {} to {}",
+                LIMIT.start(),
+                LIMIT.end()
+            )
+        })
+}
+
+/// The state store named by the file's `[state] url` (default `sqlite://stockbridge.db`), for
+/// the commands that only read it (`audit`, `runs`), and its address for messages, with any
+/// password masked. Opening marks runs left `running` by a stopped process as aborted.
+///
+/// # Errors
+///
+/// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included); exit 1
+/// when the store cannot be opened.
+pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), ExitCode> {
+    let settings = Settings::load(config).map_err(|e| fail(2, e))?;
+    let location = settings
+        .state_url
+        .unwrap_or_else(|| "sqlite://stockbridge.db".to_owned());
+    let shown = StoreAddress::redact(&location);
+    match SqliteStore::open(&location) {
+        Ok(store) => Ok((store, shown)),
+        Err(e) => Err(fail(1, format!("state store {shown}: {e}"))),
+    }
+}
