@@ -148,76 +148,6 @@ impl Drop for Served {
     }
 }
 
-/// A `stockbridge sandbox` process whose standard error goes to a file, so that a panic in
-/// an emulator fails the test; killed when dropped.
-struct LoggedSandbox {
-    child: Child,
-    base_url: String,
-    stderr: PathBuf,
-}
-
-impl LoggedSandbox {
-    fn start(fixture: &Path, extra: &[&str], stderr: PathBuf) -> LoggedSandbox {
-        use std::io::BufRead as _;
-        let mut child = bin()
-            .args(["sandbox", "--fixture", fixture.to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("the sandbox starts");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let base_url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| Some(l.strip_prefix("TikTok Shop API:")?.trim().to_owned()))
-            .expect("the sandbox prints its base URL");
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        LoggedSandbox {
-            child,
-            base_url,
-            stderr,
-        }
-    }
-
-    fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let client = reqwest::blocking::Client::new();
-        let url = format!("{}{path}", self.base_url);
-        let req = match method {
-            "GET" => client.get(url),
-            _ => client.post(url).json(&body.unwrap_or(Value::Null)),
-        };
-        let resp = req.send().expect("control API answers");
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().unwrap_or(Value::Null)
-    }
-
-    /// A config file for this sandbox, with `extra` appended.
-    fn config(&self, dir: &Path, extra: &str) -> PathBuf {
-        let toml = format!(
-            "[shopify]\nshop_domain = \"stockbridge-demo.myshopify.com\"\nbase_url = \"{base}\"\nread_mode = \"paged\"\n\
-             [tiktok]\napp_key = \"sandbox_app_key\"\nbase_url = \"{base}\"\nauth_base_url = \"{base}\"\nshop_cipher = \"SANDBOX_SHOP_CIPHER\"\n\
-             [state]\nurl = \"sqlite://{state}\"\n{extra}\n",
-            base = self.base_url,
-            state = dir.join("state.db").display(),
-        );
-        write(dir, "stockbridge.toml", &toml)
-    }
-
-    fn stderr_text(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for LoggedSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
@@ -275,7 +205,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
     let listen = format!("127.0.0.1:{port}");
     let fixture = write(dir.path(), "fixture.json", &chaos_fixture(items));
     let hook = format!("http://{listen}/webhooks/shopify");
-    let sandbox = LoggedSandbox::start(
+    let sandbox = SandboxProcess::start_logged(
         &fixture,
         &["--webhook-url", &hook, "--tiktok-rps", "100"],
         dir.path().join("sandbox.stderr"),
@@ -475,7 +405,7 @@ fn now_ms() -> i64 {
 /// TikTok refuses every write while three items change: each of their writes fails every
 /// retry, and each must reach the audit log as `failed`.
 /// (The real-time queue may still hold the storm's backlog: the wait is long.)
-fn every_write_refused_for_a_while(sandbox: &LoggedSandbox, state: &Path, items: u64) {
+fn every_write_refused_for_a_while(sandbox: &SandboxProcess, state: &Path, items: u64) {
     sandbox.control(
         "POST",
         "/_sandbox/faults",

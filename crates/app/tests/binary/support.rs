@@ -68,10 +68,32 @@ pub fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
 pub struct SandboxProcess {
     child: Child,
     pub base_url: String,
+    stderr: Option<PathBuf>,
 }
 
 impl SandboxProcess {
     pub fn start(fixture: &Path, extra: &[&str]) -> SandboxProcess {
+        Self::spawn(fixture, extra, None)
+    }
+
+    /// Like `start`, with the sandbox's stderr kept in `stderr` (see `stderr_text`).
+    pub fn start_logged(fixture: &Path, extra: &[&str], stderr: PathBuf) -> SandboxProcess {
+        Self::spawn(fixture, extra, Some(stderr))
+    }
+
+    /// What the sandbox wrote to stderr (empty unless started with `start_logged`).
+    pub fn stderr_text(&self) -> String {
+        self.stderr
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
+    }
+
+    fn spawn(fixture: &Path, extra: &[&str], stderr: Option<PathBuf>) -> SandboxProcess {
+        let errors = match &stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        };
         let mut child = bin()
             .args([
                 "sandbox",
@@ -82,7 +104,7 @@ impl SandboxProcess {
             ])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(errors)
             .spawn()
             .expect("the sandbox starts");
         let stdout = child.stdout.take().unwrap();
@@ -99,7 +121,11 @@ impl SandboxProcess {
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let base_url = base_url.expect("the sandbox prints its base URL");
-        SandboxProcess { child, base_url }
+        SandboxProcess {
+            child,
+            base_url,
+            stderr,
+        }
     }
 
     pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
