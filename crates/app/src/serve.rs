@@ -88,14 +88,27 @@ struct HttpState {
     ready: watch::Receiver<bool>,
 }
 
+/// `200 {"status":"ok"}` once a reconciliation has succeeded; `503 {"status":"starting"}`
+/// before. When a later reconciliation finds the configuration no longer fits the stores (a
+/// warehouse disabled in Seller Center, say), `200 {"status":"degraded","problem":…}`: the
+/// server still takes webhooks (a 503 would have Shopify retry and in the end drop them) and
+/// real-time updates go on with the last view that fitted, but an operator must act.
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
-    if *state.ready.borrow() {
-        (StatusCode::OK, "{\"status\":\"ok\"}\n")
-    } else {
-        (
+    if !*state.ready.borrow() {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "{\"status\":\"starting\"}\n",
-        )
+            "{\"status\":\"starting\"}\n".to_owned(),
+        );
+    }
+    match state.metrics.configuration_problem() {
+        None => (StatusCode::OK, "{\"status\":\"ok\"}\n".to_owned()),
+        Some(problem) => (
+            StatusCode::OK,
+            format!(
+                "{}\n",
+                serde_json::json!({"status": "degraded", "problem": problem})
+            ),
+        ),
     }
 }
 

@@ -462,3 +462,61 @@ async fn a_stop_is_never_held_longer_than_the_final_flush_limit() {
         started.elapsed()
     );
 }
+
+async fn health(server: &Server) -> (u16, serde_json::Value) {
+    let resp = reqwest::get(format!("{}/healthz", server.url))
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_configuration_that_stops_fitting_while_serving_shows_as_degraded_until_fixed() {
+    let server = start(Arc::new(InMemoryStore::new())).await;
+    assert_eq!(health(&server).await.1["status"], "ok");
+    let warehouse = WarehouseId::new("7001").unwrap();
+    // The merchant disables the only warehouse in Seller Center; a location change makes
+    // serve reconcile, which finds the rules no longer fit.
+    server
+        .sink
+        .set_warehouse_status(&warehouse, WarehouseStatus::Disabled);
+    assert_eq!(
+        deliver(&server, "locations/update", body_of_location(), "l1").await,
+        200
+    );
+    let degraded = eventually(|| async { health(&server).await.1["status"] == "degraded" }).await;
+    assert!(degraded, "healthz reports the broken configuration");
+    let (status, body) = health(&server).await;
+    assert_eq!(status, 200, "webhooks must keep being accepted");
+    let problem = body["problem"].as_str().unwrap();
+    assert!(
+        problem.contains("no default enabled sales warehouse"),
+        "the problem says what to fix: {problem}"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("stockbridge_configuration_error 1"),
+        "{metrics}"
+    );
+
+    server
+        .sink
+        .set_warehouse_status(&warehouse, WarehouseStatus::Enabled);
+    assert_eq!(
+        deliver(&server, "locations/update", body_of_location(), "l2").await,
+        200
+    );
+    let fixed = eventually(|| async { health(&server).await.1["status"] == "ok" }).await;
+    assert!(fixed, "the next reconciliation that fits clears it");
+    server.stop().await;
+}
+
+fn body_of_location() -> &'static str {
+    r#"{"id":1,"name":"Main","active":true}"#
+}

@@ -43,12 +43,25 @@ pub struct Metrics {
     /// Inventory items waiting to be read and written.
     pub queue_depth: AtomicU64,
     lag: Mutex<Histogram>,
+    /// Why the last reconciliation could not run, when the configuration no longer fits the
+    /// stores (a warehouse disabled, a location deleted, credentials revoked).
+    configuration_problem: Mutex<Option<String>>,
 }
 
 impl Metrics {
     /// Adds one.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records why the configuration no longer fits the stores, or that it fits again (`None`).
+    pub fn set_configuration_problem(&self, problem: Option<String>) {
+        *self.configuration_problem.lock().unwrap() = problem;
+    }
+
+    /// Why the configuration no longer fits the stores, if it does not.
+    pub fn configuration_problem(&self) -> Option<String> {
+        self.configuration_problem.lock().unwrap().clone()
     }
 
     /// Records the time from a Shopify change to TikTok holding the new number.
@@ -117,6 +130,8 @@ impl Metrics {
         );
         let last = get(&self.last_reconcile_ms) as f64 / 1000.0;
         let _ = writeln!(out, "# HELP stockbridge_reconcile_duration_seconds Duration of the last full reconciliation.\n# TYPE stockbridge_reconcile_duration_seconds gauge\nstockbridge_reconcile_duration_seconds {last}");
+        let broken = u8::from(self.configuration_problem.lock().unwrap().is_some());
+        let _ = writeln!(out, "# HELP stockbridge_configuration_error 1 while the last reconciliation failed because the configuration no longer fits the stores.\n# TYPE stockbridge_configuration_error gauge\nstockbridge_configuration_error {broken}");
         let _ = writeln!(out, "# HELP stockbridge_queue_depth Inventory items waiting to be synced.\n# TYPE stockbridge_queue_depth gauge\nstockbridge_queue_depth {}", get(&self.queue_depth));
         let h = self.lag.lock().unwrap();
         let _ = writeln!(out, "# HELP stockbridge_sync_lag_seconds Time from a Shopify change to TikTok holding the new number.\n# TYPE stockbridge_sync_lag_seconds histogram");

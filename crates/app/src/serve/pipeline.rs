@@ -244,6 +244,7 @@ impl Pipeline {
         match &result {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);
+                self.metrics.set_configuration_problem(None);
                 self.count(&report.statuses);
                 tracing::info!(
                     reason,
@@ -260,6 +261,7 @@ impl Pipeline {
             Err(e) => {
                 Metrics::inc(&self.metrics.reconciles_failed);
                 if e.is_configuration() {
+                    self.metrics.set_configuration_problem(Some(e.to_string()));
                     tracing::error!(reason, error = %e, "reconciliation impossible: fix the configuration");
                 } else {
                     tracing::warn!(reason, error = %e, "reconciliation failed; it runs again on schedule");

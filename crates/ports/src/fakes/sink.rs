@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use stockbridge_domain::{
     ProductId, ProductWrite, SkuId, TikTokSku, Warehouse, WarehouseId, WarehouseOutcome,
-    WarehouseStock, WriteOutcome,
+    WarehouseStatus, WarehouseStock, WriteOutcome,
 };
 
 use crate::error::SinkError;
@@ -66,6 +66,14 @@ impl InMemorySink {
     /// Makes the next `n` calls fail with a transient error.
     pub fn fail_next(&self, n: usize) {
         self.inner.lock().unwrap().fail_next = n;
+    }
+
+    /// Changes a warehouse's status, as a merchant does in Seller Center.
+    pub fn set_warehouse_status(&self, warehouse: &WarehouseId, status: WarehouseStatus) {
+        let mut shop = self.inner.lock().unwrap();
+        if let Some(w) = shop.warehouses.iter_mut().find(|w| &w.id == warehouse) {
+            w.status = status;
+        }
     }
 
     /// Makes every write of this SKU rejected, as TikTok does for a frozen listing.
