@@ -263,7 +263,23 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
     });
     assert!(delivered, "every webhook delivery finished");
 
-    every_write_refused_for_a_while(&sandbox, &state, items);
+    // Let the storm's real-time backlog drain first, so the refused phase starts from a quiet
+    // pipeline: no items queued and no write finishing for two seconds.
+    let written = || {
+        serve.metric("stockbridge_writes_total{outcome=\"updated\"}")
+            + serve.metric("stockbridge_writes_total{outcome=\"failed\"}")
+    };
+    let quiet = wait_for(Duration::from_secs(120), || {
+        let before = written();
+        std::thread::sleep(Duration::from_secs(2));
+        serve.metric("stockbridge_queue_depth") == 0 && written() == before
+    });
+    assert!(
+        quiet,
+        "the storm's backlog drained:\n{}",
+        serve.stderr_text()
+    );
+    every_write_refused_for_a_while(&sandbox, &serve, &state, items);
 
     // The storm is over: no more faults, one reconciliation.
     sandbox.control("POST", "/_sandbox/faults", Some(json!({})));
@@ -405,7 +421,12 @@ fn now_ms() -> i64 {
 /// TikTok refuses every write while three items change: each of their writes fails every
 /// retry, and each must reach the audit log as `failed`.
 /// (The real-time queue may still hold the storm's backlog: the wait is long.)
-fn every_write_refused_for_a_while(sandbox: &SandboxProcess, state: &Path, items: u64) {
+fn every_write_refused_for_a_while(
+    sandbox: &SandboxProcess,
+    serve: &Served,
+    state: &Path,
+    items: u64,
+) {
     sandbox.control(
         "POST",
         "/_sandbox/faults",
@@ -434,12 +455,18 @@ fn every_write_refused_for_a_while(sandbox: &SandboxProcess, state: &Path, items
             ),
         )
     };
-    let audited = wait_for(Duration::from_secs(180), || failed_skus() == 3);
-    assert!(
-        audited,
-        "each change's write failed every retry and is audited as failed ({} of 3)",
-        failed_skus()
-    );
+    // A refused write is retried by the adapter and by the writer before it is recorded as
+    // failed: about a minute per flush on a loaded machine.
+    let audited = wait_for(Duration::from_secs(300), || failed_skus() == 3);
+    if !audited {
+        let log = serve.stderr_text();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "each change's write failed every retry and is audited as failed ({} of 3); serve's last lines, newest first:\n{}",
+            failed_skus(),
+            tail.join("\n")
+        );
+    }
 }
 
 #[cfg(unix)]
