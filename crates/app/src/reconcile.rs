@@ -112,6 +112,8 @@ pub struct SyncReport {
     pub rules: ResolvedRules,
     /// TikTok's SKUs with the numbers TikTok holds after the run.
     pub tiktok: Vec<TikTokSku>,
+    /// Shopify's variants as read for the run.
+    pub variants: Vec<VariantSnapshot>,
 }
 
 /// Groups the plan's writes with the changed lines each carries; writes that lower a number
@@ -218,6 +220,7 @@ pub async fn reconcile(
         interrupted: outcome.interrupted,
         rules: snapshot.rules,
         tiktok,
+        variants: snapshot.variants,
     })
 }
 

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use metrics::Metrics;
-pub use pipeline::{Change, Pipeline, PipelineOptions};
+pub use pipeline::{Change, Hint, Pipeline, PipelineOptions};
 
 use crate::cli::{fail, wire_settings, writer_concurrency, RunArgs};
 use crate::reconcile::EngineError;
@@ -269,6 +269,7 @@ pub async fn shutdown_signal() {
 pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
     PipelineOptions {
         coalesce_window: settings.server.coalesce_window,
+        max_items_per_flush: settings.server.max_items_per_flush,
         reconcile_every: settings.server.reconcile_every,
         writer: WriterOptions {
             concurrency: writer_concurrency(settings),

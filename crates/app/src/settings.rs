@@ -137,6 +137,9 @@ pub struct ServerSection {
     /// Largest accepted webhook body in bytes, 1 MiB by default.
     #[serde(default, deserialize_with = "values::integer")]
     pub max_body_bytes: Option<i64>,
+    /// Most items one real-time flush re-reads, 50 by default.
+    #[serde(default, deserialize_with = "values::integer")]
+    pub max_items_per_flush: Option<i64>,
 }
 
 /// `[rules]`.
@@ -267,6 +270,8 @@ pub struct ServerSettings {
     pub coalesce_window: Duration,
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
+    /// Most items one real-time flush re-reads from Shopify.
+    pub max_items_per_flush: usize,
 }
 
 /// Parses a duration like `15m`, `300ms`, `1h 30m`, naming the key on error.
@@ -346,6 +351,7 @@ impl Settings {
                 COALESCE_WINDOW,
             )?,
             max_body_bytes: max_body,
+            max_items_per_flush: ranges::max_items_per_flush(server)?,
         };
         requests_per_second(&file.tiktok)?;
         ranges::check_concurrency(&file.tiktok)?;

@@ -1,7 +1,7 @@
 //! The real-time pipeline in-process, over in-memory ports: the server on port 0 with an
 //! injected shutdown, webhooks signed like Shopify's; how serve ends when its pipeline cannot
 //! go on (`lifecycle`); and the pipeline on its own on Tokio's paused clock (`paused`), with
-//! ports that misbehave on purpose (`faults`).
+//! ports that misbehave on purpose (`faults`), and how it orders a backlog (`priority`).
 
 #[path = "pipeline/faults.rs"]
 mod faults;
@@ -9,6 +9,8 @@ mod faults;
 mod lifecycle;
 #[path = "pipeline/paused.rs"]
 mod paused;
+#[path = "pipeline/priority.rs"]
+mod priority;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -95,6 +97,7 @@ fn shop() -> (Arc<InMemorySource>, Arc<InMemorySink>) {
 fn options() -> PipelineOptions {
     PipelineOptions {
         coalesce_window: Duration::from_millis(100),
+        max_items_per_flush: 50,
         reconcile_every: Duration::from_secs(3600),
         writer: WriterOptions {
             backoff: Duration::from_millis(1),

@@ -1,8 +1,10 @@
 //! Real time: stock changes at a steady rate through `serve` (in this process, on port 0)
-//! while the sandbox adds 20 ms to every Shopify and TikTok answer. Each change sets a new,
-//! ever larger number, so TikTok holding at least that number for the item means the change
-//! (or a later one of the same item) arrived; TikTok is polled through the control API every
-//! 10 ms, which bounds the measurement's resolution.
+//! while the sandbox adds 20 ms to every Shopify and TikTok answer. Each change sets a number
+//! no earlier change of the item set (see [`Numbers`]), so TikTok holding this change's number
+//! or a later change's number for the item means the change arrived; TikTok is polled through
+//! the control API every 10 ms, which bounds the measurement's resolution.
+//! `STOCKBRIDGE_BENCH_DECREASES=N` makes N percent of the changes lower the item's number
+//! (0 by default: every change raises it), and the lags are reported for each kind.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -43,6 +45,44 @@ impl Draw {
     }
 }
 
+/// The numbers a stream of changes sets, each unique within its item: a rise sets
+/// `100_000 + 100 k` for the k-th change (larger than anything before), a fall sets 1 to 5
+/// below the item's number while that stays above the item's previous rise (or at least 0
+/// before any rise); a fall that cannot is made a rise.
+#[derive(Default)]
+struct Numbers {
+    /// Per item: its number and the floor its falls must stay above.
+    items: HashMap<u64, (i64, i64)>,
+}
+
+impl Numbers {
+    /// The number change `k` sets for `item`, and whether it lowers the item's number.
+    fn next(&mut self, item: u64, k: u64, lower: bool, draw: &mut Draw) -> (i64, bool) {
+        let (current, floor) = self
+            .items
+            .entry(item)
+            .or_insert_with(|| (world::available(item, 1), -1));
+        if lower {
+            let fall = 1 + draw.next(5) as i64;
+            if *current - fall > *floor {
+                *current -= fall;
+                return (*current, true);
+            }
+        }
+        let rise = 100_000 + 100 * k as i64;
+        (*current, *floor) = (rise, rise - 100);
+        (rise, false)
+    }
+}
+
+/// One change sent: its SKU, its number, when it was made and whether it lowered the number.
+struct Sent {
+    sku: String,
+    number: i64,
+    at: Instant,
+    lowers: bool,
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -72,6 +112,12 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
         .and_then(|s| s.parse::<u64>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(100);
+    // The percentage of changes that lower the item's number (none unless
+    // STOCKBRIDGE_BENCH_DECREASES says otherwise).
+    let decreases = std::env::var("STOCKBRIDGE_BENCH_DECREASES")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(0, |n| n.min(100));
     let shape = Shape {
         variants: items,
         locations: 1,
@@ -105,7 +151,7 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
     let wired = wire(&settings, None).await.unwrap();
     let options = pipeline_options(&settings);
     println!(
-        "real time, Shopify {plan:?} plan: {changes} changes at {per_second}/s over {items} items through serve (in this process); 20 ms added to every Shopify and TikTok answer; coalescing window {:?}; writer concurrency {}; TikTok {tiktok_rps} req/s",
+        "real time, Shopify {plan:?} plan: {changes} changes at {per_second}/s over {items} items ({decreases}% drawn to lower the number) through serve (in this process); 20 ms added to every Shopify and TikTok answer; coalescing window {:?}; writer concurrency {}; TikTok {tiktok_rps} req/s",
         options.coalesce_window, options.writer.concurrency
     );
     let app = Application::build(&settings, &wired, listener, options).unwrap();
@@ -136,17 +182,19 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
         .await;
 
     let cpu_before = world::cpu_seconds();
-    // Each change: (SKU, number, when it was made). Sent from one task at a steady pace.
-    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<(String, i64, Instant)>();
+    // Each change, sent from one task at a steady pace.
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<Sent>();
     let base_url = sandbox.base_url.clone();
     let driver = tokio::spawn(async move {
         let client = reqwest::Client::new();
         let mut draw = Draw(0x9E37_79B9_7F4A_7C15);
+        let mut numbers = Numbers::default();
         let start = tokio::time::Instant::now();
         for k in 0..changes {
             tokio::time::sleep_until(start + Duration::from_millis(k * 1000 / per_second)).await;
             let i = 1 + draw.next(items);
-            let number = 1_000 + k as i64;
+            let lower = decreases > 0 && draw.next(100) < decreases;
+            let (number, lowers) = numbers.next(i, k, lower, &mut draw);
             let at = Instant::now();
             let resp = client
                 .post(format!("{base_url}/_sandbox/shopify/inventory_levels"))
@@ -155,26 +203,46 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
                 .await
                 .expect("control API answers");
             assert!(resp.status().is_success());
-            let _ = sent_tx.send((format!("SKU-{i}"), number, at));
+            let _ = sent_tx.send(Sent {
+                sku: format!("SKU-{i}"),
+                number,
+                at,
+                lowers,
+            });
         }
     });
 
-    let mut waiting: Vec<(String, i64, Instant)> = Vec::new();
-    let mut lags: Vec<f64> = Vec::new();
+    // The numbers sent per SKU, in order; a waiting change is its SKU and its position there.
+    let mut sequences: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut waiting: Vec<(Sent, usize)> = Vec::new();
+    // Lags of the changes that raised the number, and of those that lowered it.
+    let (mut rises, mut falls): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut driver_done = false;
     let deadline = Instant::now() + Duration::from_secs(changes / per_second + 60);
     loop {
         while let Ok(change) = sent_rx.try_recv() {
-            waiting.push(change);
+            let sequence = sequences.entry(change.sku.clone()).or_default();
+            sequence.push(change.number);
+            waiting.push((change, sequence.len() - 1));
         }
         if !waiting.is_empty() {
             let state = sandbox.control("GET", "/_sandbox/state", None).await;
             let seen = Instant::now();
             let held = holdings(&state);
-            waiting.retain(|(sku, number, at)| {
-                let arrived = held.get(sku).is_some_and(|q| q >= number);
+            waiting.retain(|(change, position)| {
+                // Numbers are unique within an item: holding this one or a later one is
+                // holding what this change set or what replaced it.
+                let arrived = held
+                    .get(&change.sku)
+                    .is_some_and(|q| sequences[&change.sku][*position..].contains(q));
                 if arrived {
-                    lags.push(seen.duration_since(*at).as_secs_f64());
+                    let lag = seen.duration_since(change.at).as_secs_f64();
+                    if change.lowers {
+                        &mut falls
+                    } else {
+                        &mut rises
+                    }
+                    .push(lag);
                 }
                 !arrived
             });
@@ -203,7 +271,10 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
     let _ = stop_tx.send(());
     let _ = server.await;
 
-    lags.sort_by(f64::total_cmp);
+    let mut lags: Vec<f64> = rises.iter().chain(&falls).copied().collect();
+    for l in [&mut lags, &mut rises, &mut falls] {
+        l.sort_by(f64::total_cmp);
+    }
     let writes = stats["inventory_updates"]["calls"].as_u64().unwrap_or(0);
     let throttled: u64 = stats["tiktok"]
         .as_object()
@@ -220,6 +291,18 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan) {
         lags.len(),
         POLL.as_millis()
     );
+    if decreases > 0 {
+        for (kind, lags) in [("decreases", &falls), ("increases", &rises)] {
+            println!(
+                "      {kind}: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms over {} changes",
+                percentile(lags, 50.0) * 1000.0,
+                percentile(lags, 90.0) * 1000.0,
+                percentile(lags, 99.0) * 1000.0,
+                percentile(lags, 100.0) * 1000.0,
+                lags.len()
+            );
+        }
+    }
     println!(
         "    TikTok writes {writes} = {:.3} per change; TikTok throttled answers {throttled}; webhooks {}",
         writes as f64 / changes.max(1) as f64,

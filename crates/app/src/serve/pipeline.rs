@@ -1,16 +1,19 @@
 //! The real-time pipeline: changes from webhooks are coalesced for a short window, the
 //! affected inventory items re-read from Shopify (so duplicated or out-of-order deliveries
-//! can never push a stale number), and one write per TikTok product sent. Full
-//! reconciliations run in the same task, at start, on a schedule and after location
-//! changes, so the two never interleave.
+//! can never push a stale number), and one write per TikTok product sent. When Shopify's
+//! rate limit makes a backlog, items a webhook hinted had fallen are re-read first, and each
+//! re-read is bounded, so a fall waits for one flush at most. Full reconciliations run in
+//! the same task, at start, on a schedule and after location changes, so the two never
+//! interleave.
 
+mod queue;
 mod realtime;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use stockbridge_domain::{InventoryItemId, RuleSet};
+use stockbridge_domain::{InventoryItemId, LocationId, RuleSet};
 use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -18,10 +21,23 @@ use tokio_util::sync::CancellationToken;
 use super::metrics::Metrics;
 use crate::reconcile::{reconcile, EngineError, Stores};
 use crate::writer::{LineStatus, WriterOptions};
-use realtime::{Live, Pending};
+use queue::Pending;
+use realtime::Live;
 
 /// How long processed webhook ids are kept for deduplication.
 pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// What a webhook says an item's `available` became at a location. It only orders the
+/// re-reads (an item whose number fell goes first); the number written is always re-read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    /// The item.
+    pub item: InventoryItemId,
+    /// Where.
+    pub location: LocationId,
+    /// The `available` the webhook carries.
+    pub available: i64,
+}
 
 /// A change the pipeline acts on.
 #[derive(Debug, Clone)]
@@ -30,6 +46,8 @@ pub enum Change {
     Items {
         /// The items.
         items: Vec<InventoryItemId>,
+        /// What the webhook says their numbers became, when it says (`inventory_levels/update`).
+        hints: Vec<Hint>,
         /// The webhook topic (the audit log's trigger).
         topic: String,
         /// When Shopify says the change happened.
@@ -50,6 +68,9 @@ pub enum Change {
 pub struct PipelineOptions {
     /// How long changes are collected before one read and one write.
     pub coalesce_window: Duration,
+    /// The most items one flush re-reads from Shopify; the rest go out in the next flush, at
+    /// once.
+    pub max_items_per_flush: usize,
     /// Full reconciliation interval.
     pub reconcile_every: Duration,
     /// How writes are executed.
@@ -123,7 +144,7 @@ impl Pipeline {
         loop {
             self.metrics
                 .queue_depth
-                .store(pending.items.len() as u64, Ordering::Relaxed);
+                .store(pending.len() as u64, Ordering::Relaxed);
             // The schedule comes before the queue, so that a steady stream of changes never
             // holds it back; queued changes come before the flush, so that changes that
             // arrived during the last flush go out together in the next one.
@@ -137,8 +158,9 @@ impl Pipeline {
                 }
                 change = changes.recv() => match change {
                     None => break,
-                    Some(Change::Items { items, topic, changed_at, received }) => {
-                        pending.add_all(items, topic, changed_at);
+                    Some(Change::Items { items, hints, topic, changed_at, received }) => {
+                        let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                        pending.add_all(items, &topic, changed_at, &fallen);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
@@ -171,19 +193,32 @@ impl Pipeline {
                 None => break,
                 Some(Change::Items {
                     items,
+                    hints,
                     topic,
                     changed_at,
                     ..
-                }) => pending.add_all(items, topic, changed_at),
+                }) => {
+                    let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                    pending.add_all(items, &topic, changed_at, &fallen);
+                }
                 Some(Change::Reconcile { .. }) => {}
             }
         }
-        if let Some(l) = live.as_mut().filter(|_| !pending.items.is_empty()) {
-            self.flush(l, &mut pending, &writes_cancel).await;
+        // Each item is tried once: enough bounded flushes to take every one.
+        let flushes = pending
+            .len()
+            .div_ceil(self.options.max_items_per_flush.max(1));
+        if let Some(l) = live.as_mut() {
+            for _ in 0..flushes {
+                if writes_cancel.is_cancelled() {
+                    break;
+                }
+                self.flush(l, &mut pending, &writes_cancel).await;
+            }
         }
-        if !pending.items.is_empty() || writes_cancel.is_cancelled() {
+        if !pending.is_empty() || writes_cancel.is_cancelled() {
             // Bounded, so that a stop is never held by a long backlog or a slow store.
-            tracing::warn!(items = pending.items.len(), "stopped before every change was written; the next start-up reconciliation writes the rest");
+            tracing::warn!(items = pending.len(), "stopped before every change was written; the next start-up reconciliation writes the rest");
         }
         self.metrics.queue_depth.store(0, Ordering::Relaxed);
         Ok(())

@@ -13,7 +13,7 @@ use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::mpsc;
 
 use super::metrics::Metrics;
-use super::pipeline::Change;
+use super::pipeline::{Change, Hint};
 
 /// What the webhook handler needs.
 pub struct WebhookState {
@@ -118,11 +118,43 @@ pub async fn receive(
         .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
         .filter(|t| *t <= SystemTime::now())
         .unwrap_or_else(SystemTime::now);
-    let change = match event.kind {
+    let Some(change) = change_of(event.kind, &h.topic, changed_at, received) else {
+        return (StatusCode::OK, "ignored topic\n");
+    };
+    tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
+    let _ = state.changes.send(change);
+    (StatusCode::OK, "ok\n")
+}
+
+/// What the pipeline is told of an event: the items to re-read (with the number the webhook
+/// carries, as a hint that orders the re-read), a reconciliation, or nothing.
+fn change_of(
+    kind: EventKind,
+    topic: &str,
+    changed_at: SystemTime,
+    received: tokio::time::Instant,
+) -> Option<Change> {
+    Some(match kind {
         EventKind::InventoryLevelUpdated {
-            inventory_item_id, ..
-        }
-        | EventKind::InventoryLevelConnected {
+            inventory_item_id,
+            location_id,
+            available,
+        } => Change::Items {
+            items: vec![inventory_item_id],
+            // Orders the re-read only: the number written is read from Shopify.
+            hints: available
+                .map(|available| Hint {
+                    item: inventory_item_id,
+                    location: location_id,
+                    available,
+                })
+                .into_iter()
+                .collect(),
+            topic: topic.to_owned(),
+            changed_at,
+            received,
+        },
+        EventKind::InventoryLevelConnected {
             inventory_item_id, ..
         }
         | EventKind::InventoryLevelDisconnected {
@@ -133,24 +165,23 @@ pub async fn receive(
         }
         | EventKind::InventoryItemDeleted { inventory_item_id } => Change::Items {
             items: vec![inventory_item_id],
-            topic: h.topic.clone(),
+            hints: Vec::new(),
+            topic: topic.to_owned(),
             changed_at,
             received,
         },
         EventKind::ProductUpdated { inventory_item_ids } => Change::Items {
             items: inventory_item_ids,
-            topic: h.topic.clone(),
+            hints: Vec::new(),
+            topic: topic.to_owned(),
             changed_at,
             received,
         },
         EventKind::LocationChanged { .. } => Change::Reconcile {
-            reason: h.topic.clone(),
+            reason: topic.to_owned(),
         },
-        EventKind::Other(_) => return (StatusCode::OK, "ignored topic\n"),
-    };
-    tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
-    let _ = state.changes.send(change);
-    (StatusCode::OK, "ok\n")
+        EventKind::Other(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -205,5 +236,52 @@ mod tests {
             })
         });
         assert!(!seen_before(&store, &headers(Some("e-1"))).await);
+    }
+
+    fn hints_of(kind: EventKind) -> Vec<Hint> {
+        let change = change_of(
+            kind,
+            "inventory_levels/update",
+            SystemTime::now(),
+            tokio::time::Instant::now(),
+        );
+        match change {
+            Some(Change::Items { hints, .. }) => hints,
+            other => panic!("items expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_level_update_carries_its_number_as_a_hint_for_its_item_and_location() {
+        let item = stockbridge_domain::InventoryItemId::new(42).unwrap();
+        let location = stockbridge_domain::LocationId::new(7).unwrap();
+        let hints = hints_of(EventKind::InventoryLevelUpdated {
+            inventory_item_id: item,
+            location_id: location,
+            available: Some(-3),
+        });
+        assert_eq!(
+            hints,
+            [Hint {
+                item,
+                location,
+                available: -3
+            }]
+        );
+        let untracked = hints_of(EventKind::InventoryLevelUpdated {
+            inventory_item_id: item,
+            location_id: location,
+            available: None,
+        });
+        assert!(
+            untracked.is_empty(),
+            "an untracked item's update hints nothing"
+        );
+        let connected = hints_of(EventKind::InventoryLevelConnected {
+            inventory_item_id: item,
+            location_id: location,
+            available: Some(5),
+        });
+        assert!(connected.is_empty(), "only updates hint");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, TikTokSection};
+use super::{ConfigError, ServerSection, TikTokSection};
 
 /// `[server] reconcile_every`: at least a second (the stores' rate limits), at most a week.
 pub const RECONCILE_EVERY: DurationRange = DurationRange {
@@ -19,6 +19,26 @@ pub const COALESCE_WINDOW: DurationRange = DurationRange {
     max: Duration::from_secs(10),
     allowed: "a duration from 0s to 10s, such as \"300ms\"",
 };
+
+/// `[server] max_items_per_flush`: the most items one real-time flush re-reads.
+pub const MAX_ITEMS_PER_FLUSH: std::ops::RangeInclusive<i64> = 1..=1000;
+
+/// `[server] max_items_per_flush`, checked against [`MAX_ITEMS_PER_FLUSH`]; 50 when not set.
+pub fn max_items_per_flush(server: &ServerSection) -> Result<usize, ConfigError> {
+    match server.max_items_per_flush {
+        None => Ok(50),
+        Some(n) if MAX_ITEMS_PER_FLUSH.contains(&n) => Ok(n as usize),
+        Some(n) => Err(ConfigError::Value {
+            key: "server.max_items_per_flush".into(),
+            value: n.to_string(),
+            allowed: format!(
+                "an integer from {} to {}",
+                MAX_ITEMS_PER_FLUSH.start(),
+                MAX_ITEMS_PER_FLUSH.end()
+            ),
+        }),
+    }
+}
 
 /// The durations a duration setting may take, both ends included. An upper bound keeps every
 /// deadline computed from a setting (`now + reconcile_every`) far from overflowing.

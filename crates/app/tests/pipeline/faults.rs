@@ -8,12 +8,14 @@ use tokio::sync::Notify;
 
 use super::*;
 
-/// Shopify whose incremental reads take `latency`, or never answer once `hang` is set.
+/// Shopify whose incremental reads take `latency`, or never answer once `hang` is set;
+/// records how many items each incremental read asked for.
 pub struct SlowReads {
     inner: Arc<InMemorySource>,
     latency: Duration,
     pub hang: std::sync::atomic::AtomicBool,
     pub reading: Notify,
+    pub sizes: std::sync::Mutex<Vec<usize>>,
 }
 
 impl SlowReads {
@@ -23,6 +25,7 @@ impl SlowReads {
             latency,
             hang: false.into(),
             reading: Notify::new(),
+            sizes: Default::default(),
         })
     }
 }
@@ -42,6 +45,7 @@ impl InventorySource for SlowReads {
         &self,
         items: &[InventoryItemId],
     ) -> Result<Vec<VariantSnapshot>, SourceError> {
+        self.sizes.lock().unwrap().push(items.len());
         self.reading.notify_one();
         if self.hang.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;

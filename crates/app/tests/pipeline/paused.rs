@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use stockbridge_app::reconcile::EngineError;
-use stockbridge_app::serve::{Change, Metrics, Pipeline};
+use stockbridge_app::serve::{Change, Hint, Metrics, Pipeline};
 use stockbridge_ports::InventorySink;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as Virtual;
@@ -15,7 +15,7 @@ use super::faults::{hand_edit, FaultyWrites, SlowReads};
 use super::*;
 
 /// A running pipeline: its queue's sending side, its stop, its counters.
-struct Running {
+pub(super) struct Running {
     metrics: Arc<Metrics>,
     ready: watch::Receiver<bool>,
     changes: Option<mpsc::UnboundedSender<Change>>,
@@ -23,7 +23,7 @@ struct Running {
     task: tokio::task::JoinHandle<Result<(), EngineError>>,
 }
 
-fn spawn(stores: Stores, options: PipelineOptions) -> Running {
+pub(super) fn spawn(stores: Stores, options: PipelineOptions) -> Running {
     let metrics = Arc::new(Metrics::default());
     let (ready_tx, ready) = watch::channel(false);
     let (tx, rx) = mpsc::unbounded_channel();
@@ -45,7 +45,7 @@ fn spawn(stores: Stores, options: PipelineOptions) -> Running {
     }
 }
 
-fn stores(
+pub(super) fn stores(
     source: Arc<dyn InventorySource>,
     sink: Arc<dyn InventorySink>,
     store: &Arc<InMemoryStore>,
@@ -57,19 +57,36 @@ fn stores(
     }
 }
 
-fn item(id: u64) -> InventoryItemId {
+pub(super) fn item(id: u64) -> InventoryItemId {
     InventoryItemId::new(id).unwrap()
 }
 
-fn main_location() -> LocationId {
+pub(super) fn main_location() -> LocationId {
     LocationId::new(1).unwrap()
 }
 
 impl Running {
     /// A webhook for this item, as the server enqueues it.
-    fn change(&self, id: u64) {
+    pub(super) fn change(&self, id: u64) {
         self.send(Change::Items {
             items: vec![item(id)],
+            hints: Vec::new(),
+            topic: "inventory_levels/update".into(),
+            changed_at: SystemTime::now(),
+            received: Virtual::now(),
+        });
+    }
+
+    /// An `inventory_levels/update` webhook saying this item's `available` at Main is now
+    /// `available`, as the server enqueues it.
+    pub(super) fn level(&self, id: u64, available: i64) {
+        self.send(Change::Items {
+            items: vec![item(id)],
+            hints: vec![Hint {
+                item: item(id),
+                location: main_location(),
+                available,
+            }],
             topic: "inventory_levels/update".into(),
             changed_at: SystemTime::now(),
             received: Virtual::now(),
@@ -80,7 +97,7 @@ impl Running {
         self.changes.as_ref().unwrap().send(change).unwrap();
     }
 
-    async fn until_ready(&mut self) {
+    pub(super) async fn until_ready(&mut self) {
         self.ready.wait_for(|ready| *ready).await.unwrap();
     }
 
@@ -89,7 +106,7 @@ impl Running {
     }
 
     /// Stops it as the server does: the stop, then the queue's sending side gone.
-    async fn stop(mut self) -> Result<(), EngineError> {
+    pub(super) async fn stop(mut self) -> Result<(), EngineError> {
         self.stop.cancel();
         self.changes.take();
         self.task.await.unwrap()
@@ -97,7 +114,7 @@ impl Running {
 }
 
 /// Polls in virtual time until `done`, for at most `limit`.
-async fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub(super) async fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Virtual::now() + limit;
     while Virtual::now() < deadline {
         if done() {

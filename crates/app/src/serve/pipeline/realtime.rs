@@ -1,16 +1,18 @@
-//! The real-time path: the changed items waiting to be written, the live view of TikTok
-//! they are planned against, and the flush that re-reads, plans and writes them.
+//! The real-time path: the live view of TikTok the changed items are planned against, and
+//! the flush that re-reads, plans and writes the next batch of them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    InventoryItemId, Plan, ResolvedRules, SkuId, TikTokSku, WarehouseId, Warning,
+    InventoryItemId, Plan, ResolvedRules, SkuId, StockLevel, TikTokSku, VariantSnapshot,
+    WarehouseId, Warning,
 };
 use stockbridge_ports::Trigger;
 use tokio_util::sync::CancellationToken;
 
-use super::Pipeline;
+use super::queue::Pending;
+use super::{Hint, Pipeline};
 use crate::reconcile::{apply_updates, jobs_for, line_statuses, SyncReport};
 use crate::writer::{execute, LineStatus};
 
@@ -24,6 +26,9 @@ pub(super) struct Live {
     /// (SKU, warehouse) whose last write failed, in the reconciliation or since: TikTok may
     /// hold the old number or the new one, so the next plan restates it whatever it computes.
     unsure: HashSet<(SkuId, WarehouseId)>,
+    /// Shopify's `available` per item and location as last seen, read (by a reconciliation
+    /// or a flush) or hinted by a webhook. It orders the re-reads, never decides a number.
+    levels: HashMap<InventoryItemId, Vec<StockLevel>>,
 }
 
 impl Live {
@@ -52,74 +57,95 @@ impl Live {
                 .or_default()
                 .push(sku);
         }
-        Live {
+        let mut live = Live {
             rules: report.rules,
             by_sku,
             ambiguous,
             unsure,
-        }
-    }
-}
-
-/// Pending items, each with the time of its earliest change not yet on TikTok, and the
-/// attempts made so far for items whose write failed.
-#[derive(Default)]
-pub(super) struct Pending {
-    pub(super) items: BTreeMap<InventoryItemId, SystemTime>,
-    topics: BTreeSet<String>,
-    attempts: HashMap<InventoryItemId, u32>,
-}
-
-impl Pending {
-    fn add(&mut self, item: InventoryItemId, changed_at: SystemTime) {
-        let at = self.items.entry(item).or_insert(changed_at);
-        *at = (*at).min(changed_at);
+            levels: HashMap::new(),
+        };
+        live.remember(&report.variants);
+        live
     }
 
-    pub(super) fn add_all(
-        &mut self,
-        items: Vec<InventoryItemId>,
-        topic: String,
-        changed_at: SystemTime,
-    ) {
-        for item in items {
-            self.add(item, changed_at);
+    /// Remembers the levels Shopify answered.
+    fn remember(&mut self, variants: &[VariantSnapshot]) {
+        for v in variants {
+            self.levels.insert(v.inventory_item_id, v.levels.clone());
         }
-        self.topics.insert(topic);
+    }
+
+    /// Notes the webhooks' hints and returns the items whose hinted `available` is below the
+    /// one last seen (an item never seen is not among them): these are re-read first.
+    pub(super) fn fallen(&mut self, hints: &[Hint]) -> HashSet<InventoryItemId> {
+        let mut fallen = HashSet::new();
+        for hint in hints {
+            let Some(levels) = self.levels.get_mut(&hint.item) else {
+                continue;
+            };
+            let known = match levels.iter_mut().find(|l| l.location == hint.location) {
+                Some(level) => &mut level.available,
+                None => {
+                    // Not stocked there at the last read: it counted 0.
+                    levels.push(StockLevel {
+                        location: hint.location,
+                        available: 0,
+                    });
+                    &mut levels.last_mut().expect("just pushed").available
+                }
+            };
+            if hint.available < *known {
+                fallen.insert(hint.item);
+            }
+            *known = hint.available;
+        }
+        fallen
     }
 }
 
 impl Pipeline {
-    /// Reads the pending items, writes what changed; returns when to try again, if needed.
+    /// Reads the next batch of pending items (the urgent ones, or the oldest, at most
+    /// `max_items_per_flush`), writes what changed; returns when to flush again, if needed:
+    /// at once while a backlog remains, later for a retry.
     pub(super) async fn flush(
         &self,
         live: &mut Live,
         pending: &mut Pending,
         cancel: &CancellationToken,
     ) -> Option<tokio::time::Instant> {
-        let changed = std::mem::take(&mut pending.items);
-        let items: Vec<InventoryItemId> = changed.keys().copied().collect();
-        let topics = std::mem::take(&mut pending.topics);
-        let trigger = if topics.is_empty() {
+        let batch = pending.take(self.options.max_items_per_flush);
+        // What is left goes out in the next flush, without a coalescing wait.
+        let backlog = (!pending.is_empty()).then(tokio::time::Instant::now);
+        let items: Vec<InventoryItemId> = batch.items.keys().copied().collect();
+        tracing::debug!(
+            items = items.len(),
+            urgent = batch.urgent,
+            left = pending.len(),
+            "re-reading changed items"
+        );
+        let trigger = if batch.topics.is_empty() {
             Trigger::Retry
         } else {
-            Trigger::Webhook(topics.into_iter().collect::<Vec<_>>().join(","))
+            Trigger::Webhook(batch.topics.iter().cloned().collect::<Vec<_>>().join(","))
         };
         let read = tokio::select! {
             read = self.stores.source.variants_for_items(&items) => Some(read),
             () = cancel.cancelled() => None,
         };
         let Some(read) = read else {
-            pending.items.extend(changed);
+            pending.put_back(batch);
             return None;
         };
+        let changed = batch.items;
         let variants = match read {
             Ok(v) => v,
             Err(e) => {
+                // Shopify is failing: the backlog waits for the retry too.
                 tracing::warn!(items = items.len(), error = %e, "re-reading changed items failed; trying again");
                 return self.requeue(pending, changed);
             }
         };
+        live.remember(&variants);
         let mut tiktok: Vec<TikTokSku> = Vec::new();
         for v in &variants {
             let Some(sku) = &v.sku else { continue };
@@ -144,7 +170,7 @@ impl Pipeline {
             for item in changed.keys() {
                 pending.attempts.remove(item);
             }
-            return None;
+            return backlog;
         }
         let outcome = match execute(
             &self.stores,
@@ -198,9 +224,11 @@ impl Pipeline {
             }
         }
         if failed.is_empty() {
-            return None;
+            return backlog;
         }
-        self.requeue(pending, failed)
+        // Failed items queue again behind the backlog, if there is one.
+        let retry = self.requeue(pending, failed);
+        backlog.or(retry)
     }
 
     fn requeue(
@@ -208,19 +236,18 @@ impl Pipeline {
         pending: &mut Pending,
         items: BTreeMap<InventoryItemId, SystemTime>,
     ) -> Option<tokio::time::Instant> {
-        let mut kept = 0;
         for (item, changed_at) in items {
             let attempts = pending.attempts.entry(item).or_insert(0);
             *attempts += 1;
             if *attempts < self.options.max_attempts {
-                pending.add(item, changed_at);
-                kept += 1;
+                pending.add(item, changed_at, None, false);
             } else {
                 pending.attempts.remove(&item);
                 tracing::warn!(item = %item, "update still failing; left to the next reconciliation (it is in the audit log)");
             }
         }
-        if kept == 0 {
+        // Items left in the queue wait for the retry too, even when these were given up.
+        if pending.is_empty() {
             return None;
         }
         Some(tokio::time::Instant::now() + self.options.retry_after)

@@ -113,3 +113,25 @@ fn an_out_of_range_setting_from_the_environment_is_refused_too() {
         "{e}"
     );
 }
+
+#[test]
+fn max_items_per_flush_outside_1_to_1000_is_refused_naming_key_value_and_range() {
+    for value in ["0", "-1", "1001"] {
+        let e = err(&format!("[server]\nmax_items_per_flush = {value}\n"));
+        assert!(
+            e.contains("server.max_items_per_flush") && e.contains(value),
+            "{value}: {e}"
+        );
+    }
+    let e = err("[server]\nmax_items_per_flush = 1001\n");
+    assert!(e.contains("from 1 to 1000"), "{e}");
+}
+
+#[test]
+fn max_items_per_flush_is_50_by_default_and_accepted_at_its_bounds() {
+    assert_eq!(load("", &[]).unwrap().server.max_items_per_flush, 50);
+    for n in [1, 1000] {
+        let s = load(&format!("[server]\nmax_items_per_flush = {n}\n"), &[]).unwrap();
+        assert_eq!(s.server.max_items_per_flush, n);
+    }
+}
