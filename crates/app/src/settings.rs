@@ -17,8 +17,8 @@ use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
 pub use ranges::{
-    parse_bounded_duration, requests_per_second, DurationRange, COALESCE_WINDOW, CONCURRENCY,
-    RECONCILE_EVERY, REQUESTS_PER_SECOND,
+    parse_bounded_duration, parse_duration, requests_per_second, DurationRange, COALESCE_WINDOW,
+    CONCURRENCY, RECONCILE_EVERY, REQUESTS_PER_SECOND,
 };
 pub use rules::rules_from_section;
 
@@ -272,15 +272,6 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Most items one real-time flush re-reads from Shopify.
     pub max_items_per_flush: usize,
-}
-
-/// Parses a duration like `15m`, `300ms`, `1h 30m`, naming the key on error.
-pub fn parse_duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(text.trim()).map_err(|_| ConfigError::Value {
-        key: key.into(),
-        value: format!("{text:?}"),
-        allowed: "a duration such as \"30s\", \"15m\" or \"1h\"".into(),
-    })
 }
 
 impl Settings {

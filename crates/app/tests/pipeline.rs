@@ -66,6 +66,17 @@ fn tiktok(product: &str, id: &str, sku: &str) -> TikTokSku {
     }
 }
 
+/// TikTok's one warehouse: α (7001), an enabled sales warehouse and the default.
+fn alpha() -> Warehouse {
+    Warehouse {
+        id: WarehouseId::new("7001").unwrap(),
+        name: "α".into(),
+        kind: WarehouseKind::Sales,
+        status: WarehouseStatus::Enabled,
+        is_default: true,
+    }
+}
+
 /// Shopify with A, B and C at Main (5, 6 and 7); TikTok with their SKUs at zero in one
 /// warehouse, A and B in one product.
 fn shop() -> (Arc<InMemorySource>, Arc<InMemorySink>) {
@@ -78,13 +89,7 @@ fn shop() -> (Arc<InMemorySource>, Arc<InMemorySink>) {
         vec![variant(1, "A", 5), variant(2, "B", 6), variant(3, "C", 7)],
     ));
     let sink = Arc::new(InMemorySink::new(
-        vec![Warehouse {
-            id: WarehouseId::new("7001").unwrap(),
-            name: "α".into(),
-            kind: WarehouseKind::Sales,
-            status: WarehouseStatus::Enabled,
-            is_default: true,
-        }],
+        vec![alpha()],
         vec![
             tiktok("9001", "91", "A"),
             tiktok("9001", "92", "B"),

@@ -52,6 +52,15 @@ pub struct DurationRange {
     pub allowed: &'static str,
 }
 
+/// Parses a duration like `15m`, `300ms`, `1h 30m`, naming the key on error.
+pub fn parse_duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(text.trim()).map_err(|_| ConfigError::Value {
+        key: key.into(),
+        value: format!("{text:?}"),
+        allowed: "a duration such as \"30s\", \"15m\" or \"1h\"".into(),
+    })
+}
+
 /// Parses a duration setting and checks it lies in `range`, naming the key, the value and
 /// the range on error.
 pub fn parse_bounded_duration(

@@ -7,14 +7,19 @@
 //!
 //! Small by default (CI); `STOCKBRIDGE_CHAOS_SCALE=10` makes it ten times larger.
 
+mod audit_log;
+mod served;
+mod shutdown;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::support::*;
+use audit_log::{applied_writes_in_audit, count};
+use served::Served;
 
 fn scale() -> u64 {
     std::env::var("STOCKBRIDGE_CHAOS_SCALE")
@@ -58,150 +63,13 @@ fn chaos_fixture(items: u64) -> String {
     .to_string()
 }
 
-/// A `serve` process whose standard error goes to a file; killed when dropped.
-struct Served {
-    child: Child,
-    url: String,
-    stderr: PathBuf,
-}
-
-impl Served {
-    /// Starts serve and waits until its start-up reconciliation is done.
-    fn start(config: &Path, listen: &str, stderr: PathBuf) -> Served {
-        let served = Served::spawn(config, listen, stderr);
-        let ready = wait_for(Duration::from_secs(60), || {
-            reqwest::blocking::get(format!("{}/healthz", served.url))
-                .is_ok_and(|r| r.status().is_success())
-        });
-        assert!(ready, "serve became healthy:\n{}", served.stderr_text());
-        served
-    }
-
-    /// Starts serve and waits until it answers at all (`/healthz` may still say starting).
-    fn spawn(config: &Path, listen: &str, stderr: PathBuf) -> Served {
-        let child = bin()
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .envs(SECRETS)
-            .env("STOCKBRIDGE__TIKTOK__REQUESTS_PER_SECOND", "80")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("serve starts");
-        let served = Served {
-            child,
-            url: format!("http://{listen}"),
-            stderr,
-        };
-        let listening = wait_for(Duration::from_secs(60), || {
-            reqwest::blocking::get(format!("{}/healthz", served.url)).is_ok()
-        });
-        assert!(listening, "serve listens:\n{}", served.stderr_text());
-        served
-    }
-
-    fn metric(&self, name: &str) -> u64 {
-        let text = reqwest::blocking::get(format!("{}/metrics", self.url))
-            .unwrap()
-            .text()
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
-    }
-
-    fn stderr_text(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit code; fails when serve takes longer than `limit`.
-    #[cfg(unix)]
-    fn stop(&mut self, limit: Duration) -> Option<i32> {
-        let pid = self.child.id().to_string();
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let stderr = self.stderr_text();
-                let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
-                panic!(
-                    "serve did not stop after SIGTERM; the end of its log:\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    done()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Applied writes per TikTok SKU id according to the audit log: distinct write times with
-/// outcome `applied` (one product write records all its lines at one instant).
-fn applied_writes_in_audit(state: &Path) -> BTreeMap<String, u64> {
-    let db =
-        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let mut query = db
-        .prepare(
-            "SELECT sku_id, COUNT(DISTINCT at) FROM audit_log WHERE outcome = 'applied' GROUP BY sku_id",
-        )
-        .unwrap();
-    let rows = query
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .unwrap();
-    rows.map(|r| {
-        let (sku, n) = r.unwrap();
-        (sku, n as u64)
-    })
-    .collect()
-}
-
-fn count(state: &Path, sql: &str) -> i64 {
-    let db =
-        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    db.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
 #[test]
 fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_write_audited() {
     let scale = scale();
     let items = 60 * scale;
     let changes = 200 * scale;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = unused_port();
     let listen = format!("127.0.0.1:{port}");
     let fixture = write(dir.path(), "fixture.json", &chaos_fixture(items));
     let hook = format!("http://{listen}/webhooks/shopify");
@@ -256,7 +124,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
             ),
         );
     }
-    let delivered = wait_for(Duration::from_secs(60), || {
+    let delivered = poll_until(Duration::from_secs(60), || {
         let w = &sandbox.control("GET", "/_sandbox/stats", None)["webhooks"];
         let n = |k: &str| w[k].as_u64().unwrap_or(0);
         n("delivered") + n("failed") + n("dropped") >= n("events") + n("duplicates")
@@ -269,7 +137,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         serve.metric("stockbridge_writes_total{outcome=\"updated\"}")
             + serve.metric("stockbridge_writes_total{outcome=\"failed\"}")
     };
-    let quiet = wait_for(Duration::from_secs(120), || {
+    let quiet = poll_until(Duration::from_secs(120), || {
         let before = written();
         std::thread::sleep(Duration::from_secs(2));
         serve.metric("stockbridge_queue_depth") == 0 && written() == before
@@ -289,7 +157,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         "/_sandbox/shopify/locations/1",
         Some(json!({"active": true})),
     );
-    let reconciled = wait_for(Duration::from_secs(120), || {
+    let reconciled = poll_until(Duration::from_secs(120), || {
         serve.metric("stockbridge_reconciles_total{outcome=\"ok\"}") > reconciled_before
     });
     assert!(
@@ -318,7 +186,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
 
     // Let the real-time backlog drain (re-reads are bucket-bound too) before stopping:
     // serve writes what it received before it exits.
-    let drained = wait_for(Duration::from_secs(600), || {
+    let drained = poll_until(Duration::from_secs(600), || {
         serve.metric("stockbridge_queue_depth") == 0
     });
     assert!(drained, "the real-time queue drained");
@@ -457,7 +325,7 @@ fn every_write_refused_for_a_while(
     };
     // A refused write is retried by the adapter and by the writer before it is recorded as
     // failed: about a minute per flush on a loaded machine.
-    let audited = wait_for(Duration::from_secs(300), || failed_skus() == 3);
+    let audited = poll_until(Duration::from_secs(300), || failed_skus() == 3);
     if !audited {
         let log = serve.stderr_text();
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
@@ -467,44 +335,4 @@ fn every_write_refused_for_a_while(
             tail.join("\n")
         );
     }
-}
-
-#[cfg(unix)]
-#[test]
-fn sigterm_while_shopify_is_still_being_read_stops_serve_within_seconds() {
-    let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let fixture = write(dir.path(), "fixture.json", SEED);
-    let sandbox = SandboxProcess::start(&fixture, &[]);
-    // Every Shopify answer takes a minute (the sandbox's longest): the start-up read is still running.
-    sandbox.control(
-        "POST",
-        "/_sandbox/faults",
-        Some(json!({"shopify": {"latency_ms": 60_000}})),
-    );
-    let config = sandbox.config(
-        dir.path(),
-        &format!("[server]\nlisten = \"{listen}\"\nreconcile_every = \"1h\"\n"),
-    );
-    let mut serve = Served::spawn(&config, &listen, dir.path().join("serve.stderr"));
-    let health = reqwest::blocking::get(format!("{}/healthz", serve.url)).unwrap();
-    assert_eq!(health.status().as_u16(), 503, "still reading at start-up");
-    let asked = Instant::now();
-    assert_eq!(
-        serve.stop(Duration::from_secs(10)),
-        Some(0),
-        "{}",
-        serve.stderr_text()
-    );
-    assert!(asked.elapsed() < Duration::from_secs(10));
-    let state = dir.path().join("state.db");
-    assert_eq!(
-        count(
-            &state,
-            "SELECT COUNT(*) FROM runs WHERE outcome = 'running'"
-        ),
-        0,
-        "the abandoned run is recorded as such"
-    );
-    assert_eq!(count(&state, "SELECT COUNT(*) FROM audit_log"), 0);
 }

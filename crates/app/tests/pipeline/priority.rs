@@ -21,13 +21,7 @@ fn shop_of(n: u64) -> (Arc<InMemorySource>, Arc<InMemorySink>) {
         (1..=n).map(|k| variant(k, &format!("S{k}"), 20)).collect(),
     ));
     let sink = Arc::new(InMemorySink::new(
-        vec![Warehouse {
-            id: WarehouseId::new("7001").unwrap(),
-            name: "α".into(),
-            kind: WarehouseKind::Sales,
-            status: WarehouseStatus::Enabled,
-            is_default: true,
-        }],
+        vec![alpha()],
         (1..=n)
             .map(|k| {
                 tiktok(

@@ -1,0 +1,101 @@
+//! Stock changes reaching TikTok: at start-up, in real time, coalesced, and after a crash.
+
+use super::*;
+
+#[test]
+fn start_up_reconcile_then_a_stock_change_reaches_tiktok_within_2_seconds() {
+    let w = world("[rules]\nquantity_percent = 80\n");
+    let _serve = ServeProcess::start(&w.config);
+    assert_eq!(
+        w.sandbox.tiktok_quantity("90011", "7001"),
+        Some(240),
+        "start-up reconcile"
+    );
+    set_level(&w.sandbox, 1001, 1, 50);
+    let arrived = poll_until(Duration::from_secs(2), || {
+        w.sandbox.tiktok_quantity("90011", "7001") == Some(200)
+    });
+    assert!(
+        arrived,
+        "(50 + 200) at 80% = 200 reached TikTok; it holds {:?}",
+        w.sandbox.tiktok_quantity("90011", "7001")
+    );
+}
+
+#[test]
+fn fifty_rapid_changes_end_at_the_last_value_with_far_fewer_writes() {
+    let w = world("");
+    let _serve = ServeProcess::start(&w.config);
+    let before = inventory_update_calls(&w.sandbox);
+    for available in 1..=50 {
+        set_level(&w.sandbox, 1002, 1, available);
+    }
+    let arrived = poll_until(Duration::from_secs(10), || {
+        w.sandbox.tiktok_quantity("90021", "7001") == Some(50)
+    });
+    assert!(
+        arrived,
+        "ends at the last value; holds {:?}",
+        w.sandbox.tiktok_quantity("90021", "7001")
+    );
+    // Let any late webhook land, then count.
+    std::thread::sleep(Duration::from_millis(500));
+    let writes = inventory_update_calls(&w.sandbox) - before;
+    assert!(writes <= 10, "{writes} writes for 50 changes");
+    assert_eq!(
+        w.sandbox.tiktok_quantity("90021", "7001"),
+        Some(50),
+        "no stale number after the last write"
+    );
+}
+
+#[test]
+fn deactivating_a_location_and_switching_tracking_off_both_update_tiktok() {
+    let w = world("");
+    let _serve = ServeProcess::start(&w.config);
+    assert_eq!(w.sandbox.tiktok_quantity("90011", "7001"), Some(300));
+    w.sandbox.control(
+        "POST",
+        "/_sandbox/shopify/locations/2",
+        Some(json!({"active": false})),
+    );
+    assert!(
+        poll_until(Duration::from_secs(10), || w
+            .sandbox
+            .tiktok_quantity("90011", "7001")
+            == Some(100)),
+        "Location B's 200 no longer counts; holds {:?}",
+        w.sandbox.tiktok_quantity("90011", "7001")
+    );
+    w.sandbox.control(
+        "POST",
+        "/_sandbox/shopify/inventory_items/1002",
+        Some(json!({"tracked": false})),
+    );
+    assert!(
+        poll_until(Duration::from_secs(10), || w
+            .sandbox
+            .tiktok_quantity("90021", "7001")
+            == Some(999_999)),
+        "untracked pushes 999999; holds {:?}",
+        w.sandbox.tiktok_quantity("90021", "7001")
+    );
+}
+
+#[test]
+fn after_kill_9_a_change_made_while_down_is_caught_up_at_restart() {
+    let w = world("");
+    let mut serve = ServeProcess::start(&w.config);
+    assert_eq!(w.sandbox.tiktok_quantity("90011", "7001"), Some(300));
+    serve.kill_hard();
+    set_level(&w.sandbox, 1001, 2, 20);
+    let _restarted = ServeProcess::start(&w.config);
+    assert!(
+        poll_until(Duration::from_secs(10), || w
+            .sandbox
+            .tiktok_quantity("90011", "7001")
+            == Some(120)),
+        "100 + 20 after restart; holds {:?}",
+        w.sandbox.tiktok_quantity("90011", "7001")
+    );
+}
