@@ -185,8 +185,42 @@ pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The parts of a request a signed endpoint's checks read.
+pub(crate) struct Incoming<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a Bytes,
+}
+
+/// A signed endpoint: runs the checks (`gate`), answers a call that passes them with
+/// `respond`, and records the answer in the stats (`finish`).
+pub(crate) async fn signed(
+    shared: &Shared,
+    endpoint: &str,
+    shop_scoped: bool,
+    request: Incoming<'_>,
+    respond: impl FnOnce(&Call) -> Result<Reply, Reply>,
+) -> Response {
+    let checked = gate(
+        shared,
+        endpoint,
+        shop_scoped,
+        request.method,
+        request.uri,
+        request.headers,
+        request.body,
+    )
+    .await;
+    let reply = match checked {
+        Err(reply) => reply,
+        Ok(call) => respond(&call).unwrap_or_else(|r| r),
+    };
+    finish(shared, endpoint, reply)
+}
+
 /// Every check a signed endpoint makes before its handler runs.
-pub(crate) async fn gate(
+async fn gate(
     shared: &Shared,
     endpoint: &str,
     shop_scoped: bool,

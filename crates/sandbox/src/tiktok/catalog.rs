@@ -9,7 +9,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::{finish, gate, json_body, Call, Reply};
+use super::{json_body, signed, Call, Incoming, Reply};
 use crate::fixture::{WarehouseStatus, WarehouseType};
 use crate::server::Shared;
 use crate::store::tiktok::{ProductRecord, TikTokStore};
@@ -30,28 +30,28 @@ pub(crate) async fn shops(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let reply = match gate(
+    signed(
         &shared,
         "shops",
         false,
-        &method,
-        &uri,
-        &headers,
-        &Bytes::new(),
+        Incoming {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &Bytes::new(),
+        },
+        |_| {
+            Ok(Reply::ok(json!({"shops": [{
+                "id": SHOP_ID,
+                "name": "Stockbridge Sandbox Shop",
+                "region": "US",
+                "seller_type": "LOCAL",
+                "cipher": shared.credentials.tiktok_shop_cipher,
+                "code": "USSANDBOX01",
+            }]})))
+        },
     )
     .await
-    {
-        Err(reply) => reply,
-        Ok(_) => Reply::ok(json!({"shops": [{
-            "id": SHOP_ID,
-            "name": "Stockbridge Sandbox Shop",
-            "region": "US",
-            "seller_type": "LOCAL",
-            "cipher": shared.credentials.tiktok_shop_cipher,
-            "code": "USSANDBOX01",
-        }]})),
-    };
-    finish(&shared, "shops", reply)
 }
 
 pub(crate) async fn warehouses(
@@ -60,19 +60,17 @@ pub(crate) async fn warehouses(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let reply = match gate(
+    signed(
         &shared,
         "warehouses",
         true,
-        &method,
-        &uri,
-        &headers,
-        &Bytes::new(),
-    )
-    .await
-    {
-        Err(reply) => reply,
-        Ok(_) => {
+        Incoming {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &Bytes::new(),
+        },
+        |_| {
             let world = shared.world();
             let list: Vec<Value> = world
                 .tiktok
@@ -98,10 +96,10 @@ pub(crate) async fn warehouses(
                     })
                 })
                 .collect();
-            Reply::ok(json!({"warehouses": list}))
-        }
-    };
-    finish(&shared, "warehouses", reply)
+            Ok(Reply::ok(json!({"warehouses": list})))
+        },
+    )
+    .await
 }
 
 pub(crate) async fn search_products(
@@ -111,22 +109,19 @@ pub(crate) async fn search_products(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reply = match gate(
+    signed(
         &shared,
         "product_search",
         true,
-        &method,
-        &uri,
-        &headers,
-        &body,
+        Incoming {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &body,
+        },
+        |call| products_page(&shared, call, uri.path().contains("/202502/"), &body),
     )
     .await
-    {
-        Err(reply) => reply,
-        Ok(call) => products_page(&shared, &call, uri.path().contains("/202502/"), &body)
-            .unwrap_or_else(|r| r),
-    };
-    finish(&shared, "product_search", reply)
 }
 
 pub(super) fn string_list(body: &Value, key: &str) -> Result<Option<Vec<String>>, Reply> {

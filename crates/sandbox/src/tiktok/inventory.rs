@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::catalog::string_list;
-use super::{finish, gate, json_body, Reply};
+use super::{json_body, signed, Incoming, Reply};
 use crate::clock;
 use crate::fixture::{TikTokProductStatus, TikTokSku, Warehouse, WarehouseStatus, WarehouseType};
 use crate::server::Shared;
@@ -48,21 +48,19 @@ pub(crate) async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reply = match gate(
+    signed(
         &shared,
         "inventory_update",
         true,
-        &method,
-        &uri,
-        &headers,
-        &body,
+        Incoming {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &body,
+        },
+        |_| apply(&shared, &product_id, &body),
     )
     .await
-    {
-        Err(reply) => reply,
-        Ok(_) => apply(&shared, &product_id, &body).unwrap_or_else(|r| r),
-    };
-    finish(&shared, "inventory_update", reply)
 }
 
 /// One refused warehouse entry (or SKU, with an empty warehouse id).
@@ -300,21 +298,19 @@ pub(crate) async fn search_inventory(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reply = match gate(
+    signed(
         &shared,
         "inventory_search",
         true,
-        &method,
-        &uri,
-        &headers,
-        &body,
+        Incoming {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &body,
+        },
+        |_| inventory(&shared, &body),
     )
     .await
-    {
-        Err(reply) => reply,
-        Ok(_) => inventory(&shared, &body).unwrap_or_else(|r| r),
-    };
-    finish(&shared, "inventory_search", reply)
 }
 
 fn inventory(shared: &Shared, body: &Bytes) -> Result<Reply, Reply> {
