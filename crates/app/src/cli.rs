@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::reconcile::{read_and_plan, reconcile, EngineError};
 use crate::report;
-use crate::settings::{Settings, CONCURRENCY};
+use crate::settings::Settings;
 use crate::wiring::{start_sandbox, wire, WireError, Wired};
 use crate::writer::{Progress, WriterOptions};
 
@@ -315,7 +315,7 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
         }
     });
     let options = WriterOptions {
-        concurrency: writer_concurrency(settings),
+        concurrency: settings.concurrency,
         progress: std::io::stderr()
             .is_terminal()
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
@@ -344,14 +344,6 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
         }
         Err(e) => engine_failure(&e),
     }
-}
-
-/// Product writes in flight at once, from `[tiktok] concurrency` (default 8; the loader
-/// refused anything outside [`CONCURRENCY`]).
-pub fn writer_concurrency(settings: &Settings) -> usize {
-    settings.file.tiktok.concurrency.map_or(8, |n| {
-        n.clamp(*CONCURRENCY.start(), *CONCURRENCY.end()) as usize
-    })
 }
 
 async fn sandbox_command(

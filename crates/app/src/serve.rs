@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 pub use metrics::Metrics;
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions};
 
-use crate::cli::{fail, wire_settings, writer_concurrency, RunArgs};
+use crate::cli::{fail, wire_settings, RunArgs};
 use crate::reconcile::EngineError;
 use crate::settings::Settings;
 use crate::wiring::Wired;
@@ -272,7 +272,7 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
         max_items_per_flush: settings.server.max_items_per_flush,
         reconcile_every: settings.server.reconcile_every,
         writer: WriterOptions {
-            concurrency: writer_concurrency(settings),
+            concurrency: settings.concurrency,
             ..WriterOptions::default()
         },
         retry_after: Duration::from_secs(5),

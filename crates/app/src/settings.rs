@@ -17,8 +17,8 @@ use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
 pub use ranges::{
-    parse_bounded_duration, parse_duration, requests_per_second, DurationRange, COALESCE_WINDOW,
-    CONCURRENCY, RECONCILE_EVERY, REQUESTS_PER_SECOND,
+    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, COALESCE_WINDOW,
+    CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND,
 };
 pub use rules::rules_from_section;
 
@@ -257,6 +257,10 @@ pub struct Settings {
     pub state_url: Option<String>,
     /// `[server]`, checked.
     pub server: ServerSettings,
+    /// `[tiktok] requests_per_second` when set, checked.
+    pub requests_per_second: Option<f64>,
+    /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8).
+    pub concurrency: usize,
 }
 
 /// `[server]`, checked.
@@ -314,43 +318,21 @@ impl Settings {
     /// Checks a parsed file.
     pub fn from_file(file: FileConfig) -> Result<Settings, ConfigError> {
         let rules = rules_from_section(&file.rules)?;
-        let server = &file.server;
-        let max_body = match server.max_body_bytes {
-            None => 1024 * 1024,
-            Some(n) if (1024..=64 * 1024 * 1024).contains(&n) => n as usize,
-            Some(n) => {
-                return Err(ConfigError::Value {
-                    key: "server.max_body_bytes".into(),
-                    value: n.to_string(),
-                    allowed: "an integer from 1024 to 67108864".into(),
-                })
-            }
-        };
-        let server = ServerSettings {
-            listen: server
-                .listen
-                .clone()
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
-            reconcile_every: parse_bounded_duration(
-                "server.reconcile_every",
-                server.reconcile_every.as_deref().unwrap_or("15m"),
-                RECONCILE_EVERY,
-            )?,
-            coalesce_window: parse_bounded_duration(
-                "server.coalesce_window",
-                server.coalesce_window.as_deref().unwrap_or("300ms"),
-                COALESCE_WINDOW,
-            )?,
-            max_body_bytes: max_body,
-            max_items_per_flush: ranges::max_items_per_flush(server)?,
-        };
-        requests_per_second(&file.tiktok)?;
-        ranges::check_concurrency(&file.tiktok)?;
+        let server = ranges::server_settings(&file.server)?;
+        let requests_per_second = requests_per_second(&file.tiktok)?;
+        let concurrency = bounded_integer(
+            "tiktok.concurrency",
+            file.tiktok.concurrency,
+            CONCURRENCY,
+            8,
+        )? as usize;
         check_state_url(file.state.url.as_deref())?;
         Ok(Settings {
             state_url: file.state.url.clone(),
             rules,
             server,
+            requests_per_second,
+            concurrency,
             file,
         })
     }

@@ -211,7 +211,7 @@ pub async fn wire(
         None => endpoints_from_settings(settings)?,
     };
     endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
-    if let Some(rps) = crate::settings::requests_per_second(&settings.file.tiktok)? {
+    if let Some(rps) = settings.requests_per_second {
         endpoints.tiktok.requests_per_second = rps;
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, ServerSection, TikTokSection};
+use super::{ConfigError, ServerSection, ServerSettings, TikTokSection};
 
 /// `[server] reconcile_every`: at least a second (the stores' rate limits), at most a week.
 pub const RECONCILE_EVERY: DurationRange = DurationRange {
@@ -23,25 +23,27 @@ pub const COALESCE_WINDOW: DurationRange = DurationRange {
 /// `[server] max_items_per_flush`: the most items one real-time flush re-reads.
 pub const MAX_ITEMS_PER_FLUSH: std::ops::RangeInclusive<i64> = 1..=1000;
 
-/// `[server] max_items_per_flush`, checked against [`MAX_ITEMS_PER_FLUSH`]; 50 when not set.
-pub fn max_items_per_flush(server: &ServerSection) -> Result<usize, ConfigError> {
-    match server.max_items_per_flush {
-        None => Ok(50),
-        Some(n) if MAX_ITEMS_PER_FLUSH.contains(&n) => Ok(n as usize),
+/// `[server] max_body_bytes`: from 1 KiB to 64 MiB.
+pub const MAX_BODY_BYTES: std::ops::RangeInclusive<i64> = 1024..=64 * 1024 * 1024;
+
+/// An integer setting: `default` when it is not set, else its value if `range` holds it.
+pub fn bounded_integer(
+    key: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> Result<i64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(n) if range.contains(&n) => Ok(n),
         Some(n) => Err(ConfigError::Value {
-            key: "server.max_items_per_flush".into(),
+            key: key.into(),
             value: n.to_string(),
-            allowed: format!(
-                "an integer from {} to {}",
-                MAX_ITEMS_PER_FLUSH.start(),
-                MAX_ITEMS_PER_FLUSH.end()
-            ),
+            allowed: format!("an integer from {} to {}", range.start(), range.end()),
         }),
     }
 }
 
-/// The durations a duration setting may take, both ends included. An upper bound keeps every
-/// deadline computed from a setting (`now + reconcile_every`) far from overflowing.
 #[derive(Debug, Clone, Copy)]
 pub struct DurationRange {
     /// The shortest allowed.
@@ -50,15 +52,6 @@ pub struct DurationRange {
     pub max: Duration,
     /// The range as the error message states it.
     pub allowed: &'static str,
-}
-
-/// Parses a duration like `15m`, `300ms`, `1h 30m`, naming the key on error.
-pub fn parse_duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(text.trim()).map_err(|_| ConfigError::Value {
-        key: key.into(),
-        value: format!("{text:?}"),
-        allowed: "a duration such as \"30s\", \"15m\" or \"1h\"".into(),
-    })
 }
 
 /// Parses a duration setting and checks it lies in `range`, naming the key, the value and
@@ -105,19 +98,36 @@ pub fn requests_per_second(tiktok: &TikTokSection) -> Result<Option<f64>, Config
     }
 }
 
-pub(super) fn check_concurrency(tiktok: &TikTokSection) -> Result<(), ConfigError> {
-    match tiktok.concurrency {
-        Some(n) if !CONCURRENCY.contains(&n) => Err(ConfigError::Value {
-            key: "tiktok.concurrency".into(),
-            value: n.to_string(),
-            allowed: format!(
-                "an integer from {} to {}",
-                CONCURRENCY.start(),
-                CONCURRENCY.end()
-            ),
-        }),
-        _ => Ok(()),
-    }
+/// `[server]`, checked, with its defaults.
+pub(super) fn server_settings(server: &ServerSection) -> Result<ServerSettings, ConfigError> {
+    Ok(ServerSettings {
+        listen: server
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+        reconcile_every: parse_bounded_duration(
+            "server.reconcile_every",
+            server.reconcile_every.as_deref().unwrap_or("15m"),
+            RECONCILE_EVERY,
+        )?,
+        coalesce_window: parse_bounded_duration(
+            "server.coalesce_window",
+            server.coalesce_window.as_deref().unwrap_or("300ms"),
+            COALESCE_WINDOW,
+        )?,
+        max_body_bytes: bounded_integer(
+            "server.max_body_bytes",
+            server.max_body_bytes,
+            MAX_BODY_BYTES,
+            1024 * 1024,
+        )? as usize,
+        max_items_per_flush: bounded_integer(
+            "server.max_items_per_flush",
+            server.max_items_per_flush,
+            MAX_ITEMS_PER_FLUSH,
+            50,
+        )? as usize,
+    })
 }
 
 #[cfg(test)]
