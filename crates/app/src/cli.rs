@@ -95,6 +95,9 @@ pub enum Command {
         /// Deliver Shopify webhooks here (repeatable).
         #[arg(long = "webhook-url", value_name = "URL")]
         webhook_urls: Vec<String>,
+        /// Deliver TikTok order webhooks here (repeatable).
+        #[arg(long = "tiktok-webhook-url", value_name = "URL")]
+        tiktok_webhook_urls: Vec<String>,
         /// TikTok requests per second before 429 (0 for no limit).
         #[arg(long, value_name = "N")]
         tiktok_rps: Option<u32>,
@@ -170,6 +173,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             fixture,
             listen,
             webhook_urls,
+            tiktok_webhook_urls,
             tiktok_rps,
             shopify_bucket,
             shopify_restore_rate,
@@ -177,7 +181,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             sandbox_command(
                 &fixture,
                 listen,
-                webhook_urls,
+                (webhook_urls, tiktok_webhook_urls),
                 tiktok_rps,
                 shopify_bucket,
                 shopify_restore_rate,
@@ -349,7 +353,7 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
 async fn sandbox_command(
     fixture: &Path,
     listen: SocketAddr,
-    webhook_urls: Vec<String>,
+    (webhook_urls, tiktok_webhook_urls): (Vec<String>, Vec<String>),
     tiktok_rps: Option<u32>,
     shopify_bucket: Option<f64>,
     shopify_restore_rate: Option<f64>,
@@ -364,6 +368,7 @@ async fn sandbox_command(
     };
     let mut options = SandboxOptions {
         webhook_urls,
+        tiktok_webhook_urls,
         ..SandboxOptions::default()
     };
     if let Some(rps) = tiktok_rps {

@@ -11,6 +11,9 @@
 //! | `POST /_sandbox/shopify/locations/{id}` | `{"active"}` | `locations/activate` or `locations/deactivate`, and `locations/update` |
 //! | `POST /_sandbox/tiktok/skus/{sku_id}` | `{"quantity", "warehouse_id"?}` | a hand edit in Seller Center (no webhook); `quantity` 0 to 999,999; `warehouse_id` may be left out when the SKU has one warehouse |
 //! | `POST /_sandbox/tiktok/token/expire` | none | the current TikTok access token expires now |
+//! | `POST /_sandbox/tiktok/orders` | `{"id"?, "status"?, "lines": [{"sku_id", "quantity", "warehouse_id"?}]}` | a buyer orders on TikTok: TikTok's stock drops (409 when out of stock), `ORDER_STATUS_CHANGE` to every TikTok webhook URL |
+//! | `POST /_sandbox/tiktok/orders/{id}/status` | `{"status"}` | a status change; `CANCELLED` gives the units back; with its TikTok webhook |
+//! | `POST /_sandbox/shopify/orders` | `{"tiktok_order_id"?, "marker"?, "lines": [{"variant_id", "quantity", "location_id"}]}` | an order-sync app copies an order into Shopify: available drops; `inventory_levels/update` per line, then `orders/create` |
 //! | `GET /_sandbox/state` | | the whole state in the fixture format |
 //! | `GET /_sandbox/stats` | | [`Stats`](crate::Stats) |
 //! | `POST /_sandbox/stats/reset` | none | zeroes the stats |
@@ -18,6 +21,8 @@
 //! | `POST /_sandbox/faults` | [`Faults`] | replaces the faults in force (`{}` clears them) |
 //!
 //! Bulk results are served beside them, at `GET /_sandbox/bulk/{id}.jsonl` (see `shopify`).
+
+mod orders;
 
 use std::sync::Arc;
 
@@ -52,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/stats/reset", post(reset_stats))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        .merge(orders::routes())
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

@@ -10,7 +10,13 @@ pub const SHOPIFY_ACCESS_TOKEN: &str = "shpat_sandbox_demo_token";
 pub const SHOPIFY_WEBHOOK_SECRET: &str = "sandbox_webhook_secret";
 /// The scopes the Shopify token holds, as `currentAppInstallation { accessScopes { handle } }`
 /// reports them: what a stock sync reads with.
-pub const SHOPIFY_ACCESS_SCOPES: [&str; 3] = ["read_products", "read_inventory", "read_locations"];
+/// `read_orders` lets Stockbridge see the Shopify copies of TikTok orders (sync-rules.md §7).
+pub const SHOPIFY_ACCESS_SCOPES: [&str; 4] = [
+    "read_products",
+    "read_inventory",
+    "read_locations",
+    "read_orders",
+];
 /// Default TikTok Shop `app_key`.
 pub const TIKTOK_APP_KEY: &str = "sandbox_app_key";
 /// Default TikTok Shop `app_secret` (signing key).
@@ -42,6 +48,9 @@ pub struct Credentials {
     pub tiktok_refresh_token: String,
     /// The cipher of the one authorized TikTok shop.
     pub tiktok_shop_cipher: String,
+    /// The Shopify scopes the access token holds; [`SHOPIFY_ACCESS_SCOPES`] when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Default for Credentials {
@@ -55,6 +64,7 @@ impl Default for Credentials {
             tiktok_access_token: TIKTOK_ACCESS_TOKEN.to_owned(),
             tiktok_refresh_token: TIKTOK_REFRESH_TOKEN.to_owned(),
             tiktok_shop_cipher: TIKTOK_SHOP_CIPHER.to_owned(),
+            scopes: None,
         }
     }
 }
@@ -71,11 +81,28 @@ impl std::fmt::Debug for Credentials {
             .field("tiktok_access_token", &"[redacted]")
             .field("tiktok_refresh_token", &"[redacted]")
             .field("tiktok_shop_cipher", &self.tiktok_shop_cipher)
+            .field("scopes", &self.scopes)
             .finish()
     }
 }
 
 impl Credentials {
+    /// The Shopify scopes the access token holds.
+    pub fn shopify_scopes(&self) -> Vec<String> {
+        match &self.scopes {
+            Some(scopes) => scopes.clone(),
+            None => SHOPIFY_ACCESS_SCOPES.map(str::to_owned).to_vec(),
+        }
+    }
+
+    /// Whether the Shopify access token holds `scope`.
+    pub fn has_shopify_scope(&self, scope: &str) -> bool {
+        match &self.scopes {
+            Some(scopes) => scopes.iter().any(|s| s == scope),
+            None => SHOPIFY_ACCESS_SCOPES.contains(&scope),
+        }
+    }
+
     /// The same credentials with every secret left out (only `shop_domain`, `tiktok_app_key` and
     /// `tiktok_shop_cipher` kept, and only where they differ from the defaults), as written by
     /// [`crate::Fixture::to_json_pretty`]: a secret never appears in a state dump.
@@ -99,6 +126,9 @@ impl Credentials {
             if value != default {
                 out.insert(key.to_owned(), serde_json::Value::String(value.clone()));
             }
+        }
+        if let Some(scopes) = &self.scopes {
+            out.insert("scopes".to_owned(), serde_json::json!(scopes));
         }
         out
     }

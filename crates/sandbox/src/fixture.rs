@@ -1,7 +1,12 @@
 //! The fixture: the JSON description of both stores (spec/sandbox.md), used to start the
 //! emulators and to dump their state. Defaults fill left-out keys; unknown keys are errors.
 
+mod orders;
 mod validate;
+
+pub use orders::{
+    Attribute, ShopifyOrder, ShopifyOrderLine, TikTokOrder, TikTokOrderLine, TikTokOrderStatus,
+};
 
 use std::path::Path;
 
@@ -34,6 +39,9 @@ pub struct ShopifyFixture {
     /// Product variants.
     #[serde(default)]
     pub variants: Vec<Variant>,
+    /// Orders (version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<ShopifyOrder>,
 }
 
 /// A Shopify location.
@@ -137,6 +145,9 @@ pub struct TikTokFixture {
     /// Products.
     #[serde(default)]
     pub products: Vec<TikTokProduct>,
+    /// Orders (version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<TikTokOrder>,
 }
 
 /// A TikTok warehouse.
@@ -303,6 +314,7 @@ impl Fixture {
             message: err.to_string(),
         })?;
         validate::check(&fixture)?;
+        orders::check(&fixture)?;
         Ok(fixture)
     }
 

@@ -33,8 +33,9 @@ pub mod webhooks;
 pub use credentials::Credentials;
 pub use faults::{ApiFaults, Faults, WebhookFaults, MAX_FAULT_DELAY_MS};
 pub use fixture::{
-    Fixture, FixtureError, InventoryPolicy, Level, Location, ProductStatus, ShopifyFixture,
-    TikTokFixture, TikTokProduct, TikTokProductStatus, TikTokSku, Variant, Warehouse,
+    Attribute, Fixture, FixtureError, InventoryPolicy, Level, Location, ProductStatus,
+    ShopifyFixture, ShopifyOrder, ShopifyOrderLine, TikTokFixture, TikTokOrder, TikTokOrderLine,
+    TikTokOrderStatus, TikTokProduct, TikTokProductStatus, TikTokSku, Variant, Warehouse,
     WarehouseQuantity, WarehouseStatus, WarehouseType,
 };
 pub use server::{RunningSandbox, Sandbox, SandboxError, SandboxOptions};

@@ -26,6 +26,8 @@ use crate::{clock, control, shopify, tiktok};
 pub struct SandboxOptions {
     /// Every Shopify webhook goes to each of these URLs.
     pub webhook_urls: Vec<String>,
+    /// Every TikTok `ORDER_STATUS_CHANGE` webhook goes to each of these URLs.
+    pub tiktok_webhook_urls: Vec<String>,
     /// GraphQL cost bucket size (`throttleStatus.maximumAvailable`); default 2000. A finite
     /// number above 0; a query that costs more than it is refused with `MAX_COST_EXCEEDED`.
     pub shopify_bucket_size: f64,
@@ -50,6 +52,7 @@ impl Default for SandboxOptions {
     fn default() -> Self {
         SandboxOptions {
             webhook_urls: Vec::new(),
+            tiktok_webhook_urls: Vec::new(),
             shopify_bucket_size: 2000.0,
             shopify_restore_rate: 100.0,
             tiktok_requests_per_second: Some(50),
@@ -145,7 +148,11 @@ impl Sandbox {
         let addr = listener.local_addr().map_err(SandboxError::Listener)?;
         let base_url = base_url_of(addr);
         let credentials = fixture.credentials.clone();
-        let webhooks = Webhooks::new(&options.webhook_urls, &credentials)?;
+        let webhooks = Webhooks::new(
+            &options.webhook_urls,
+            &options.tiktok_webhook_urls,
+            &credentials,
+        )?;
         let now = clock::now_millis();
         let lifetime = i64::try_from(options.tiktok_token_lifetime.as_millis()).unwrap_or(i64::MAX);
         let shared = Arc::new(Shared {

@@ -18,8 +18,13 @@ pub struct Stats {
     pub tiktok: BTreeMap<String, BTreeMap<String, u64>>,
     /// Inventory writes as TikTok saw them.
     pub inventory_updates: InventoryUpdateStats,
-    /// Shopify webhook deliveries.
+    /// Webhook deliveries, Shopify's and TikTok's.
     pub webhooks: WebhookStats,
+    /// Units TikTok accepted in orders beyond what Shopify could still fulfil at that moment
+    /// (Shopify's available over active locations, minus the TikTok orders not yet in
+    /// Shopify). A correct sync keeps it at 0.
+    #[serde(default)]
+    pub oversold: u64,
 }
 
 /// What the update-inventory endpoint received.
@@ -114,6 +119,10 @@ impl StatsRecorder {
         for sku in applied {
             *updates.per_sku.entry(sku.clone()).or_default() += 1;
         }
+    }
+
+    pub(crate) fn oversold(&self, units: u64) {
+        self.inner.lock().expect("stats lock").oversold += units;
     }
 
     pub(crate) fn webhooks(&self, change: impl FnOnce(&mut WebhookStats)) {

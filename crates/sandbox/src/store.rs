@@ -1,5 +1,6 @@
 //! The emulated stores' current state, with the indexes that keep every request O(page).
 
+pub(crate) mod orders;
 pub(crate) mod shopify;
 pub(crate) mod tiktok;
 
@@ -14,11 +15,17 @@ pub(crate) struct World {
     pub(crate) shopify: shopify::ShopifyStore,
     pub(crate) tiktok: tiktok::TikTokStore,
     pub(crate) tokens: tiktok::Tokens,
+    pub(crate) orders: orders::OrderBook,
     pub(crate) credentials: Credentials,
 }
 
 impl World {
-    pub(crate) fn new(fixture: Fixture, now_millis: i64, token_lifetime_millis: i64) -> World {
+    pub(crate) fn new(mut fixture: Fixture, now_millis: i64, token_lifetime_millis: i64) -> World {
+        let orders = orders::OrderBook::new(
+            std::mem::take(&mut fixture.shopify.orders),
+            std::mem::take(&mut fixture.tiktok.orders),
+            now_millis,
+        );
         let tokens = tiktok::Tokens {
             access_token: fixture.credentials.tiktok_access_token.clone(),
             access_expires_at: now_millis.saturating_add(token_lifetime_millis),
@@ -29,15 +36,20 @@ impl World {
             shopify: shopify::ShopifyStore::new(fixture.shopify, now_millis),
             tiktok: tiktok::TikTokStore::new(fixture.tiktok, now_millis),
             tokens,
+            orders,
             credentials: fixture.credentials,
         }
     }
 
     /// The state in the fixture format, quantities as they are now.
     pub(crate) fn snapshot(&self) -> Fixture {
+        let mut shopify = self.shopify.snapshot();
+        shopify.orders = self.orders.shopify_orders().to_vec();
+        let mut tiktok = self.tiktok.snapshot();
+        tiktok.orders = self.orders.tiktok_orders().to_vec();
         Fixture {
-            shopify: self.shopify.snapshot(),
-            tiktok: self.tiktok.snapshot(),
+            shopify,
+            tiktok,
             credentials: self.credentials.clone(),
         }
     }

@@ -6,9 +6,12 @@ mod auth;
 mod catalog;
 mod inventory;
 pub(crate) mod limiter;
+mod orders;
 pub mod signing;
 
 pub use catalog::SEARCH_RESULT_CAP;
+
+pub(crate) use catalog::SHOP_ID;
 
 pub(crate) use inventory::MAX_QUANTITY;
 
@@ -56,6 +59,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/product/202309/products/{product_id}/inventory/update",
             only(post(inventory::update)),
         )
+        .route("/order/202309/orders/search", only(post(orders::search)))
         .route("/api/v2/token/get", only(get(auth::token_get)))
         .route("/api/v2/token/refresh", only(get(auth::token_refresh)))
 }

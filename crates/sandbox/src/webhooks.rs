@@ -1,5 +1,6 @@
-//! Shopify webhook delivery: REST-shaped bodies signed like Shopify's, sent to every configured
-//! URL in a spawned task, retried with backoff, and bent by the webhook faults.
+//! Webhook delivery: Shopify's REST-shaped bodies signed like Shopify's, and TikTok's
+//! `ORDER_STATUS_CHANGE` notifications signed like TikTok's, sent to every configured URL in a
+//! spawned task, retried with backoff, and bent by the webhook faults.
 
 pub(crate) mod payloads;
 
@@ -33,14 +34,18 @@ pub(crate) struct Webhooks {
     urls: Vec<String>,
     secret: String,
     shop_domain: String,
+    tiktok_urls: Vec<String>,
+    tiktok_app_key: String,
+    tiktok_app_secret: String,
 }
 
 impl Webhooks {
     pub(crate) fn new(
         urls: &[String],
+        tiktok_urls: &[String],
         credentials: &Credentials,
     ) -> Result<Webhooks, SandboxError> {
-        for url in urls {
+        for url in urls.iter().chain(tiktok_urls) {
             let parsed = url::Url::parse(url).map_err(|err| SandboxError::WebhookUrl {
                 url: url.clone(),
                 message: err.to_string(),
@@ -62,6 +67,9 @@ impl Webhooks {
             urls: urls.to_vec(),
             secret: credentials.shopify_webhook_secret.clone(),
             shop_domain: credentials.shop_domain.clone(),
+            tiktok_urls: tiktok_urls.to_vec(),
+            tiktok_app_key: credentials.tiktok_app_key.clone(),
+            tiktok_app_secret: credentials.tiktok_app_secret.clone(),
         })
     }
 }
@@ -71,6 +79,93 @@ pub fn shopify_hmac(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Lowercase hex HMAC-SHA256 of `app_key + body` keyed with `app_secret`: the `Authorization`
+/// header of a TikTok Shop webhook (reference/tiktok-api.md §10.3).
+pub fn tiktok_signature(app_key: &str, app_secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key length");
+    mac.update(app_key.as_bytes());
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Sends a TikTok `ORDER_STATUS_CHANGE` notification (type 1) about one order to every TikTok
+/// webhook URL in the background; returns its `tts_notification_id`.
+pub(crate) fn publish_tiktok_order(
+    shared: &Arc<Shared>,
+    order_id: &str,
+    status: &str,
+    update_time: i64,
+) -> String {
+    let notification_id = rand::thread_rng()
+        .gen_range(7_000_000_000_000_000_000u64..7_999_999_999_999_999_999)
+        .to_string();
+    shared.stats.webhooks(|w| {
+        w.events += 1;
+        *w.per_topic
+            .entry("ORDER_STATUS_CHANGE".to_owned())
+            .or_default() += 1;
+    });
+    let body = serde_json::json!({
+        "type": 1,
+        "tts_notification_id": notification_id,
+        "shop_id": crate::tiktok::SHOP_ID,
+        "timestamp": clock::now_seconds(),
+        "data": {
+            "order_id": order_id,
+            "order_status": status,
+            "update_time": update_time,
+            "is_on_hold_order": status == "ON_HOLD",
+        },
+    });
+    let body = Arc::new(serde_json::to_vec(&body).expect("JSON serializes"));
+    let hooks = &shared.webhooks;
+    let signature = tiktok_signature(&hooks.tiktok_app_key, &hooks.tiktok_app_secret, &body);
+    let headers = vec![("Authorization", signature)];
+    send_to_all(
+        shared,
+        &hooks.tiktok_urls,
+        "ORDER_STATUS_CHANGE",
+        &body,
+        &headers,
+        false,
+    );
+    notification_id
+}
+
+/// Schedules one delivery of `body` to each URL, as the webhook faults decide (dropped,
+/// duplicated, delayed). `shopify_webhook_id` adds a fresh `X-Shopify-Webhook-Id` per delivery.
+fn send_to_all(
+    shared: &Arc<Shared>,
+    urls: &[String],
+    topic: &'static str,
+    body: &Arc<Vec<u8>>,
+    headers: &[(&'static str, String)],
+    shopify_webhook_id: bool,
+) {
+    for url in urls {
+        let plan = shared.faults.delivery();
+        if plan.dropped {
+            shared.stats.webhooks(|w| w.dropped += 1);
+            continue;
+        }
+        for copy in 0..plan.copies {
+            if copy > 0 {
+                shared.stats.webhooks(|w| w.duplicates += 1);
+            }
+            let delivery = Delivery {
+                shared: shared.clone(),
+                url: url.clone(),
+                topic,
+                body: body.clone(),
+                headers: headers.to_vec(),
+                shopify_webhook_id,
+                delay: plan.delay,
+            };
+            tokio::spawn(delivery.run());
+        }
+    }
 }
 
 /// A random id in UUID v4 form.
@@ -98,31 +193,19 @@ pub(crate) fn publish(shared: &Arc<Shared>, events: Vec<Event>) -> Vec<String> {
             *w.per_topic.entry(event.topic.to_owned()).or_default() += 1;
         });
         let body = Arc::new(serde_json::to_vec(&event.body).expect("JSON serializes"));
-        let hmac = shopify_hmac(&shared.webhooks.secret, &body);
-        let triggered_at = clock::rfc3339_millis(clock::now_millis());
-        for url in &shared.webhooks.urls {
-            let plan = shared.faults.delivery();
-            if plan.dropped {
-                shared.stats.webhooks(|w| w.dropped += 1);
-                continue;
-            }
-            for copy in 0..plan.copies {
-                if copy > 0 {
-                    shared.stats.webhooks(|w| w.duplicates += 1);
-                }
-                let delivery = Delivery {
-                    shared: shared.clone(),
-                    url: url.clone(),
-                    topic: event.topic,
-                    body: body.clone(),
-                    hmac: hmac.clone(),
-                    event_id: event_id.clone(),
-                    triggered_at: triggered_at.clone(),
-                    delay: plan.delay,
-                };
-                tokio::spawn(delivery.run());
-            }
-        }
+        let hooks = &shared.webhooks;
+        let headers = vec![
+            ("X-Shopify-Topic", event.topic.to_owned()),
+            ("X-Shopify-Hmac-Sha256", shopify_hmac(&hooks.secret, &body)),
+            ("X-Shopify-Shop-Domain", hooks.shop_domain.clone()),
+            ("X-Shopify-API-Version", WEBHOOK_API_VERSION.to_owned()),
+            ("X-Shopify-Event-Id", event_id),
+            (
+                "X-Shopify-Triggered-At",
+                clock::rfc3339_millis(clock::now_millis()),
+            ),
+        ];
+        send_to_all(shared, &hooks.urls, event.topic, &body, &headers, true);
     }
     ids
 }
@@ -132,9 +215,8 @@ struct Delivery {
     url: String,
     topic: &'static str,
     body: Arc<Vec<u8>>,
-    hmac: String,
-    event_id: String,
-    triggered_at: String,
+    headers: Vec<(&'static str, String)>,
+    shopify_webhook_id: bool,
     delay: Duration,
 }
 
@@ -147,22 +229,19 @@ impl Delivery {
         let mut backoff = FIRST_BACKOFF;
         for attempt in 1..=MAX_ATTEMPTS {
             self.shared.stats.webhooks(|w| w.attempts += 1);
-            let sent = self
+            let mut request = self
                 .shared
                 .webhooks
                 .client
                 .post(&self.url)
-                .header("Content-Type", "application/json")
-                .header("X-Shopify-Topic", self.topic)
-                .header("X-Shopify-Hmac-Sha256", &self.hmac)
-                .header("X-Shopify-Shop-Domain", &self.shared.webhooks.shop_domain)
-                .header("X-Shopify-API-Version", WEBHOOK_API_VERSION)
-                .header("X-Shopify-Webhook-Id", &webhook_id)
-                .header("X-Shopify-Event-Id", &self.event_id)
-                .header("X-Shopify-Triggered-At", &self.triggered_at)
-                .body(self.body.as_ref().clone())
-                .send()
-                .await;
+                .header("Content-Type", "application/json");
+            for (name, value) in &self.headers {
+                request = request.header(*name, value);
+            }
+            if self.shopify_webhook_id {
+                request = request.header("X-Shopify-Webhook-Id", &webhook_id);
+            }
+            let sent = request.body(self.body.as_ref().clone()).send().await;
             match sent {
                 Ok(answer) if answer.status().is_success() => {
                     self.shared.stats.webhooks(|w| w.delivered += 1);
@@ -180,7 +259,7 @@ impl Delivery {
                 backoff *= 2;
             }
         }
-        tracing::warn!(url = %self.url, topic = self.topic, event_id = %self.event_id, "webhook given up");
+        tracing::warn!(url = %self.url, topic = self.topic, "webhook given up");
         self.shared.stats.webhooks(|w| w.failed += 1);
     }
 }

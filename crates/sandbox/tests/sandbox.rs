@@ -12,6 +12,8 @@ mod bulk_limits;
 mod faults;
 #[path = "sandbox/fixture.rs"]
 mod fixture;
+#[path = "sandbox/orders.rs"]
+mod orders;
 #[path = "sandbox/shopify.rs"]
 mod shopify;
 #[path = "sandbox/shopify_catalog.rs"]

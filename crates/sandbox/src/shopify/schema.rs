@@ -5,6 +5,7 @@ mod connection;
 mod installation;
 mod listing;
 pub(crate) mod objects;
+pub(crate) mod orders;
 
 use std::sync::Arc;
 
@@ -158,6 +159,25 @@ impl QueryRoot {
             })?),
         };
         Ok(count_variants(ctx, query.as_deref(), limit))
+    }
+
+    /// Orders, for the Shopify copies of TikTok orders (needs `read_orders`).
+    #[allow(clippy::too_many_arguments)] // Shopify's argument list
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        query: Option<String>,
+        #[graphql(default = false)] reverse: bool,
+        #[graphql(default)] sort_key: orders::OrderSortKeys,
+    ) -> Result<self::connection::OrderConnection> {
+        let _ = sort_key;
+        let page = Page::new(first, after, last, before)?.reversed(reverse);
+        let (items, more) = orders::orders(ctx, &page, query.as_deref())?;
+        Ok(Paged::page(items, more, page.after))
     }
 
     /// The app behind the access token, with its granted scopes.

@@ -107,6 +107,7 @@ impl ShopifyStore {
         ShopifyFixture {
             locations: self.locations.clone(),
             variants: self.variants.iter().map(|r| r.variant.clone()).collect(),
+            orders: Vec::new(),
         }
     }
 

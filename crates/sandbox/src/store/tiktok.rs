@@ -69,6 +69,7 @@ impl TikTokStore {
         TikTokFixture {
             warehouses: self.warehouses.clone(),
             products: self.products.iter().map(|r| r.product.clone()).collect(),
+            orders: Vec::new(),
         }
     }
 

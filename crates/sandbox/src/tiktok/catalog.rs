@@ -145,11 +145,11 @@ pub(super) fn string_list(body: &Value, key: &str) -> Result<Option<Vec<String>>
     }
 }
 
-fn encode_token(position: usize) -> String {
+pub(super) fn encode_token(position: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("offset={position}"))
 }
 
-fn decode_token(token: &str) -> Option<usize> {
+pub(super) fn decode_token(token: &str) -> Option<usize> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()?;

@@ -95,3 +95,39 @@ pub(crate) fn location(location: &Location, now: i64) -> Value {
         "admin_graphql_api_id": gid("Location", location.id),
     })
 }
+
+/// `orders/create`: the REST order, with the fields an order-sync app writes the TikTok order
+/// id to (`source_identifier`, `tags` as one comma-separated text, `note_attributes`, `note`).
+pub(crate) fn order(store: &ShopifyStore, order: &crate::fixture::ShopifyOrder) -> Value {
+    let line_items: Vec<Value> = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let variant = store.variant(line.variant_id).map(|r| &r.variant);
+            json!({
+                "id": order.id * 1000 + i as u64 + 1,
+                "variant_id": line.variant_id,
+                "product_id": variant.map(|v| v.product_id),
+                "sku": variant.and_then(|v| v.sku.clone()),
+                "quantity": line.quantity,
+            })
+        })
+        .collect();
+    let attributes: Vec<Value> = order
+        .custom_attributes
+        .iter()
+        .map(|a| json!({"name": a.key, "value": a.value}))
+        .collect();
+    json!({
+        "id": order.id,
+        "admin_graphql_api_id": gid("Order", order.id),
+        "name": format!("#{}", order.id),
+        "created_at": order.created_at,
+        "source_identifier": order.source_identifier,
+        "tags": order.tags.join(", "),
+        "note": order.note,
+        "note_attributes": attributes,
+        "line_items": line_items,
+    })
+}

@@ -301,7 +301,7 @@ async fn reports_the_granted_scopes_for_the_adapters_health_query() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body["data"]["currentAppInstallation"]["accessScopes"],
-        json!([{"handle": "read_products"}, {"handle": "read_inventory"}, {"handle": "read_locations"}]),
+        json!([{"handle": "read_products"}, {"handle": "read_inventory"}, {"handle": "read_locations"}, {"handle": "read_orders"}]),
         "{body}"
     );
     let (_, body) = graphql(

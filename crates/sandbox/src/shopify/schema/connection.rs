@@ -6,6 +6,7 @@ use async_graphql::{Error, ErrorExtensions, SimpleObject};
 use base64::Engine;
 
 use super::objects::{InventoryItem, InventoryLevel, Location, ProductVariant};
+use super::orders::{LineItem, Order};
 
 /// The largest page Shopify serves.
 pub(crate) const MAX_PAGE: i32 = 250;
@@ -46,6 +47,8 @@ connection!(LocationConnection, LocationEdge, Location);
 connection!(ProductVariantConnection, ProductVariantEdge, ProductVariant);
 connection!(InventoryItemConnection, InventoryItemEdge, InventoryItem);
 connection!(InventoryLevelConnection, InventoryLevelEdge, InventoryLevel);
+connection!(OrderConnection, OrderEdge, Order);
+connection!(LineItemConnection, LineItemEdge, LineItem);
 
 /// A connection type built from one page of keyed nodes.
 pub(crate) trait Paged: Sized {

@@ -2,7 +2,8 @@
 
 use async_graphql::{Object, ID};
 
-use crate::credentials::SHOPIFY_ACCESS_SCOPES;
+use async_graphql::Context;
+
 use crate::shopify::gid::gid;
 
 /// `AppInstallation` of the one app the emulator knows.
@@ -13,9 +14,11 @@ impl AppInstallation {
     async fn id(&self) -> ID {
         ID(gid("AppInstallation", 1))
     }
-    /// Always [`SHOPIFY_ACCESS_SCOPES`].
-    async fn access_scopes(&self) -> Vec<AccessScope> {
-        SHOPIFY_ACCESS_SCOPES
+    /// The fixture's `credentials.scopes`, or every scope Stockbridge needs.
+    async fn access_scopes(&self, ctx: &Context<'_>) -> Vec<AccessScope> {
+        super::shared(ctx)
+            .credentials
+            .shopify_scopes()
             .into_iter()
             .map(|handle| AccessScope { handle })
             .collect()
@@ -24,16 +27,19 @@ impl AppInstallation {
 
 /// `AccessScope`.
 pub(crate) struct AccessScope {
-    handle: &'static str,
+    handle: String,
 }
 
 #[Object]
 impl AccessScope {
     async fn handle(&self) -> &str {
-        self.handle
+        &self.handle
     }
     async fn description(&self) -> String {
-        let (verb, what) = self.handle.split_once('_').unwrap_or(("read", self.handle));
+        let (verb, what) = self
+            .handle
+            .split_once('_')
+            .unwrap_or(("read", &self.handle));
         let verb = if verb == "write" { "Modify" } else { "Read" };
         format!("{verb} {what}")
     }
