@@ -29,6 +29,7 @@ mod address;
 mod audit;
 mod confirmed;
 mod error;
+mod orders;
 mod recovery;
 mod runs;
 mod schema;

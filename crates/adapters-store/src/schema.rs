@@ -66,6 +66,28 @@ const MIGRATIONS: &[&str] = &[
         refresh_expires_at  INTEGER
     );
     "#,
+    // 2: the ledger of TikTok orders in flight (sync-rules.md §7).
+    r#"
+    CREATE TABLE held_orders (
+        order_id       TEXT    PRIMARY KEY,
+        status         TEXT    NOT NULL,
+        create_time    INTEGER NOT NULL,
+        update_time    INTEGER NOT NULL,
+        first_seen_ms  INTEGER NOT NULL,
+        copied_at_ms   INTEGER
+    );
+    CREATE INDEX held_orders_by_first_seen ON held_orders (first_seen_ms);
+
+    CREATE TABLE held_order_lines (
+        order_id      TEXT    NOT NULL REFERENCES held_orders (order_id),
+        line          INTEGER NOT NULL,
+        sku_id        TEXT    NOT NULL,
+        seller_sku    TEXT,
+        warehouse_id  TEXT,
+        quantity      INTEGER NOT NULL CHECK (quantity >= 0),
+        PRIMARY KEY (order_id, line)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
-use stockbridge_domain::SkuId;
+use stockbridge_domain::{HeldOrder, SkuId};
 use stockbridge_ports::{
     AuditEntry, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome,
     RunRecord, StateStore, StoreError,
@@ -229,5 +229,20 @@ impl StateStore for SqliteStore {
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         let platform = platform.to_owned();
         self.call(move |conn| tokens::load(conn, &platform)).await
+    }
+
+    async fn save_orders(&self, orders: &[HeldOrder]) -> Result<(), StoreError> {
+        let orders = orders.to_vec();
+        self.call(move |conn| crate::orders::save(conn, &orders))
+            .await
+    }
+
+    async fn orders(&self) -> Result<Vec<HeldOrder>, StoreError> {
+        self.call(crate::orders::load).await
+    }
+
+    async fn forget_orders_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.call(move |conn| crate::orders::forget_before(conn, before_ms))
+            .await
     }
 }

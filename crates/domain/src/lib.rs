@@ -16,6 +16,7 @@ pub mod compute;
 pub mod hold;
 pub mod ids;
 pub mod matching;
+pub mod orders;
 pub mod pattern;
 pub mod plan;
 pub mod quantity;
@@ -35,6 +36,9 @@ pub use ids::{
     IdError, InventoryItemId, LocationId, OrderId, ProductId, Sku, SkuId, VariantId, WarehouseId,
 };
 pub use matching::{match_skus, Matching};
+pub use orders::{
+    HeldOrder, HoldEnd, MatchField, OrderLine, OrderStatus, ShopifyOrderMarks, TikTokOrder,
+};
 pub use pattern::{EmptyPattern, SkuPattern};
 pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};

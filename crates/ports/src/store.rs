@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
+use stockbridge_domain::{HeldOrder, ProductId, Quantity, SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::secret::Secret;
@@ -224,4 +224,14 @@ pub trait StateStore: Send + Sync {
 
     /// The platform's saved tokens, if any.
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError>;
+
+    /// Saves TikTok orders into the ledger of orders in flight (sync-rules.md §7), in one
+    /// transaction; each replaces the order with its id, lines included.
+    async fn save_orders(&self, orders: &[HeldOrder]) -> Result<(), StoreError>;
+
+    /// The ledger, in the order the orders were first seen.
+    async fn orders(&self) -> Result<Vec<HeldOrder>, StoreError>;
+
+    /// Forgets the orders first seen before `before_ms` (Unix milliseconds); returns how many.
+    async fn forget_orders_before(&self, before_ms: i64) -> Result<u64, StoreError>;
 }

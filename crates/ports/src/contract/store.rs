@@ -1,6 +1,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
+use stockbridge_domain::{
+    HeldOrder, OrderId, OrderLine, OrderStatus, ProductId, Quantity, Sku, SkuId, TikTokOrder,
+    WarehouseId,
+};
 
 use crate::secret::Secret;
 use crate::store::{
@@ -215,4 +218,54 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
         None,
         "tokens are per platform"
     );
+
+    orders_contract(store).await;
+}
+
+fn held(id: &str, status: OrderStatus, first_seen_ms: i64, lines: usize) -> HeldOrder {
+    HeldOrder {
+        order: TikTokOrder {
+            id: OrderId::new(id).unwrap(),
+            status,
+            create_time: 1_700_000_000,
+            update_time: 1_700_000_100,
+            lines: (0..lines)
+                .map(|i| OrderLine {
+                    sku_id: SkuId::new(format!("9001{i}")).unwrap(),
+                    seller_sku: (i == 0).then(|| Sku::new("TEE").unwrap()),
+                    warehouse: (i > 0).then(|| WarehouseId::new("7001").unwrap()),
+                    quantity: 3 + i as u64,
+                })
+                .collect(),
+        },
+        first_seen_ms,
+        copied_at_ms: None,
+    }
+}
+
+/// The ledger of TikTok orders in flight keeps each order whole, replaces by id, and forgets
+/// by when the order was first seen.
+async fn orders_contract<S: StateStore + ?Sized>(store: &S) {
+    assert!(store.orders().await.unwrap().is_empty());
+    let a = held("576001", OrderStatus::AwaitingShipment, 2_000, 2);
+    let b = held("576002", OrderStatus::Unpaid, 1_000, 1);
+    store.save_orders(&[a.clone(), b.clone()]).await.unwrap();
+    assert_eq!(store.orders().await.unwrap(), vec![b.clone(), a.clone()]);
+
+    let mut changed = a.clone();
+    changed.order.status = OrderStatus::Cancelled;
+    changed.order.lines.truncate(1);
+    changed.copied_at_ms = Some(2_500);
+    store
+        .save_orders(std::slice::from_ref(&changed))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.orders().await.unwrap(),
+        vec![b.clone(), changed.clone()],
+        "saving replaces the order, lines included"
+    );
+
+    assert_eq!(store.forget_orders_before(1_500).await.unwrap(), 1);
+    assert_eq!(store.orders().await.unwrap(), vec![changed]);
 }

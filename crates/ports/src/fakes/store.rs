@@ -3,7 +3,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use stockbridge_domain::{SkuId, WarehouseId};
+use stockbridge_domain::{HeldOrder, SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::store::{
@@ -24,6 +24,7 @@ struct State {
     runs: Vec<RunRecord>,
     webhooks: HashMap<String, SystemTime>,
     tokens: HashMap<String, PlatformTokens>,
+    orders: Vec<HeldOrder>,
 }
 
 impl InMemoryStore {
@@ -139,5 +140,32 @@ impl StateStore for InMemoryStore {
 
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         Ok(self.inner.lock().unwrap().tokens.get(platform).cloned())
+    }
+
+    async fn save_orders(&self, orders: &[HeldOrder]) -> Result<(), StoreError> {
+        let mut state = self.inner.lock().unwrap();
+        for order in orders {
+            match state
+                .orders
+                .iter_mut()
+                .find(|o| o.order.id == order.order.id)
+            {
+                Some(stored) => *stored = order.clone(),
+                None => state.orders.push(order.clone()),
+            }
+        }
+        state.orders.sort_by_key(|o| o.first_seen_ms);
+        Ok(())
+    }
+
+    async fn orders(&self) -> Result<Vec<HeldOrder>, StoreError> {
+        Ok(self.inner.lock().unwrap().orders.clone())
+    }
+
+    async fn forget_orders_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let mut state = self.inner.lock().unwrap();
+        let len = state.orders.len();
+        state.orders.retain(|o| o.first_seen_ms >= before_ms);
+        Ok((len - state.orders.len()) as u64)
     }
 }
