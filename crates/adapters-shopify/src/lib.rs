@@ -12,6 +12,7 @@ mod config;
 mod error;
 mod gid;
 mod health;
+mod orders;
 mod source;
 pub mod webhook;
 

@@ -9,12 +9,14 @@ mod catalog;
 mod client;
 mod config;
 mod error;
+mod orders;
 mod outcome;
 mod rate_limit;
 mod shop;
 pub mod signing;
 mod sink;
 mod tokens;
+pub mod webhook;
 mod wire;
 
 pub use config::{
