@@ -4,10 +4,12 @@
 
 mod event;
 mod headers;
+mod order;
 mod signature;
 
 pub use event::{parse_webhook, EventKind, LocationChange, ShopifyEvent};
 pub use headers::WebhookHeaders;
+pub use order::order_marks;
 pub use signature::{verify_webhook, verify_webhook_any};
 
 /// Why a delivery was refused.

@@ -6,6 +6,7 @@
 //! Inside, dependencies go one way: the pipeline uses reconcile and the writer, reconcile
 //! uses the writer, and all of them use the [`Stores`] defined here.
 
+mod holds;
 mod metrics;
 mod pipeline;
 mod reconcile;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 
+pub use holds::{millis, HoldBook, HoldError, Refreshed};
 pub use metrics::Metrics;
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
 pub use reconcile::{
@@ -34,4 +36,6 @@ pub struct Stores {
     pub sink: Arc<dyn InventorySink>,
     /// State.
     pub store: Arc<dyn StateStore>,
+    /// The TikTok orders in flight, when `[orders]` is on (sync-rules.md §7).
+    pub holds: Option<Arc<HoldBook>>,
 }

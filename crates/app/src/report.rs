@@ -36,6 +36,10 @@ pub struct JsonLine<'a> {
     current: Option<u32>,
     changed: bool,
     explanation: &'a str,
+    /// Units held by TikTok orders Shopify does not know yet (sync-rules.md §7).
+    held: u64,
+    /// The TikTok orders behind `held`.
+    held_orders: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +98,8 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
         current: line.current.map(|q| q.get()),
         changed: line.changed(),
         explanation: &line.explanation,
+        held: line.held,
+        held_orders: line.held_orders.iter().map(|o| o.as_str()).collect(),
         status,
         error,
     }
@@ -180,6 +186,20 @@ pub fn table(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
     }
     if plan.lines.is_empty() {
         out.push_str("(no lines: no TikTok SKU is matched to a Shopify variant)\n");
+    }
+    let held: Vec<&PlanLine> = plan.lines.iter().filter(|l| l.held > 0).collect();
+    if !held.is_empty() {
+        out.push_str("\nHeld for TikTok orders Shopify does not have yet:\n");
+        for line in held {
+            let orders: Vec<&str> = line.held_orders.iter().map(|o| o.as_str()).collect();
+            out.push_str(&format!(
+                "  - {} in {}: {} held by TikTok orders {}\n",
+                line.sku,
+                line.warehouse_name,
+                line.held,
+                orders.join(", ")
+            ));
+        }
     }
     if !plan.warnings.is_empty() {
         out.push_str("\nWarnings:\n");

@@ -3,6 +3,7 @@
 //! the shutdown future completes, then stops accepting, finishes in-flight writes and
 //! returns. Tests start it on port 0 with their own shutdown future.
 
+mod tiktok;
 mod webhook;
 
 use std::future::IntoFuture;
@@ -39,6 +40,8 @@ pub struct ServeParts {
     pub webhook_secret: stockbridge_ports::Secret,
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
+    /// TikTok's app key and secret, which sign its webhooks; `None` refuses them all.
+    pub tiktok_app: Option<(String, stockbridge_ports::Secret)>,
 }
 
 /// Why a server stopped other than by its shutdown future.
@@ -131,6 +134,7 @@ impl Application {
             shop_domain: wired.shop_domain.clone(),
             webhook_secret: secret,
             max_body_bytes: settings.server.max_body_bytes,
+            tiktok_app: Some(wired.tiktok_app.clone()),
         };
         Ok(Self::from_parts(parts, listener, options))
     }
@@ -150,12 +154,23 @@ impl Application {
             store: parts.stores.store.clone(),
             changes: tx,
             metrics: metrics.clone(),
+            holds: parts.stores.holds.clone(),
+        });
+        let tiktok_state = Arc::new(tiktok::TikTokWebhookState {
+            app: parts.tiktok_app,
+            holds: parts.stores.holds.clone(),
+            store: parts.stores.store.clone(),
+            metrics: metrics.clone(),
         });
         let too_large = metrics.clone();
         let router = Router::new()
             .route(
                 "/webhooks/shopify",
                 post(webhook::receive).with_state(webhook_state),
+            )
+            .route(
+                "/webhooks/tiktok",
+                post(tiktok::receive).with_state(tiktok_state),
             )
             .layer(DefaultBodyLimit::max(parts.max_body_bytes))
             .layer(axum::middleware::map_response(
@@ -293,12 +308,13 @@ pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
         .unwrap_or_default();
     let sandbox_options = SandboxOptions {
         webhook_urls: vec![format!("http://{addr}/webhooks/shopify")],
+        tiktok_webhook_urls: vec![format!("http://{addr}/webhooks/tiktok")],
         ..SandboxOptions::default()
     };
     let wired = wire_settings(run, &settings, sandbox_options).await?;
     let app = Application::build(&settings, &wired, listener, pipeline_options(&settings))
         .map_err(|e| CommandError::configuration(anyhow::anyhow!(e)))?;
-    tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, GET /healthz, GET /metrics");
+    tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, POST /webhooks/tiktok, GET /healthz, GET /metrics");
     app.run_until_stopped(shutdown_signal())
         .await
         .map_err(|e| match e.exit_code() {

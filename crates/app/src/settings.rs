@@ -3,6 +3,7 @@
 //! full path; secrets are held in `Secret` and never print.
 
 mod connection;
+mod orders;
 mod ranges;
 mod rules;
 mod values;
@@ -16,6 +17,7 @@ use stockbridge_domain::RuleSet;
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
+pub use orders::{order_settings, OrderSettings, OrdersSection, MAX_HOLD};
 pub use ranges::{
     bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, COALESCE_WINDOW,
     CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND,
@@ -244,6 +246,9 @@ pub struct FileConfig {
     /// `[rules]`.
     #[serde(default)]
     pub rules: RulesSection,
+    /// `[orders]`.
+    #[serde(default)]
+    pub orders: OrdersSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -261,6 +266,8 @@ pub struct Settings {
     pub requests_per_second: Option<f64>,
     /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8).
     pub concurrency: usize,
+    /// `[orders]`, checked.
+    pub orders: OrderSettings,
 }
 
 /// `[server]`, checked.
@@ -327,7 +334,9 @@ impl Settings {
             8,
         )? as usize;
         check_state_url(file.state.url.as_deref())?;
+        let orders = order_settings(&file.orders)?;
         Ok(Settings {
+            orders,
             state_url: file.state.url.clone(),
             rules,
             server,

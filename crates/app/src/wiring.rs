@@ -10,7 +10,7 @@ use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
 
-use crate::engine::Stores;
+use crate::engine::{HoldBook, Stores};
 use crate::error::CommandError;
 use crate::settings::{ConfigError, Settings};
 
@@ -40,6 +40,8 @@ pub struct Wired {
     pub shop_domain: String,
     /// The webhook signing secret, when configured.
     pub webhook_secret: Option<Secret>,
+    /// TikTok's app key and secret, which sign TikTok's webhooks.
+    pub tiktok_app: (String, Secret),
     /// The emulators, when running with `--sandbox`.
     pub sandbox: Option<RunningSandbox>,
     /// Where the state lives.
@@ -247,6 +249,10 @@ pub async fn wire(
     )?);
 
     let shop_domain = endpoints.shopify.shop_domain.clone();
+    let tiktok_app = (
+        endpoints.tiktok.app_key.clone(),
+        endpoints.tiktok.app_secret.clone(),
+    );
     let shopify = Arc::new(
         endpoints
             .shopify
@@ -260,12 +266,31 @@ pub async fn wire(
             .map_err(|e| config_error("tiktok", e))?
             .with_token_store(store.clone()),
     );
+    let holds = if settings.orders.enabled {
+        let book = HoldBook::load(
+            tiktok.clone(),
+            shopify.clone(),
+            store.clone(),
+            settings.orders.match_fields.clone(),
+            settings.orders.max_hold,
+        )
+        .await
+        .map_err(|source| WireError::Store {
+            location: state_location.clone(),
+            source,
+        })?;
+        Some(Arc::new(book))
+    } else {
+        None
+    };
     Ok(Wired {
         stores: Stores {
             source: shopify.clone(),
             sink: tiktok.clone(),
             store,
+            holds,
         },
+        tiktok_app,
         shopify,
         tiktok,
         shop_domain,

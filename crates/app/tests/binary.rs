@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod crash;
 mod history;
+mod orders;
 mod schedule;
 mod serve;
 mod support;

@@ -109,6 +109,7 @@ fn fixture() -> Fixture {
         source: Arc::new(seed_source()),
         sink: sink.clone(),
         store: store.clone(),
+        holds: None,
     };
     Fixture {
         stores,

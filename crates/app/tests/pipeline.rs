@@ -131,11 +131,13 @@ async fn start_with(
             source: wrap(source.clone()),
             sink: sink.clone(),
             store: store.clone(),
+            holds: None,
         },
         rules: RuleSet::default(),
         shop_domain: SHOP.into(),
         webhook_secret: Secret::new(SECRET),
         max_body_bytes: 64 * 1024,
+        tiktok_app: None,
     };
     let options = options();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    resolve, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
+    resolve, Holds, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
     VariantSnapshot, WarehouseId,
 };
 use stockbridge_ports::{
@@ -28,6 +28,9 @@ pub enum EngineError {
     /// The state store failed.
     #[error("the state store failed: {0}")]
     Store(#[from] StoreError),
+    /// Reading the TikTok orders in flight failed.
+    #[error("{0}")]
+    Holds(#[from] super::HoldError),
     /// The rules do not fit the live stores.
     #[error("the rules do not fit the stores:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
     Rules(Vec<RuleError>),
@@ -44,6 +47,8 @@ impl EngineError {
             EngineError::Rules(_)
                 | EngineError::Source(SourceError::Unauthorized { .. })
                 | EngineError::Sink(SinkError::Unauthorized { .. })
+                | EngineError::Holds(super::HoldError::Shopify(SourceError::Unauthorized { .. }))
+                | EngineError::Holds(super::HoldError::TikTok(SinkError::Unauthorized { .. }))
         )
     }
 }
@@ -62,6 +67,12 @@ pub struct Snapshot {
 
 /// Reads both stores concurrently and plans.
 pub async fn read_and_plan(stores: &Stores, rules: &RuleSet) -> Result<Snapshot, EngineError> {
+    // The orders in flight first: a Shopify copy seen here ends its hold for the levels read
+    // below, which show the sale.
+    if let Some(holds) = &stores.holds {
+        holds.refresh().await?;
+    }
+    let read_at = SystemTime::now();
     let (locations, warehouses, variants, tiktok) = tokio::try_join!(
         async { stores.source.locations().await.map_err(EngineError::from) },
         async { stores.sink.warehouses().await.map_err(EngineError::from) },
@@ -75,7 +86,11 @@ pub async fn read_and_plan(stores: &Stores, rules: &RuleSet) -> Result<Snapshot,
         async { stores.sink.all_skus().await.map_err(EngineError::from) },
     )?;
     let rules = resolve(rules, &locations, &warehouses).map_err(EngineError::Rules)?;
-    let plan = Plan::build(&rules, &variants, &tiktok);
+    let holds = match &stores.holds {
+        Some(book) => book.holds(read_at, &tiktok),
+        None => Holds::none(),
+    };
+    let plan = Plan::build_holding(&rules, &variants, &tiktok, &holds);
     Ok(Snapshot {
         rules,
         variants,

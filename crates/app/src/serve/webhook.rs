@@ -8,11 +8,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use stockbridge_adapters_shopify::webhook::order_marks;
 use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
 use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::mpsc;
 
-use crate::engine::{Change, Hint, Metrics};
+use crate::engine::{Change, Hint, HoldBook, Metrics};
 
 /// What the webhook handler needs.
 pub struct WebhookState {
@@ -26,6 +27,8 @@ pub struct WebhookState {
     pub changes: mpsc::UnboundedSender<Change>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The ledger of TikTok orders in flight, which `orders/create` may end a hold in.
+    pub holds: Option<Arc<HoldBook>>,
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -110,6 +113,9 @@ pub async fn receive(
         tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "duplicate webhook ignored");
         return (StatusCode::OK, "duplicate\n");
     }
+    if h.topic == "orders/create" {
+        return order_created(&state, &body).await;
+    }
     let received = tokio::time::Instant::now();
     let changed_at = h
         .triggered_at
@@ -122,6 +128,27 @@ pub async fn receive(
     };
     tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
     let _ = state.changes.send(change);
+    (StatusCode::OK, "ok\n")
+}
+
+/// `orders/create`: when the new order is the Shopify copy of a held TikTok order, the hold
+/// ends for levels read from now on.
+async fn order_created(state: &WebhookState, body: &[u8]) -> (StatusCode, &'static str) {
+    let Some(holds) = &state.holds else {
+        return (StatusCode::OK, "ignored topic\n");
+    };
+    let marks = match order_marks(body) {
+        Ok(m) => m,
+        Err(e) => {
+            Metrics::inc(&state.metrics.rejected_malformed);
+            tracing::warn!(error = %e, "orders/create body unreadable");
+            return (StatusCode::BAD_REQUEST, "unreadable body\n");
+        }
+    };
+    if let Err(e) = holds.on_shopify_order(std::slice::from_ref(&marks)).await {
+        // The hold stays (never oversell); the next reconciliation finds the copy again.
+        tracing::warn!(error = %e, "could not record the Shopify copy of a TikTok order");
+    }
     (StatusCode::OK, "ok\n")
 }
 

@@ -6,6 +6,8 @@ use stockbridge_ports::{
     AuditEntry, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunRecord, StoreError,
 };
 
+use stockbridge_domain::HeldOrder;
+
 use super::*;
 
 /// The in-memory store, except that its first `failures` calls to `record_writes` fail.
@@ -64,6 +66,15 @@ impl StateStore for FailingRecordStore {
     }
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         self.inner.load_tokens(platform).await
+    }
+    async fn save_orders(&self, orders: &[HeldOrder]) -> Result<(), StoreError> {
+        self.inner.save_orders(orders).await
+    }
+    async fn orders(&self) -> Result<Vec<HeldOrder>, StoreError> {
+        self.inner.orders().await
+    }
+    async fn forget_orders_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.inner.forget_orders_before(before_ms).await
     }
 }
 

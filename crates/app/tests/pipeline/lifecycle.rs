@@ -60,6 +60,7 @@ async fn serve_ends_with_exit_code_2_when_the_rules_do_not_fit_the_stores() {
             source,
             sink: sink.clone(),
             store: Arc::new(InMemoryStore::new()),
+            holds: None,
         },
         rules: RuleSet {
             location_mappings: vec![LocationMapping {
@@ -71,6 +72,7 @@ async fn serve_ends_with_exit_code_2_when_the_rules_do_not_fit_the_stores() {
         shop_domain: SHOP.into(),
         webhook_secret: Secret::new(SECRET),
         max_body_bytes: 64 * 1024,
+        tiktok_app: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::from_parts(parts, listener, options());

@@ -53,6 +53,7 @@ pub(super) fn stores(
         source,
         sink,
         store: store.clone(),
+        holds: None,
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    InventoryItemId, Plan, ResolvedRules, SkuId, StockLevel, TikTokSku, VariantSnapshot,
+    Holds, InventoryItemId, Plan, ResolvedRules, SkuId, StockLevel, TikTokSku, VariantSnapshot,
     WarehouseId, Warning,
 };
 use stockbridge_ports::Trigger;
@@ -128,6 +128,7 @@ impl Pipeline {
         } else {
             Trigger::Webhook(batch.topics.iter().cloned().collect::<Vec<_>>().join(","))
         };
+        let read_at = SystemTime::now();
         let read = tokio::select! {
             read = self.stores.source.variants_for_items(&items) => Some(read),
             () = cancel.cancelled() => None,
@@ -156,7 +157,11 @@ impl Pipeline {
                 tiktok.extend(skus.iter().cloned());
             }
         }
-        let mut plan = Plan::build(&live.rules, &variants, &tiktok);
+        let holds = match &self.stores.holds {
+            Some(book) => book.holds(read_at, &tiktok),
+            None => Holds::none(),
+        };
+        let mut plan = Plan::build_holding(&live.rules, &variants, &tiktok, &holds);
         for line in &mut plan.lines {
             if live
                 .unsure
