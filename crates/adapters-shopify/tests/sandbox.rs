@@ -335,7 +335,8 @@ async fn health_check_reaches_the_shop_and_reports_the_granted_scopes() {
         Scopes::Granted(vec![
             "read_products".to_owned(),
             "read_inventory".to_owned(),
-            "read_locations".to_owned()
+            "read_locations".to_owned(),
+            "read_orders".to_owned()
         ])
     );
     sandbox.shutdown().await;
@@ -369,4 +370,34 @@ async fn auto_mode_exports_in_bulk_above_the_threshold_and_pages_below_it() {
         "5 variants is above a threshold of 4"
     );
     sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn recent_orders_are_read_over_every_page_and_a_token_without_read_orders_is_unauthorized() {
+    use stockbridge_ports::ShopifyOrders;
+    let orders: Vec<serde_json::Value> = (1..=120)
+        .map(|i| {
+            serde_json::json!({"id": i, "created_at": format!("2026-12-01T10:{:02}:{:02}Z", i / 60, i % 60),
+                "tags": ["TikTok", format!("576{i:03}")], "lines": []})
+        })
+        .collect();
+    let text = serde_json::json!({"shopify": {"orders": orders}}).to_string();
+    let sandbox = start(
+        Fixture::from_json(&text).unwrap(),
+        SandboxOptions::default(),
+    )
+    .await;
+    let source = config(&sandbox).build().unwrap();
+    // 2026-12-01T10:00:30Z
+    let marks = source.orders_created_since(1_796_119_230).await.unwrap();
+    assert_eq!(marks.len(), 91, "orders 30 to 120, over two pages");
+    assert_eq!(marks[0].tags, ["TikTok", "576030"]);
+
+    let mut fixture = Fixture::from_json(&text).unwrap();
+    fixture.credentials.scopes = Some(vec!["read_products".into(), "read_inventory".into()]);
+    let sandbox = start(fixture, SandboxOptions::default()).await;
+    let source = config(&sandbox).build().unwrap();
+    let err = source.orders_created_since(0).await.unwrap_err();
+    assert!(matches!(err, SourceError::Unauthorized { .. }), "{err:?}");
+    assert!(err.to_string().contains("read_orders"), "{err}");
 }

@@ -398,3 +398,43 @@ async fn a_wrong_app_secret_is_unauthorized_without_leaking_it() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn order_search_reads_every_page_and_adds_up_one_unit_line_items() {
+    let orders: Vec<Value> = (1..=130)
+        .map(|i| {
+            json!({"id": format!("{}", 576_000 + i), "create_time": 1_700_000_000 + i,
+                   "update_time": 1_700_000_000 + i,
+                   "status": if i % 2 == 0 { "CANCELLED" } else { "AWAITING_SHIPMENT" },
+                   "lines": [{"sku_id": "90011", "seller_sku": "TEE", "quantity": 2, "warehouse_id": "7001"},
+                             {"sku_id": "90011", "seller_sku": "TEE", "quantity": 1, "warehouse_id": "7002"}]})
+        })
+        .collect();
+    let fixture = json!({"tiktok": {
+        "warehouses": [{"id": "7001", "name": "α", "is_default": true}, {"id": "7002", "name": "β"}],
+        "products": [{"id": "9001", "skus": [{"id": "90011", "seller_sku": "TEE",
+            "inventory": [{"warehouse_id": "7001", "quantity": 1}, {"warehouse_id": "7002", "quantity": 1}]}]}],
+        "orders": orders}});
+    let sandbox = start(fixture, SandboxOptions::default()).await;
+    let sink = config(&sandbox).build().unwrap();
+    use stockbridge_ports::TikTokOrders;
+    let all = sink.orders_updated(1_700_000_001, None).await.unwrap();
+    assert_eq!(all.len(), 130, "two pages of 100");
+    let first = all.iter().find(|o| o.id.as_str() == "576001").unwrap();
+    assert_eq!(
+        first.status,
+        stockbridge_domain::OrderStatus::AwaitingShipment
+    );
+    let lines: Vec<(&str, u64)> = first
+        .lines
+        .iter()
+        .map(|l| (l.warehouse.as_ref().unwrap().as_str(), l.quantity))
+        .collect();
+    assert_eq!(lines, [("7001", 2), ("7002", 1)]);
+    assert_eq!(first.lines[0].seller_sku.as_ref().unwrap().as_str(), "TEE");
+    let window = sink
+        .orders_updated(1_700_000_101, Some(1_700_000_111))
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 10, "update_time in [from, until)");
+}

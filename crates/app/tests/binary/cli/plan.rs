@@ -12,7 +12,8 @@ fn plan_prints_the_seeds_numbers_in_the_json_of_the_reference() {
         tee,
         &json!({"sku": "TEE-RED-S", "shopify_variant_id": "101", "tiktok_product_id": "9001", "tiktok_sku_id": "90011",
                 "warehouse_id": "7001", "warehouse_name": "α", "quantity": 240, "current": 0, "changed": true,
-                "explanation": "Location A 100 + Location B 200 = 300; x 80% = 240"})
+                "explanation": "Location A 100 + Location B 200 = 300; x 80% = 240",
+                "held": 0, "held_orders": []})
     );
     assert_eq!(
         line(&report, "MUG-BLUE", "7001")["quantity"],
