@@ -10,4 +10,5 @@ mod history;
 mod schedule;
 mod serve;
 mod support;
+mod tokens;
 mod warnings;
