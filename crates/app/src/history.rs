@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::process::ExitCode;
 
-use stockbridge_adapters_store::{SqliteStore, StoreAddress};
+use stockbridge_adapters_store::{SqliteError, SqliteStore, StoreAddress};
 
 use crate::cli::fail;
 use crate::settings::Settings;
@@ -34,8 +34,8 @@ pub fn limit(text: &str) -> Result<usize, String> {
 ///
 /// # Errors
 ///
-/// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included); exit 1
-/// when the store cannot be opened.
+/// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included, or a state
+/// file that is not private); exit 1 when the store cannot be opened.
 pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), ExitCode> {
     let settings = Settings::load(config).map_err(|e| fail(2, e))?;
     let location = settings
@@ -44,6 +44,13 @@ pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), ExitCode
     let shown = StoreAddress::redact(&location);
     match SqliteStore::open(&location) {
         Ok(store) => Ok((store, shown)),
-        Err(e) => Err(fail(1, format!("state store {shown}: {e}"))),
+        Err(e) => {
+            let code = if SqliteError::is_unsafe_file(&e) {
+                2
+            } else {
+                1
+            };
+            Err(fail(code, format!("state store {shown}: {e}")))
+        }
     }
 }
