@@ -3,11 +3,10 @@
 
 use std::ops::RangeInclusive;
 use std::path::Path;
-use std::process::ExitCode;
 
 use stockbridge_adapters_store::{SqliteError, SqliteStore, StoreAddress};
 
-use crate::cli::fail;
+use crate::error::CommandError;
 use crate::settings::Settings;
 
 /// What `--limit` of `audit` and `runs` accepts.
@@ -36,21 +35,19 @@ pub fn limit(text: &str) -> Result<usize, String> {
 ///
 /// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included, or a state
 /// file that is not private); exit 1 when the store cannot be opened.
-pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), ExitCode> {
-    let settings = Settings::load(config).map_err(|e| fail(2, e))?;
+pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), CommandError> {
+    let settings = Settings::load(config).map_err(CommandError::configuration)?;
     let location = settings
         .state_url
         .unwrap_or_else(|| "sqlite://stockbridge.db".to_owned());
     let shown = StoreAddress::redact(&location);
     match SqliteStore::open(&location) {
         Ok(store) => Ok((store, shown)),
-        Err(e) => {
-            let code = if SqliteError::is_unsafe_file(&e) {
-                2
-            } else {
-                1
-            };
-            Err(fail(code, format!("state store {shown}: {e}")))
-        }
+        Err(e) if SqliteError::is_unsafe_file(&e) => Err(CommandError::configuration(
+            anyhow::anyhow!("state store {shown}: {e}"),
+        )),
+        Err(e) => Err(CommandError::failed(anyhow::anyhow!(
+            "state store {shown}: {e}"
+        ))),
     }
 }

@@ -2,12 +2,10 @@
 //! refused with exit 2 and the reason; a file open to group or others is tightened to 0600
 //! and the operator told; the lock file beside it is 0600 too.
 
-#![cfg(unix)]
-
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// `sync` against the in-process emulators, keeping its state in `state`.
 fn sync_with_state(dir: &Path, state: &Path) -> Run {

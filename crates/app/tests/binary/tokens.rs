@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 const REFRESH_TOKEN: (&str, &str) = (
     "STOCKBRIDGE__TIKTOK__REFRESH_TOKEN",

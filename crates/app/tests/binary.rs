@@ -9,6 +9,7 @@ mod crash;
 mod history;
 mod schedule;
 mod serve;
+#[cfg(unix)]
 mod state_file;
 mod support;
 mod tokens;
