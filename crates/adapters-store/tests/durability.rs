@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use stockbridge_adapters_store::{SqliteError, SqliteStore, SCHEMA_VERSION};
 use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome, Secret,
-    StateStore, StoreError, Trigger,
+    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome,
+    Secret, StateStore, StoreError, Trigger,
 };
 
 fn at(secs: u64) -> SystemTime {

@@ -1,5 +1,6 @@
 //! The command line of cli.md: parsing, dispatch and exit codes (0 done, 1 some updates
-//! failed, 2 configuration, command line or credentials wrong).
+//! failed, 2 configuration, command line or credentials wrong, 3 the mass-drop breaker held
+//! the zeroing writes).
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -8,11 +9,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use stockbridge_domain::Breaker;
 use stockbridge_ports::RunKind;
 use stockbridge_sandbox::SandboxOptions;
 use tokio_util::sync::CancellationToken;
 
-use crate::reconcile::{read_and_plan, reconcile, EngineError};
+use crate::reconcile::{read_and_plan, reconcile_guarded, EngineError};
 use crate::report;
 use crate::settings::Settings;
 use crate::wiring::{start_sandbox, wire, WireError, Wired};
@@ -69,6 +71,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Let the mass-drop breaker's zeroing writes through (sync-rules.md §9).
+        #[arg(long)]
+        accept_drops: bool,
     },
     /// Run continuously: reconcile at start and on a schedule, apply Shopify webhooks.
     Serve {
@@ -162,8 +167,12 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Plan { run, format } => plan_or_sync(&run, format, false).await,
-        Command::Sync { run, format } => plan_or_sync(&run, format, true).await,
+        Command::Plan { run, format } => plan_or_sync(&run, format, None).await,
+        Command::Sync {
+            run,
+            format,
+            accept_drops,
+        } => plan_or_sync(&run, format, Some(accept_drops)).await,
         Command::Serve { run } => crate::serve::command(&run).await,
         Command::Check { config, sandbox } => crate::check::run(&config, sandbox.as_deref()).await,
         Command::Sandbox {
@@ -267,13 +276,19 @@ impl Progress for Bar {
     }
 }
 
-async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> ExitCode {
+/// `plan` (`accept_drops` `None`) or `sync`.
+async fn plan_or_sync(run: &RunArgs, format: Format, accept_drops: Option<bool>) -> ExitCode {
     let (settings, wired) = match load_and_wire(run, SandboxOptions::default()).await {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let code = if write {
-        sync(&settings, &wired, format).await
+    let code = if let Some(accept_drops) = accept_drops {
+        let breaker = if accept_drops {
+            Breaker::off()
+        } else {
+            settings.breaker
+        };
+        sync(&settings, &wired, format, &breaker).await
     } else {
         match read_and_plan(&wired.stores, &settings.rules).await {
             Ok(snapshot) => {
@@ -305,7 +320,7 @@ fn print_report(
     }
 }
 
-async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
+async fn sync(settings: &Settings, wired: &Wired, format: Format, breaker: &Breaker) -> ExitCode {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -321,9 +336,10 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
         ..WriterOptions::default()
     };
-    let result = reconcile(
+    let result = reconcile_guarded(
         &wired.stores,
         &settings.rules,
+        breaker,
         RunKind::Sync,
         &options,
         &cancel,
@@ -337,6 +353,11 @@ async fn sync(settings: &Settings, wired: &Wired, format: Format) -> ExitCode {
                     "{} update(s) failed; they are listed above with the reason and will be retried by the next sync",
                     report.counts.failed
                 );
+            }
+            if report.verdict.tripped {
+                eprintln!("{}", report.verdict.reason(breaker));
+                ExitCode::from(3)
+            } else if report.counts.failed > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -13,13 +13,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use stockbridge_domain::{InventoryItemId, LocationId, RuleSet};
+use stockbridge_domain::{Breaker, InventoryItemId, LocationId, RuleSet};
 use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Metrics;
-use crate::reconcile::{reconcile, EngineError, Stores};
+use crate::reconcile::{reconcile_guarded, EngineError, Stores};
 use crate::writer::{LineStatus, WriterOptions};
 use queue::Pending;
 use realtime::Live;
@@ -61,6 +61,9 @@ pub enum Change {
         /// Why.
         reason: String,
     },
+    /// An operator approved the writes the mass-drop breaker held: a full reconciliation
+    /// with the breaker off.
+    AcceptDrops,
 }
 
 /// How the pipeline runs.
@@ -83,6 +86,8 @@ pub struct PipelineOptions {
     /// The longest a stop waits for changes already received to be written: no write starts
     /// later than this after the stop, the flush under way included.
     pub final_flush_limit: Duration,
+    /// When a full reconciliation holds its zeroing writes (`[safety]`).
+    pub breaker: Breaker,
 }
 
 /// The pipeline task: reconciles in full at start, then acts on changes until `stop` fires
@@ -168,6 +173,10 @@ impl Pipeline {
                         self.reconcile_into(&reason, &mut live, &stop).await?;
                         next_reconcile = self.next_reconcile(&live);
                     }
+                    Some(Change::AcceptDrops) => {
+                        self.reconcile_with(&Breaker::off(), "drops accepted", &mut live, &stop).await?;
+                        next_reconcile = self.next_reconcile(&live);
+                    }
                 },
                 // Without a live view (no reconciliation has succeeded yet), changes wait
                 // for the next attempt.
@@ -201,7 +210,7 @@ impl Pipeline {
                     let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
                     pending.add_all(items, &topic, changed_at, &fallen);
                 }
-                Some(Change::Reconcile { .. }) => {}
+                Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
             }
         }
         // Each item is tried once: enough bounded flushes to take every one.
@@ -243,7 +252,19 @@ impl Pipeline {
         live: &mut Option<Live>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
-        match self.full_reconcile(reason, cancel).await {
+        self.reconcile_with(&self.options.breaker, reason, live, cancel)
+            .await
+    }
+
+    /// [`Self::reconcile_into`] with this breaker.
+    async fn reconcile_with(
+        &self,
+        breaker: &Breaker,
+        reason: &str,
+        live: &mut Option<Live>,
+        cancel: &CancellationToken,
+    ) -> Result<(), EngineError> {
+        match self.full_reconcile(breaker, reason, cancel).await {
             Ok(fresh) => {
                 *live = Some(fresh);
                 self.ready.send_replace(true);
@@ -256,6 +277,7 @@ impl Pipeline {
 
     async fn full_reconcile(
         &self,
+        breaker: &Breaker,
         reason: &str,
         cancel: &CancellationToken,
     ) -> Result<Live, EngineError> {
@@ -265,9 +287,10 @@ impl Pipeline {
         if let Err(e) = self.stores.store.forget_webhooks_before(horizon).await {
             tracing::warn!(error = %e, "could not prune processed webhook ids");
         }
-        let result = reconcile(
+        let result = reconcile_guarded(
             &self.stores,
             &self.rules,
+            breaker,
             RunKind::Reconcile,
             &self.options.writer,
             cancel,
@@ -280,6 +303,12 @@ impl Pipeline {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);
                 self.metrics.set_configuration_problem(None);
+                self.metrics.set_breaker(
+                    report
+                        .verdict
+                        .tripped
+                        .then(|| report.verdict.reason(breaker)),
+                );
                 self.count(&report.statuses);
                 tracing::info!(
                     reason,
@@ -311,7 +340,7 @@ impl Pipeline {
             match s {
                 LineStatus::Updated => Metrics::inc(&self.metrics.writes_updated),
                 LineStatus::Failed(_) => Metrics::inc(&self.metrics.writes_failed),
-                LineStatus::Unchanged => {}
+                LineStatus::Unchanged | LineStatus::Held => {}
             }
         }
     }

@@ -3,7 +3,8 @@
 use std::time::SystemTime;
 
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunRecord, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunRecord,
+    StoreError,
 };
 
 use super::*;
