@@ -140,7 +140,10 @@ async fn writes_held_by_the_breaker_survive_a_restart() {
         old: Quantity::new(12).unwrap(),
         explanation: "Location A 0 = 0".into(),
     };
-    open(&path).hold_writes(&[held.clone()]).await.unwrap();
+    open(&path)
+        .hold_writes(std::slice::from_ref(&held))
+        .await
+        .unwrap();
     assert_eq!(open(&path).held_writes().await.unwrap(), vec![held]);
 }
 
