@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::catalog::VariantSnapshot;
+use crate::ids::OrderId;
 use crate::quantity::{Percent, Quantity};
 use crate::resolved::{Params, ResolvedMapping, ResolvedRules};
 use crate::rules::NegativeAvailable;
@@ -40,8 +41,10 @@ pub enum Steps {
     },
     /// Steps 4 to 8.
     Computed {
-        /// The sum over the mapping's active locations, before `max(sum, 0)`.
+        /// The sum over the mapping's active locations, before the hold and `max(sum, 0)`.
         sum: i64,
+        /// Units held by TikTok orders Shopify does not know yet (§7), subtracted from `sum`.
+        held: u64,
         /// The percentage in force.
         percent: Percent,
         /// After the percentage.
@@ -100,6 +103,21 @@ impl ResolvedRules {
     /// # Panics
     /// When `mapping_index` is not a mapping of these rules.
     pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
+        self.evaluate_holding(variant, mapping_index, 0)
+    }
+
+    /// The decision for one variant and mapping when TikTok orders Shopify does not know yet
+    /// hold `held` of its units (sync-rules.md §7): they are subtracted from the sum in step
+    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. Allocates nothing.
+    ///
+    /// # Panics
+    /// When `mapping_index` is not a mapping of these rules.
+    pub fn evaluate_holding(
+        &self,
+        variant: &VariantSnapshot,
+        mapping_index: usize,
+        held: u64,
+    ) -> Decision {
         let mapping = &self.mappings()[mapping_index];
         let found = self.override_for(variant.sku.as_ref());
         let mut params: Params = self.base;
@@ -147,7 +165,8 @@ impl ResolvedRules {
         }
 
         let sum = self.sum(variant, mapping);
-        let after_percent = params.percent.apply_floor(sum.max(0) as u64);
+        let after_hold = sum.saturating_sub(i64::try_from(held).unwrap_or(i64::MAX));
+        let after_percent = params.percent.apply_floor(after_hold.max(0) as u64);
         let after_reserve = after_percent.saturating_sub(params.reserve);
         let after_threshold = if after_reserve < params.zero_below {
             0
@@ -157,6 +176,7 @@ impl ResolvedRules {
         let quantity = cap_of(after_threshold, cap);
         let steps = Steps::Computed {
             sum,
+            held,
             percent: params.percent,
             after_percent,
             reserve: params.reserve,
@@ -194,6 +214,18 @@ impl ResolvedRules {
         mapping_index: usize,
         evaluation: &Evaluation,
     ) -> String {
+        self.explain_holding(variant, mapping_index, evaluation, &[])
+    }
+
+    /// The explanation of an evaluation whose held units belong to `orders`:
+    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`.
+    pub fn explain_holding(
+        &self,
+        variant: &VariantSnapshot,
+        mapping_index: usize,
+        evaluation: &Evaluation,
+        orders: &[OrderId],
+    ) -> String {
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
             let patterns: Vec<&str> = self.overrides[index]
@@ -226,6 +258,7 @@ impl ResolvedRules {
             }
             Steps::Computed {
                 sum,
+                held,
                 percent,
                 after_percent,
                 reserve,
@@ -233,7 +266,15 @@ impl ResolvedRules {
                 zero_below,
                 cap,
             } => {
-                self.explain_sum(&mut out, variant, &self.mappings()[mapping_index], sum);
+                self.explain_sum(&mut out, variant, &self.mappings()[mapping_index]);
+                if held > 0 {
+                    explain_held(&mut out, held, orders);
+                }
+                let after_hold = sum.saturating_sub(i64::try_from(held).unwrap_or(i64::MAX));
+                let _ = write!(out, " = {after_hold}");
+                if after_hold < 0 {
+                    out.push_str(" -> 0");
+                }
                 if percent != Percent::FULL {
                     let _ = write!(out, "; x {percent} = {after_percent}");
                 }
@@ -253,13 +294,7 @@ impl ResolvedRules {
         out
     }
 
-    fn explain_sum(
-        &self,
-        out: &mut String,
-        variant: &VariantSnapshot,
-        mapping: &ResolvedMapping,
-        sum: i64,
-    ) {
+    fn explain_sum(&self, out: &mut String, variant: &VariantSnapshot, mapping: &ResolvedMapping) {
         let mut terms = 0;
         let mut term = |out: &mut String, text: std::fmt::Arguments<'_>| {
             if terms > 0 {
@@ -293,10 +328,6 @@ impl ResolvedRules {
         if terms == 0 {
             out.push_str("no stock at the mapped locations");
         }
-        let _ = write!(out, " = {sum}");
-        if sum < 0 {
-            out.push_str(" -> 0");
-        }
     }
 
     fn term_for(
@@ -311,6 +342,27 @@ impl ResolvedRules {
         } else {
             term(out, format_args!("{name} {available}"));
         }
+    }
+}
+
+/// At most this many order ids are named in one explanation; the rest are counted.
+const NAMED_ORDERS: usize = 5;
+
+/// ` - held 3 (TikTok orders 576, 577)`.
+fn explain_held(out: &mut String, held: u64, orders: &[OrderId]) {
+    let _ = write!(out, " - held {held}");
+    if !orders.is_empty() {
+        let noun = if orders.len() == 1 { "order" } else { "orders" };
+        let named: Vec<&str> = orders
+            .iter()
+            .take(NAMED_ORDERS)
+            .map(OrderId::as_str)
+            .collect();
+        let _ = write!(out, " (TikTok {noun} {}", named.join(", "));
+        if orders.len() > NAMED_ORDERS {
+            let _ = write!(out, " and {} more", orders.len() - NAMED_ORDERS);
+        }
+        out.push(')');
     }
 }
 
