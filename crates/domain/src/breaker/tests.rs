@@ -16,6 +16,8 @@ fn line(n: usize, current: Option<i64>, quantity: i64) -> PlanLine {
         quantity: Quantity::new(quantity).unwrap(),
         current: current.map(|c| Quantity::new(c).unwrap()),
         explanation: String::new(),
+        held: 0,
+        held_orders: Vec::new(),
     }
 }
 
