@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// 24 SKUs stocked only at Main (10 each, TikTok holds 10) and 2 only at Annex (7 each,
 /// TikTok holds 3). With Main inactive, 24 of the 26 lines above 0 go to 0.
