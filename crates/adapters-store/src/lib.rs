@@ -31,6 +31,7 @@ mod address;
 mod audit;
 mod confirmed;
 mod error;
+mod held;
 mod private;
 mod recovery;
 mod runs;
