@@ -6,6 +6,7 @@ mod connection;
 mod orders;
 mod ranges;
 mod rules;
+mod safety;
 mod values;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use stockbridge_domain::RuleSet;
+use stockbridge_domain::{Breaker, RuleSet};
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
@@ -23,6 +24,7 @@ pub use ranges::{
     CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND,
 };
 pub use rules::rules_from_section;
+pub use safety::{ConsoleSection, SafetySection};
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +251,12 @@ pub struct FileConfig {
     /// `[orders]`.
     #[serde(default)]
     pub orders: OrdersSection,
+    /// `[safety]`.
+    #[serde(default)]
+    pub safety: SafetySection,
+    /// `[console]`.
+    #[serde(default)]
+    pub console: ConsoleSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -268,6 +276,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// `[orders]`, checked.
     pub orders: OrderSettings,
+    /// `[safety]`, checked: when a full sync holds its zeroing writes.
+    pub breaker: Breaker,
 }
 
 /// `[server]`, checked.
@@ -335,8 +345,10 @@ impl Settings {
         )? as usize;
         check_state_url(file.state.url.as_deref())?;
         let orders = order_settings(&file.orders)?;
+        let breaker = safety::breaker(&file.safety)?;
         Ok(Settings {
             orders,
+            breaker,
             state_url: file.state.url.clone(),
             rules,
             server,

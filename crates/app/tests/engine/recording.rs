@@ -3,7 +3,8 @@
 use std::time::SystemTime;
 
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunRecord, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunRecord,
+    StoreError,
 };
 
 use stockbridge_domain::HeldOrder;
@@ -75,6 +76,12 @@ impl StateStore for FailingRecordStore {
     }
     async fn forget_orders_before(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.inner.forget_orders_before(before_ms).await
+    }
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        self.inner.hold_writes(held).await
+    }
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        self.inner.held_writes().await
     }
 }
 

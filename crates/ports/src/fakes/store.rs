@@ -7,8 +7,8 @@ use stockbridge_domain::{HeldOrder, SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::store::{
-    AuditEntry, AuditOutcome, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore,
+    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
+    RunKind, RunOutcome, RunRecord, StateStore,
 };
 
 /// State held in memory, lost when dropped.
@@ -25,6 +25,7 @@ struct State {
     webhooks: HashMap<String, SystemTime>,
     tokens: HashMap<String, PlatformTokens>,
     orders: Vec<HeldOrder>,
+    held: BTreeMap<(SkuId, WarehouseId), HeldWrite>,
 }
 
 impl InMemoryStore {
@@ -167,5 +168,18 @@ impl StateStore for InMemoryStore {
         let len = state.orders.len();
         state.orders.retain(|o| o.first_seen_ms >= before_ms);
         Ok((len - state.orders.len()) as u64)
+    }
+
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        let mut state = self.inner.lock().unwrap();
+        state.held = held
+            .iter()
+            .map(|h| ((h.sku_id.clone(), h.warehouse.clone()), h.clone()))
+            .collect();
+        Ok(())
+    }
+
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        Ok(self.inner.lock().unwrap().held.values().cloned().collect())
     }
 }
