@@ -87,6 +87,9 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandErr
             println!("tiktok: FAILED: {e}");
         }
     }
+    if ok && settings.orders.enabled {
+        ok &= check_orders(&wired).await;
+    }
     if ok {
         let (locations, warehouses) = tokio::join!(
             wired.stores.source.locations(),
@@ -182,4 +185,36 @@ fn check_state(url: &str) -> Result<StateCheck, String> {
     tempfile::NamedTempFile::new_in(&dir)
         .map(|_| StateCheck::Creatable(dir.clone()))
         .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+}
+
+/// With `[orders]` on: TikTok's order search and Shopify's orders (`read_orders`) answer.
+async fn check_orders(wired: &crate::wiring::Wired) -> bool {
+    use stockbridge_ports::{ShopifyOrders, TikTokOrders};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (tiktok, shopify) = tokio::join!(
+        wired.tiktok.orders_updated(now - 60, None),
+        wired.shopify.orders_created_since(now - 60)
+    );
+    match (tiktok, shopify) {
+        (Ok(_), Ok(_)) => {
+            println!("orders: ok: TikTok order search and Shopify orders (read_orders) readable; units of TikTok orders in flight are held");
+            true
+        }
+        (t, s) => {
+            for e in t
+                .err()
+                .map(|e| format!("TikTok order search: {e}"))
+                .into_iter()
+                .chain(
+                    s.err()
+                        .map(|e| format!("Shopify orders (the read_orders scope): {e}")),
+                )
+            {
+                println!("orders: FAILED: {e} (grant the scope, or set [orders] enabled = false)");
+            }
+            false
+        }
+    }
 }

@@ -291,6 +291,23 @@ fn a_token_without_read_orders_is_a_configuration_error_unless_orders_are_off() 
         sync.stderr
     );
 
+    let check = run(
+        &[
+            "check",
+            "--config",
+            on.to_str().unwrap(),
+            "--sandbox",
+            fixture,
+        ],
+        &[],
+    );
+    assert_eq!(check.code, 2, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("orders: FAILED") && check.stdout.contains("read_orders"),
+        "{}",
+        check.stdout
+    );
+
     let off = write(dir.path(), "off.toml", "[orders]\nenabled = false\n");
     let sync = run(
         &[
