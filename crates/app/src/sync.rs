@@ -94,7 +94,6 @@ async fn write_differences(
         progress: std::io::stderr()
             .is_terminal()
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
-        ..WriterOptions::default()
     };
     let report = reconcile(
         &wired.stores,
