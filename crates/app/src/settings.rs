@@ -5,6 +5,7 @@
 mod connection;
 mod ranges;
 mod rules;
+mod safety;
 mod values;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use stockbridge_domain::RuleSet;
+use stockbridge_domain::{Breaker, RuleSet};
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
@@ -22,6 +23,7 @@ pub use ranges::{
     REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
 };
 pub use rules::rules_from_section;
+pub use safety::{ConsoleSection, SafetySection};
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +251,12 @@ pub struct FileConfig {
     /// `[rules]`.
     #[serde(default)]
     pub rules: RulesSection,
+    /// `[safety]`.
+    #[serde(default)]
+    pub safety: SafetySection,
+    /// `[console]`.
+    #[serde(default)]
+    pub console: ConsoleSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -271,6 +279,8 @@ pub struct Settings {
     /// `[tiktok] call_timeout`, checked: the longest one call may take in all, its attempts,
     /// their timeouts and the waits between them (default 2 minutes).
     pub call_timeout: Duration,
+    /// `[safety]`, checked: when a full sync holds its zeroing writes.
+    pub breaker: Breaker,
 }
 
 /// `[server]`, checked.
@@ -347,7 +357,9 @@ impl Settings {
             CALL_TIMEOUT,
         )?;
         check_state_url(file.state.url.as_deref())?;
+        let breaker = safety::breaker(&file.safety)?;
         Ok(Settings {
+            breaker,
             state_url: file.state.url.clone(),
             rules,
             server,

@@ -2,6 +2,7 @@
 //! (`--sandbox`) or as a separate `stockbridge sandbox` process.
 
 mod bad_input;
+mod breaker;
 mod chaos;
 mod cli;
 mod config;
@@ -9,5 +10,8 @@ mod crash;
 mod history;
 mod schedule;
 mod serve;
+#[cfg(unix)]
+mod state_file;
 mod support;
+mod tokens;
 mod warnings;

@@ -11,6 +11,7 @@
 
 #![deny(missing_docs)]
 
+pub mod breaker;
 pub mod catalog;
 pub mod compute;
 pub mod hold;
@@ -25,6 +26,7 @@ pub mod validation;
 pub mod warning;
 pub mod write;
 
+pub use breaker::{Breaker, BreakerError, Verdict};
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
     WarehouseKind, WarehouseStatus, WarehouseStock,
