@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod orders;
+pub mod retry;
 pub mod secret;
 pub mod sink;
 pub mod source;
@@ -22,6 +23,7 @@ pub mod fakes;
 
 pub use error::{Retry, SinkError, SourceError, StoreError};
 pub use orders::{ShopifyOrders, TikTokOrders};
+pub use retry::{Attempts, RetryPolicy};
 pub use secret::Secret;
 pub use sink::InventorySink;
 pub use source::{read_all_pages, InventorySource, Page};
