@@ -68,6 +68,7 @@ fn catalog(n: u64, locations: u64) -> (Vec<Location>, Vec<VariantSnapshot>) {
                 ProductStatus::Draft,
                 ProductStatus::Archived,
             ][(i % 3) as usize],
+            components: None,
             levels: (1..=locations)
                 .filter(|l| (i + l) % 3 != 0)
                 .map(|l| StockLevel {

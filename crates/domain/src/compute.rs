@@ -1,10 +1,13 @@
 //! How one number is computed (sync-rules.md §2), and how it is explained (§6).
 //!
 //! [`ResolvedRules::evaluate`] allocates nothing: it returns the steps it took as plain
-//! values. [`ResolvedRules::explain`] turns those steps into text only when asked.
+//! values. [`ResolvedRules::explain`] turns those steps into text only when asked. A bundle
+//! (§8) is evaluated with its components ([`ResolvedRules::evaluate_in`]): its step-4 sum is
+//! the count of whole bundles that its components' own step-4 sums allow.
 
 use std::fmt::Write as _;
 
+use crate::bundle::{BundleCount, Checked, Components, UnreadableBundle};
 use crate::catalog::VariantSnapshot;
 use crate::quantity::{Percent, Quantity};
 use crate::resolved::{Params, ResolvedMapping, ResolvedRules};
@@ -17,6 +20,8 @@ pub enum UnlimitedReason {
     Untracked,
     /// "Continue selling when out of stock" is on.
     ContinueSelling,
+    /// A bundle all of whose components are untracked or continue selling.
+    BundleComponents,
 }
 
 /// The steps that produced a number.
@@ -40,7 +45,8 @@ pub enum Steps {
     },
     /// Steps 4 to 8.
     Computed {
-        /// The sum over the mapping's active locations, before `max(sum, 0)`.
+        /// The sum over the mapping's active locations, before `max(sum, 0)`; for a bundle,
+        /// the number of whole bundles its components allow.
         sum: i64,
         /// The percentage in force.
         percent: Percent,
@@ -78,13 +84,15 @@ pub enum Decision {
     },
     /// Push this number.
     Push(Evaluation),
+    /// A bundle whose components cannot be read: no number, never a guess (§8).
+    Unreadable(UnreadableBundle),
 }
 
 impl Decision {
     /// The number to push, if any.
     pub fn quantity(&self) -> Option<Quantity> {
         match self {
-            Decision::Excluded { .. } => None,
+            Decision::Excluded { .. } | Decision::Unreadable(_) => None,
             Decision::Push(e) => Some(e.quantity),
         }
     }
@@ -95,11 +103,26 @@ fn cap_of(value: u64, cap: Quantity) -> Quantity {
 }
 
 impl ResolvedRules {
-    /// The decision for one variant and the mapping at `mapping_index`. Allocates nothing.
+    /// The decision for one variant and the mapping at `mapping_index`, with no components
+    /// to look up (a bundle is then unreadable). Allocates nothing.
     ///
     /// # Panics
     /// When `mapping_index` is not a mapping of these rules.
     pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
+        self.evaluate_in(variant, &Components::none(), mapping_index)
+    }
+
+    /// The decision for one variant and the mapping at `mapping_index`, looking a bundle's
+    /// components up in `components`. Allocates nothing.
+    ///
+    /// # Panics
+    /// When `mapping_index` is not a mapping of these rules.
+    pub fn evaluate_in(
+        &self,
+        variant: &VariantSnapshot,
+        components: &Components<'_>,
+        mapping_index: usize,
+    ) -> Decision {
         let mapping = &self.mappings()[mapping_index];
         let found = self.override_for(variant.sku.as_ref());
         let mut params: Params = self.base;
@@ -118,12 +141,21 @@ impl ResolvedRules {
         }
         let cap = params.max;
 
-        if variant.is_unlimited() {
-            let reason = if variant.tracked {
-                UnlimitedReason::ContinueSelling
-            } else {
-                UnlimitedReason::Untracked
-            };
+        let bundle = match variant.components.as_deref() {
+            None => None,
+            Some(list) => match Checked::new(list, components) {
+                Ok(checked) => Some(checked.count(|c| self.sum(c, mapping))),
+                Err(why) => return Decision::Unreadable(why),
+            },
+        };
+        let unlimited = match bundle {
+            Some(BundleCount::Unlimited) => Some(UnlimitedReason::BundleComponents),
+            Some(BundleCount::Count { .. }) => None,
+            None if !variant.tracked => Some(UnlimitedReason::Untracked),
+            None if variant.is_unlimited() => Some(UnlimitedReason::ContinueSelling),
+            None => None,
+        };
+        if let Some(reason) = unlimited {
             let quantity = cap_of(u64::from(params.unlimited.get()), cap);
             let steps = Steps::Unlimited {
                 reason,
@@ -146,7 +178,10 @@ impl ResolvedRules {
             });
         }
 
-        let sum = self.sum(variant, mapping);
+        let sum = match bundle {
+            Some(BundleCount::Count { count }) => i64::try_from(count).unwrap_or(i64::MAX),
+            _ => self.sum(variant, mapping),
+        };
         let after_percent = params.percent.apply_floor(sum.max(0) as u64);
         let after_reserve = after_percent.saturating_sub(params.reserve);
         let after_threshold = if after_reserve < params.zero_below {
@@ -171,6 +206,7 @@ impl ResolvedRules {
         })
     }
 
+    /// Step 4 for one variant that is not a bundle (and for each component of a bundle).
     fn sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping) -> i64 {
         let mut sum: i64 = 0;
         for level in &variant.levels {
@@ -194,6 +230,19 @@ impl ResolvedRules {
         mapping_index: usize,
         evaluation: &Evaluation,
     ) -> String {
+        self.explain_in(variant, &Components::none(), mapping_index, evaluation)
+    }
+
+    /// [`ResolvedRules::explain`] for an evaluation made by [`ResolvedRules::evaluate_in`]:
+    /// a bundle's sum names its components and the one that limits it,
+    /// `bundle: min(MUG 7/1, TEE 9/2 = 4) = 4`.
+    pub fn explain_in(
+        &self,
+        variant: &VariantSnapshot,
+        components: &Components<'_>,
+        mapping_index: usize,
+        evaluation: &Evaluation,
+    ) -> String {
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
             let patterns: Vec<&str> = self.overrides[index]
@@ -212,6 +261,9 @@ impl ResolvedRules {
                 let why = match reason {
                     UnlimitedReason::Untracked => "untracked",
                     UnlimitedReason::ContinueSelling => "continue selling when out of stock",
+                    UnlimitedReason::BundleComponents => {
+                        "bundle: every component untracked or continue selling"
+                    }
                 };
                 let _ = write!(out, "{why} -> {unlimited}");
                 if unlimited > cap {
@@ -233,7 +285,11 @@ impl ResolvedRules {
                 zero_below,
                 cap,
             } => {
-                self.explain_sum(&mut out, variant, &self.mappings()[mapping_index], sum);
+                let mapping = &self.mappings()[mapping_index];
+                match variant.components.as_deref() {
+                    Some(list) => self.explain_bundle(&mut out, list, components, mapping, sum),
+                    None => self.explain_sum(&mut out, variant, mapping, sum),
+                }
                 if percent != Percent::FULL {
                     let _ = write!(out, "; x {percent} = {after_percent}");
                 }
@@ -251,6 +307,50 @@ impl ResolvedRules {
             }
         }
         out
+    }
+
+    fn explain_bundle(
+        &self,
+        out: &mut String,
+        list: &[crate::bundle::Component],
+        components: &Components<'_>,
+        mapping: &ResolvedMapping,
+        count: i64,
+    ) {
+        out.push_str("bundle: min(");
+        match Checked::new(list, components) {
+            Err(why) => {
+                let _ = write!(out, "{why}");
+            }
+            Ok(checked) => {
+                let mut limiting_named = false;
+                for (i, (component, units)) in checked.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match &component.sku {
+                        Some(sku) => out.push_str(sku.as_str()),
+                        None => {
+                            let _ = write!(out, "variant {}", component.variant_id);
+                        }
+                    }
+                    if !component.tracked {
+                        out.push_str(" untracked");
+                    } else if component.is_unlimited() {
+                        out.push_str(" continue selling");
+                    } else {
+                        let sum = self.sum(component, mapping).max(0);
+                        let _ = write!(out, " {sum}/{units}");
+                        let allowed = sum as u64 / units;
+                        if !limiting_named && i64::try_from(allowed) == Ok(count) {
+                            limiting_named = true;
+                            let _ = write!(out, " = {count}");
+                        }
+                    }
+                }
+            }
+        }
+        let _ = write!(out, ") = {count}");
     }
 
     fn explain_sum(

@@ -2,8 +2,9 @@
 //! give, what TikTok holds now, and why; and the per-product writes that get TikTok there
 //! (sync-rules.md §4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
+use crate::bundle::Components;
 use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
 use crate::compute::Decision;
 use crate::ids::{InventoryItemId, ProductId, SkuId, VariantId, WarehouseId};
@@ -36,6 +37,8 @@ pub struct PlanLine {
     pub current: Option<Quantity>,
     /// How `quantity` was computed.
     pub explanation: String,
+    /// Whether the variant is a bundle, whose number comes from its components (§8).
+    pub bundle: bool,
 }
 
 impl PlanLine {
@@ -102,6 +105,8 @@ impl Plan {
             ..Plan::default()
         };
         plan.warnings.extend(matching.warnings);
+        let components = Components::of(variants);
+        let mut unreadable = HashSet::new();
         for &(v, t) in &matching.pairs {
             let (variant, sku) = (&variants[v], &tiktok[t]);
             if !variant.product_status.is_synced() {
@@ -109,9 +114,19 @@ impl Plan {
             }
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
-                let evaluation = match rules.evaluate(variant, m) {
+                let evaluation = match rules.evaluate_in(variant, &components, m) {
                     Decision::Excluded { .. } => {
                         excluded = true;
+                        continue;
+                    }
+                    Decision::Unreadable(reason) => {
+                        if unreadable.insert(variant.variant_id) {
+                            plan.warnings.push(Warning::BundleUnreadable {
+                                sku: sku.seller_sku.trim().to_owned(),
+                                variant: variant.variant_id,
+                                reason,
+                            });
+                        }
                         continue;
                     }
                     Decision::Push(e) => e,
@@ -139,13 +154,16 @@ impl Plan {
                     warehouse_name: mapping.warehouse_name().to_owned(),
                     quantity: evaluation.quantity,
                     current: Some(current.quantity),
-                    explanation: rules.explain(variant, m, &evaluation),
+                    explanation: rules.explain_in(variant, &components, m, &evaluation),
+                    bundle: variant.is_bundle(),
                 });
             }
             if excluded {
                 plan.summary.excluded += 1;
             }
         }
+        plan.warnings
+            .extend(shared_components(variants, &matching.pairs, &components));
         plan.summary.lines = plan.lines.len();
         plan.summary.changed = plan.lines.iter().filter(|l| l.changed()).count();
         plan
@@ -190,6 +208,48 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// One warning per component that is listed on TikTok on its own and inside a listed bundle.
+fn shared_components(
+    variants: &[VariantSnapshot],
+    pairs: &[(usize, usize)],
+    components: &Components<'_>,
+) -> Vec<Warning> {
+    if components.is_empty() {
+        return Vec::new();
+    }
+    let listed: HashSet<usize> = pairs.iter().map(|&(v, _)| v).collect();
+    let listed_ids: HashSet<VariantId> = listed.iter().map(|&v| variants[v].variant_id).collect();
+    let mut shared: BTreeMap<VariantId, (String, Vec<String>)> = BTreeMap::new();
+    let mut bundles: Vec<usize> = listed
+        .into_iter()
+        .filter(|&v| variants[v].is_bundle())
+        .collect();
+    bundles.sort_unstable();
+    for b in bundles {
+        let bundle = &variants[b];
+        let bundle_sku = bundle.sku.as_ref().map_or("", |s| s.as_str());
+        for c in bundle.components.iter().flatten() {
+            let Some(component) = components.get(c.variant_id) else {
+                continue;
+            };
+            if !listed_ids.contains(&component.variant_id) {
+                continue;
+            }
+            let (_, in_bundles) = shared.entry(component.variant_id).or_insert_with(|| {
+                let sku = component.sku.as_ref().map_or("", |s| s.as_str());
+                (sku.to_owned(), Vec::new())
+            });
+            if !in_bundles.iter().any(|s| s == bundle_sku) {
+                in_bundles.push(bundle_sku.to_owned());
+            }
+        }
+    }
+    shared
+        .into_values()
+        .map(|(sku, bundles)| Warning::SharedComponent { sku, bundles })
+        .collect()
 }
 
 #[cfg(test)]

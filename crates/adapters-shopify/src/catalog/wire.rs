@@ -152,6 +152,7 @@ impl VariantFields {
             tracked,
             policy: policy(&self.inventory_policy),
             product_status: product_status(&self.product.status),
+            components: None,
             levels,
         })
     }
