@@ -11,7 +11,9 @@ use std::fmt;
 use std::num::NonZeroU32;
 
 use crate::catalog::VariantSnapshot;
+use crate::hold::Holds;
 use crate::ids::VariantId;
+use crate::resolved::ResolvedRules;
 
 /// Shopify's limit on the components of one bundle; a bundle listing more cannot be read.
 pub const MAX_COMPONENTS: usize = 30;
@@ -65,10 +67,12 @@ impl fmt::Display for UnreadableBundle {
     }
 }
 
-/// The variants that bundles are made of, by id: where a bundle's components are looked up.
+/// The variants that bundles are made of, by id: where a bundle's components are looked up,
+/// with the units TikTok orders in flight hold of each (§7).
 #[derive(Debug, Clone, Default)]
 pub struct Components<'a> {
     by_id: HashMap<VariantId, &'a VariantSnapshot>,
+    holds: Option<&'a Holds>,
 }
 
 impl<'a> Components<'a> {
@@ -99,7 +103,27 @@ impl<'a> Components<'a> {
                 .into_iter()
                 .filter_map(|(id, v)| Some((id, v?)))
                 .collect(),
+            holds: None,
         }
+    }
+
+    /// The same components, with `holds` subtracted from each component's step-4 sum.
+    pub fn holding(self, holds: &'a Holds) -> Self {
+        Components {
+            holds: Some(holds),
+            ..self
+        }
+    }
+
+    /// The units held of `component` for the mapping at `mapping_index`.
+    pub(crate) fn held(
+        &self,
+        component: &VariantSnapshot,
+        rules: &ResolvedRules,
+        mapping_index: usize,
+    ) -> u64 {
+        self.holds
+            .map_or(0, |h| h.held(component, rules, mapping_index).units)
     }
 
     /// Whether no bundle lists any component.

@@ -1,14 +1,13 @@
 //! How one number is computed (sync-rules.md §2), and how it is explained (§6).
 //!
 //! [`ResolvedRules::evaluate`] allocates nothing: it returns the steps it took as plain
-//! values. [`ResolvedRules::explain`] turns those steps into text only when asked. A bundle
-//! (§8) is evaluated with its components ([`ResolvedRules::evaluate_in`]): its step-4 sum is
-//! the count of whole bundles that its components' own step-4 sums allow.
+//! values. [`ResolvedRules::explain`] turns those steps into text only when asked.
 
 use std::fmt::Write as _;
 
 use crate::bundle::{BundleCount, Checked, Components, UnreadableBundle};
 use crate::catalog::VariantSnapshot;
+use crate::ids::OrderId;
 use crate::quantity::{Percent, Quantity};
 use crate::resolved::{Params, ResolvedMapping, ResolvedRules};
 use crate::rules::NegativeAvailable;
@@ -45,9 +44,11 @@ pub enum Steps {
     },
     /// Steps 4 to 8.
     Computed {
-        /// The sum over the mapping's active locations, before `max(sum, 0)`; for a bundle,
-        /// the number of whole bundles its components allow.
+        /// The sum over the mapping's active locations, before the hold and `max(sum, 0)`; for
+        /// a bundle, the number of whole bundles its components allow.
         sum: i64,
+        /// Units held by TikTok orders Shopify does not know yet (§7), subtracted from `sum`.
+        held: u64,
         /// The percentage in force.
         percent: Percent,
         /// After the percentage.
@@ -103,17 +104,31 @@ fn cap_of(value: u64, cap: Quantity) -> Quantity {
 }
 
 impl ResolvedRules {
-    /// The decision for one variant and the mapping at `mapping_index`, with no components
-    /// to look up (a bundle is then unreadable). Allocates nothing.
+    /// The decision for one variant and the mapping at `mapping_index`. Allocates nothing.
     ///
     /// # Panics
     /// When `mapping_index` is not a mapping of these rules.
     pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
-        self.evaluate_in(variant, &Components::none(), mapping_index)
+        self.evaluate_holding(variant, mapping_index, 0)
     }
 
-    /// The decision for one variant and the mapping at `mapping_index`, looking a bundle's
-    /// components up in `components`. Allocates nothing.
+    /// The decision for one variant and mapping when TikTok orders Shopify does not know yet
+    /// hold `held` of its units (sync-rules.md §7): they are subtracted from the sum in step
+    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. Allocates nothing.
+    ///
+    /// # Panics
+    /// When `mapping_index` is not a mapping of these rules.
+    pub fn evaluate_holding(
+        &self,
+        variant: &VariantSnapshot,
+        mapping_index: usize,
+        held: u64,
+    ) -> Decision {
+        self.evaluate_in(variant, &Components::none(), mapping_index, held)
+    }
+
+    /// The decision for one variant and mapping, looking a bundle's components (and the
+    /// units held of each) up in `components` (sync-rules.md §8). Allocates nothing.
     ///
     /// # Panics
     /// When `mapping_index` is not a mapping of these rules.
@@ -122,6 +137,7 @@ impl ResolvedRules {
         variant: &VariantSnapshot,
         components: &Components<'_>,
         mapping_index: usize,
+        held: u64,
     ) -> Decision {
         let mapping = &self.mappings()[mapping_index];
         let found = self.override_for(variant.sku.as_ref());
@@ -144,7 +160,9 @@ impl ResolvedRules {
         let bundle = match variant.components.as_deref() {
             None => None,
             Some(list) => match Checked::new(list, components) {
-                Ok(checked) => Some(checked.count(|c| self.sum(c, mapping))),
+                Ok(checked) => Some(checked.count(|c| {
+                    self.step4_sum(c, mapping, components.held(c, self, mapping_index))
+                })),
                 Err(why) => return Decision::Unreadable(why),
             },
         };
@@ -182,7 +200,8 @@ impl ResolvedRules {
             Some(BundleCount::Count { count }) => i64::try_from(count).unwrap_or(i64::MAX),
             _ => self.sum(variant, mapping),
         };
-        let after_percent = params.percent.apply_floor(sum.max(0) as u64);
+        let after_hold = sum.saturating_sub(i64::try_from(held).unwrap_or(i64::MAX));
+        let after_percent = params.percent.apply_floor(after_hold.max(0) as u64);
         let after_reserve = after_percent.saturating_sub(params.reserve);
         let after_threshold = if after_reserve < params.zero_below {
             0
@@ -192,6 +211,7 @@ impl ResolvedRules {
         let quantity = cap_of(after_threshold, cap);
         let steps = Steps::Computed {
             sum,
+            held,
             percent: params.percent,
             after_percent,
             reserve: params.reserve,
@@ -206,7 +226,13 @@ impl ResolvedRules {
         })
     }
 
-    /// Step 4 for one variant that is not a bundle (and for each component of a bundle).
+    /// Step 4 for a variant that is not a bundle: the sum minus the held units, before
+    /// `max(sum, 0)`. A bundle's components go through it too.
+    fn step4_sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping, held: u64) -> i64 {
+        self.sum(variant, mapping)
+            .saturating_sub(i64::try_from(held).unwrap_or(i64::MAX))
+    }
+
     fn sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping) -> i64 {
         let mut sum: i64 = 0;
         for level in &variant.levels {
@@ -230,11 +256,29 @@ impl ResolvedRules {
         mapping_index: usize,
         evaluation: &Evaluation,
     ) -> String {
-        self.explain_in(variant, &Components::none(), mapping_index, evaluation)
+        self.explain_holding(variant, mapping_index, evaluation, &[])
     }
 
-    /// [`ResolvedRules::explain`] for an evaluation made by [`ResolvedRules::evaluate_in`]:
-    /// a bundle's sum names its components and the one that limits it,
+    /// The explanation of an evaluation whose held units belong to `orders`:
+    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`.
+    pub fn explain_holding(
+        &self,
+        variant: &VariantSnapshot,
+        mapping_index: usize,
+        evaluation: &Evaluation,
+        orders: &[OrderId],
+    ) -> String {
+        self.explain_in(
+            variant,
+            &Components::none(),
+            mapping_index,
+            evaluation,
+            orders,
+        )
+    }
+
+    /// The explanation of an evaluation made by [`ResolvedRules::evaluate_in`]: a bundle's
+    /// sum names its components and the one that limits it,
     /// `bundle: min(MUG 7/1, TEE 9/2 = 4) = 4`.
     pub fn explain_in(
         &self,
@@ -242,6 +286,7 @@ impl ResolvedRules {
         components: &Components<'_>,
         mapping_index: usize,
         evaluation: &Evaluation,
+        orders: &[OrderId],
     ) -> String {
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
@@ -278,6 +323,7 @@ impl ResolvedRules {
             }
             Steps::Computed {
                 sum,
+                held,
                 percent,
                 after_percent,
                 reserve,
@@ -285,10 +331,19 @@ impl ResolvedRules {
                 zero_below,
                 cap,
             } => {
-                let mapping = &self.mappings()[mapping_index];
                 match variant.components.as_deref() {
-                    Some(list) => self.explain_bundle(&mut out, list, components, mapping, sum),
-                    None => self.explain_sum(&mut out, variant, mapping, sum),
+                    Some(list) => {
+                        self.explain_bundle(&mut out, list, components, mapping_index, sum)
+                    }
+                    None => self.explain_sum(&mut out, variant, &self.mappings()[mapping_index]),
+                }
+                if held > 0 {
+                    explain_held(&mut out, held, orders);
+                }
+                let after_hold = sum.saturating_sub(i64::try_from(held).unwrap_or(i64::MAX));
+                let _ = write!(out, " = {after_hold}");
+                if after_hold < 0 {
+                    out.push_str(" -> 0");
                 }
                 if percent != Percent::FULL {
                     let _ = write!(out, "; x {percent} = {after_percent}");
@@ -309,12 +364,14 @@ impl ResolvedRules {
         out
     }
 
+    /// `bundle: min(MUG 7/1, TEE 9/2 = 4)`: each component's step-4 sum over its units, the
+    /// limiting one followed by the count it allows.
     fn explain_bundle(
         &self,
         out: &mut String,
         list: &[crate::bundle::Component],
         components: &Components<'_>,
-        mapping: &ResolvedMapping,
+        mapping_index: usize,
         count: i64,
     ) {
         out.push_str("bundle: min(");
@@ -323,6 +380,7 @@ impl ResolvedRules {
                 let _ = write!(out, "{why}");
             }
             Ok(checked) => {
+                let mapping = &self.mappings()[mapping_index];
                 let mut limiting_named = false;
                 for (i, (component, units)) in checked.iter().enumerate() {
                     if i > 0 {
@@ -339,7 +397,8 @@ impl ResolvedRules {
                     } else if component.is_unlimited() {
                         out.push_str(" continue selling");
                     } else {
-                        let sum = self.sum(component, mapping).max(0);
+                        let held = components.held(component, self, mapping_index);
+                        let sum = self.step4_sum(component, mapping, held).max(0);
                         let _ = write!(out, " {sum}/{units}");
                         let allowed = sum as u64 / units;
                         if !limiting_named && i64::try_from(allowed) == Ok(count) {
@@ -350,16 +409,10 @@ impl ResolvedRules {
                 }
             }
         }
-        let _ = write!(out, ") = {count}");
+        out.push(')');
     }
 
-    fn explain_sum(
-        &self,
-        out: &mut String,
-        variant: &VariantSnapshot,
-        mapping: &ResolvedMapping,
-        sum: i64,
-    ) {
+    fn explain_sum(&self, out: &mut String, variant: &VariantSnapshot, mapping: &ResolvedMapping) {
         let mut terms = 0;
         let mut term = |out: &mut String, text: std::fmt::Arguments<'_>| {
             if terms > 0 {
@@ -393,10 +446,6 @@ impl ResolvedRules {
         if terms == 0 {
             out.push_str("no stock at the mapped locations");
         }
-        let _ = write!(out, " = {sum}");
-        if sum < 0 {
-            out.push_str(" -> 0");
-        }
     }
 
     fn term_for(
@@ -411,6 +460,27 @@ impl ResolvedRules {
         } else {
             term(out, format_args!("{name} {available}"));
         }
+    }
+}
+
+/// At most this many order ids are named in one explanation; the rest are counted.
+const NAMED_ORDERS: usize = 5;
+
+/// ` - held 3 (TikTok orders 576, 577)`.
+fn explain_held(out: &mut String, held: u64, orders: &[OrderId]) {
+    let _ = write!(out, " - held {held}");
+    if !orders.is_empty() {
+        let noun = if orders.len() == 1 { "order" } else { "orders" };
+        let named: Vec<&str> = orders
+            .iter()
+            .take(NAMED_ORDERS)
+            .map(OrderId::as_str)
+            .collect();
+        let _ = write!(out, " (TikTok {noun} {}", named.join(", "));
+        if orders.len() > NAMED_ORDERS {
+            let _ = write!(out, " and {} more", orders.len() - NAMED_ORDERS);
+        }
+        out.push(')');
     }
 }
 

@@ -112,6 +112,11 @@ text_id!(
     "TikTok SKU id"
 );
 text_id!(
+    /// A TikTok Shop order id.
+    OrderId,
+    "TikTok order id"
+);
+text_id!(
     /// A merchant SKU code, trimmed of surrounding white space; case-sensitive.
     /// The join key between a Shopify variant's `sku` and a TikTok SKU's `seller_sku`.
     Sku,

@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod catalog;
 pub mod compute;
+pub mod hold;
 pub mod ids;
 pub mod matching;
 pub mod pattern;
@@ -32,8 +33,9 @@ pub use catalog::{
     WarehouseKind, WarehouseStatus, WarehouseStock,
 };
 pub use compute::{Decision, Evaluation, Steps, UnlimitedReason};
+pub use hold::{Held, HoldLine, Holds};
 pub use ids::{
-    IdError, InventoryItemId, LocationId, ProductId, Sku, SkuId, VariantId, WarehouseId,
+    IdError, InventoryItemId, LocationId, OrderId, ProductId, Sku, SkuId, VariantId, WarehouseId,
 };
 pub use matching::{match_skus, Matching};
 pub use pattern::{EmptyPattern, SkuPattern};

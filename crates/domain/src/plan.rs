@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::bundle::Components;
 use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
-use crate::compute::Decision;
-use crate::ids::{InventoryItemId, ProductId, SkuId, VariantId, WarehouseId};
+use crate::compute::{Decision, Evaluation, Steps};
+use crate::hold::Holds;
+use crate::ids::{InventoryItemId, OrderId, ProductId, SkuId, VariantId, WarehouseId};
 use crate::matching::match_skus;
 use crate::quantity::Quantity;
 use crate::warning::Warning;
@@ -37,6 +38,10 @@ pub struct PlanLine {
     pub current: Option<Quantity>,
     /// How `quantity` was computed.
     pub explanation: String,
+    /// Units subtracted in step 4 for TikTok orders Shopify does not know yet (§7).
+    pub held: u64,
+    /// The TikTok orders behind `held`, each once.
+    pub held_orders: Vec<OrderId>,
     /// Whether the variant is a bundle, whose number comes from its components (§8).
     pub bundle: bool,
 }
@@ -90,6 +95,17 @@ impl Plan {
         variants: &[VariantSnapshot],
         tiktok: &[TikTokSku],
     ) -> Plan {
+        Plan::build_holding(rules, variants, tiktok, &Holds::none())
+    }
+
+    /// Computes the plan with the units that TikTok orders in flight hold (sync-rules.md §7)
+    /// subtracted in step 4.
+    pub fn build_holding(
+        rules: &ResolvedRules,
+        variants: &[VariantSnapshot],
+        tiktok: &[TikTokSku],
+        holds: &Holds,
+    ) -> Plan {
         let matching = match_skus(variants, tiktok);
         let mut plan = Plan {
             warnings: rules.warnings().to_vec(),
@@ -105,7 +121,7 @@ impl Plan {
             ..Plan::default()
         };
         plan.warnings.extend(matching.warnings);
-        let components = Components::of(variants);
+        let components = Components::of(variants).holding(holds);
         let mut unreadable = HashSet::new();
         for &(v, t) in &matching.pairs {
             let (variant, sku) = (&variants[v], &tiktok[t]);
@@ -114,7 +130,8 @@ impl Plan {
             }
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
-                let evaluation = match rules.evaluate_in(variant, &components, m) {
+                let held = holds.held(variant, rules, m);
+                let evaluation = match rules.evaluate_in(variant, &components, m, held.units) {
                     Decision::Excluded { .. } => {
                         excluded = true;
                         continue;
@@ -154,8 +171,24 @@ impl Plan {
                     warehouse_name: mapping.warehouse_name().to_owned(),
                     quantity: evaluation.quantity,
                     current: Some(current.quantity),
-                    explanation: rules.explain_in(variant, &components, m, &evaluation),
+                    explanation: rules.explain_in(
+                        variant,
+                        &components,
+                        m,
+                        &evaluation,
+                        &held.orders,
+                    ),
                     bundle: variant.is_bundle(),
+                    held: if subtracts(&evaluation) {
+                        held.units
+                    } else {
+                        0
+                    },
+                    held_orders: if subtracts(&evaluation) {
+                        held.orders
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
             if excluded {
@@ -208,6 +241,11 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// Whether held units entered the number (step 4); unlimited and fixed numbers ignore them.
+fn subtracts(evaluation: &Evaluation) -> bool {
+    matches!(evaluation.steps, Steps::Computed { .. })
 }
 
 /// One warning per component that is listed on TikTok on its own and inside a listed bundle.

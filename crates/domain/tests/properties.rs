@@ -80,7 +80,7 @@ fn bundle_catalog(parts: &[Part]) -> Vec<VariantSnapshot> {
 fn bundle_number(rules: &RuleSet, catalog: &[VariantSnapshot]) -> u32 {
     let r = resolve(rules, &locations(), &warehouses()).unwrap();
     let components = Components::of(catalog);
-    r.evaluate_in(catalog.last().unwrap(), &components, 0)
+    r.evaluate_in(catalog.last().unwrap(), &components, 0, 0)
         .quantity()
         .unwrap()
         .get()
@@ -286,5 +286,29 @@ proptest! {
             matches!(w, Warning::BundleUnreadable { variant, .. } if variant.get() == 100)
         });
         prop_assert!(bundle_line.is_some() != unreadable);
+    }
+
+    #[test]
+    fn held_units_never_raise_the_number(rules in rule_set(), levels in levels(), held in 0u64..3_000_000, more in 0u64..1_000) {
+        let r = resolve(&rules, &locations(), &warehouses()).unwrap();
+        let v = variant(&levels, true, InventoryPolicy::Deny);
+        let free = r.evaluate(&v, 0).quantity().unwrap().get();
+        let holding = r.evaluate_holding(&v, 0, held).quantity().unwrap().get();
+        let holding_more = r.evaluate_holding(&v, 0, held + more).quantity().unwrap().get();
+        prop_assert!(holding <= free, "{holding} > {free}");
+        prop_assert!(holding_more <= holding, "{holding_more} > {holding}");
+    }
+
+    #[test]
+    fn holding_units_is_the_same_as_having_that_much_less_stock(levels in levels(), held in 0u64..100_000) {
+        let rules = RuleSet::default();
+        let r = resolve(&rules, &locations(), &warehouses()).unwrap();
+        let v = variant(&levels, true, InventoryPolicy::Deny);
+        let mut less = levels.clone();
+        less.push((1, -(held as i64)));
+        prop_assert_eq!(
+            r.evaluate_holding(&v, 0, held).quantity(),
+            r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).quantity()
+        );
     }
 }

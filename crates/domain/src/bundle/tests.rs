@@ -12,9 +12,9 @@ fn mug_and_tee(mug: &[(u64, i64)], tee: &[(u64, i64)]) -> Vec<VariantSnapshot> {
 fn decide(rules: &ResolvedRules, catalog: &[VariantSnapshot], m: usize) -> (Decision, String) {
     let components = Components::of(catalog);
     let target = catalog.last().unwrap();
-    let decision = rules.evaluate_in(target, &components, m);
+    let decision = rules.evaluate_in(target, &components, m, 0);
     let text = match &decision {
-        Decision::Push(e) => rules.explain_in(target, &components, m, e),
+        Decision::Push(e) => rules.explain_in(target, &components, m, e, &[]),
         Decision::Excluded { .. } => "excluded".into(),
         Decision::Unreadable(why) => format!("unreadable: {why}"),
     };

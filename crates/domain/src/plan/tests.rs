@@ -319,3 +319,34 @@ fn an_unreadable_bundle_gets_no_line_and_one_warning_across_mappings_and_listing
     );
     assert!(plan.writes(&tiktok).is_empty());
 }
+
+#[test]
+fn units_held_of_a_component_lower_every_bundle_made_of_it() {
+    let (variants, tiktok) = bundle_store();
+    let hold = |order: &str, sku: &str, quantity| HoldLine {
+        order: OrderId::new(order).unwrap(),
+        sku_id: SkuId::new("1").unwrap(),
+        seller_sku: Sku::parse_optional(Some(sku)),
+        warehouse: None,
+        quantity,
+    };
+    let holds = Holds::new([hold("576", "MUG", 2), hold("577", "BOX", 1)], &[]);
+    let plan = Plan::build_holding(&resolved(&RuleSet::default()), &variants, &tiktok, &holds);
+    let lines: Vec<(&str, u32, &str)> = plan
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity.get(), l.explanation.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("MUG", 5, "Location A 7 - held 2 (TikTok order 576) = 5"),
+            (
+                "BOX",
+                1,
+                "bundle: min(MUG 5/2 = 2, TEE 9/1) - held 1 (TikTok order 577) = 1"
+            ),
+            ("GIFT", 5, "bundle: min(MUG 5/1 = 5) = 5"),
+        ]
+    );
+}
