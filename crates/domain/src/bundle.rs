@@ -224,5 +224,9 @@ pub(crate) enum BundleCount {
     },
 }
 
+mod index;
+
+pub use index::BundleIndex;
+
 #[cfg(test)]
 mod tests;

@@ -27,7 +27,7 @@ pub mod validation;
 pub mod warning;
 pub mod write;
 
-pub use bundle::{Component, Components, UnreadableBundle, MAX_COMPONENTS};
+pub use bundle::{BundleIndex, Component, Components, UnreadableBundle, MAX_COMPONENTS};
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
     WarehouseKind, WarehouseStatus, WarehouseStock,
