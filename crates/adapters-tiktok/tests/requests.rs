@@ -1,8 +1,6 @@
 //! The exact requests the sink sends and how it reads rare answers, against wiremock.
 
-#[path = "requests/answers.rs"]
 mod answers;
-#[path = "requests/tokens.rs"]
 mod tokens;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,8 +1,6 @@
 //! The sink against the TikTok Shop emulator over real HTTP.
 
-#[path = "sandbox/big_catalog.rs"]
 mod big_catalog;
-#[path = "sandbox/refusals.rs"]
 mod refusals;
 
 use std::collections::BTreeSet;

@@ -2,13 +2,13 @@
 //! number that was pushed, when, why (its explanation), what caused it and how it ended.
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use serde::Serialize;
 use stockbridge_ports::{AuditEntry, AuditOutcome, StateStore};
 
-use crate::cli::{fail, Format};
+use crate::error::CommandError;
 use crate::history::open_state_store;
+use crate::report::Format;
 
 /// How many of the newest entries are searched when filtering by SKU.
 const SEARCH_DEPTH: usize = 100_000;
@@ -86,16 +86,18 @@ fn table(entries: &[AuditEntry]) -> String {
 }
 
 /// Runs `stockbridge audit`.
-pub async fn run(config: &Path, sku: Option<&str>, limit: usize, format: Format) -> ExitCode {
-    let (store, location) = match open_state_store(config) {
-        Ok(opened) => opened,
-        Err(code) => return code,
-    };
+pub async fn run(
+    config: &Path,
+    sku: Option<&str>,
+    limit: usize,
+    format: Format,
+) -> Result<(), CommandError> {
+    let (store, location) = open_state_store(config)?;
     let depth = if sku.is_some() { SEARCH_DEPTH } else { limit };
-    let entries = match store.audit_log(depth).await {
-        Ok(entries) => entries,
-        Err(e) => return fail(1, format!("state store {location}: {e}")),
-    };
+    let entries = store
+        .audit_log(depth)
+        .await
+        .map_err(|e| CommandError::failed(anyhow::anyhow!("state store {location}: {e}")))?;
     let entries: Vec<AuditEntry> = entries
         .into_iter()
         .filter(|e| sku.is_none_or(|s| e.seller_sku == s || e.sku_id.as_str() == s))
@@ -108,5 +110,5 @@ pub async fn run(config: &Path, sku: Option<&str>, limit: usize, format: Format)
         }
         Format::Table => print!("{}", table(&entries)),
     }
-    ExitCode::SUCCESS
+    Ok(())
 }

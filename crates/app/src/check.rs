@@ -2,12 +2,11 @@
 //! against the live locations and warehouses.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use stockbridge_adapters_store::StoreAddress;
 use stockbridge_sandbox::SandboxOptions;
 
-use crate::cli::fail;
+use crate::error::CommandError;
 use crate::settings::Settings;
 use crate::wiring::{start_sandbox, wire};
 
@@ -17,11 +16,8 @@ const DEFAULT_STATE: &str = "sqlite://stockbridge.db";
 /// Runs `stockbridge check`: exit 0 when everything holds, 2 otherwise (cli.md), whatever
 /// failed. It creates no state file: a missing one is replaced by a throwaway store for the
 /// check, once its directory is known to be writable.
-pub async fn run(config: &Path, sandbox: Option<&Path>) -> ExitCode {
-    let mut settings = match Settings::load(config) {
-        Ok(s) => s,
-        Err(e) => return fail(2, e),
-    };
+pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandError> {
+    let mut settings = Settings::load(config).map_err(CommandError::configuration)?;
     let state_line = match sandbox {
         Some(_) if settings.state_url.is_none() => None,
         _ => {
@@ -38,21 +34,26 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> ExitCode {
                         dir.display()
                     ))
                 }
-                Err(why) => return fail(2, format!("state store {url}: {why}")),
+                Err(why) => {
+                    return Err(CommandError::configuration(anyhow::anyhow!(
+                        "state store {url}: {why}"
+                    )))
+                }
             }
         }
     };
     let sandbox = match sandbox {
-        Some(fixture) => match start_sandbox(fixture, SandboxOptions::default()).await {
-            Ok(s) => Some(s),
-            Err(e) => return fail(2, e),
-        },
+        Some(fixture) => Some(
+            start_sandbox(fixture, SandboxOptions::default())
+                .await
+                .map_err(CommandError::configuration)?,
+        ),
         None => None,
     };
-    let wired = match wire(&settings, sandbox).await {
-        Ok(w) => w,
-        Err(e) => return fail(2, e),
-    };
+    // Whatever failed, `check` exits 2, a state store that cannot be opened included.
+    let wired = wire(&settings, sandbox)
+        .await
+        .map_err(CommandError::configuration)?;
     println!("configuration {}: valid", config.display());
     if let Some(line) = state_line {
         println!("{line}");
@@ -142,9 +143,11 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> ExitCode {
         }
     }
     if ok {
-        ExitCode::SUCCESS
+        Ok(())
     } else {
-        ExitCode::from(2)
+        Err(CommandError::configuration(anyhow::anyhow!(
+            "the check failed: see the lines marked FAILED or INVALID above"
+        )))
     }
 }
 

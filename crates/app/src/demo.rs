@@ -1,18 +1,16 @@
 //! `stockbridge demo`: one command for a newcomer. Starts the emulators in-process with the
 //! seed's example store, then shows plan and sync through the real adapters, over real HTTP.
 
-use std::process::ExitCode;
-
 use stockbridge_domain::{LocationMapping, LocationRef, LocationSelector, Percent, RuleSet};
 use stockbridge_ports::RunKind;
 use stockbridge_sandbox::{Fixture, SandboxOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::reconcile::{read_and_plan, reconcile};
+use crate::engine::{read_and_plan, reconcile, WriterOptions};
+use crate::error::CommandError;
 use crate::report;
 use crate::settings::{FileConfig, Settings};
 use crate::wiring::{start_sandbox_with, wire};
-use crate::writer::WriterOptions;
 
 /// The example store: Location A 100 and Location B 200 of a T-shirt, 985 mugs, an untracked
 /// e-book and a candle that keeps selling when out of stock; TikTok warehouses α (default)
@@ -24,14 +22,11 @@ fn heading(text: &str) {
 }
 
 /// Runs the demo.
-pub async fn run() -> ExitCode {
-    match demo().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => crate::cli::fail(1, e),
-    }
+pub async fn run() -> Result<(), CommandError> {
+    demo().await.map_err(CommandError::failed)
 }
 
-async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+async fn demo() -> anyhow::Result<()> {
     let fixture = Fixture::from_json(FIXTURE)?;
     let sandbox = start_sandbox_with(fixture, SandboxOptions::default()).await?;
     println!(

@@ -3,11 +3,10 @@
 
 use std::ops::RangeInclusive;
 use std::path::Path;
-use std::process::ExitCode;
 
 use stockbridge_adapters_store::{SqliteStore, StoreAddress};
 
-use crate::cli::fail;
+use crate::error::CommandError;
 use crate::settings::Settings;
 
 /// What `--limit` of `audit` and `runs` accepts.
@@ -36,14 +35,16 @@ pub fn limit(text: &str) -> Result<usize, String> {
 ///
 /// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included); exit 1
 /// when the store cannot be opened.
-pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), ExitCode> {
-    let settings = Settings::load(config).map_err(|e| fail(2, e))?;
+pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), CommandError> {
+    let settings = Settings::load(config).map_err(CommandError::configuration)?;
     let location = settings
         .state_url
         .unwrap_or_else(|| "sqlite://stockbridge.db".to_owned());
     let shown = StoreAddress::redact(&location);
     match SqliteStore::open(&location) {
         Ok(store) => Ok((store, shown)),
-        Err(e) => Err(fail(1, format!("state store {shown}: {e}"))),
+        Err(e) => Err(CommandError::failed(anyhow::anyhow!(
+            "state store {shown}: {e}"
+        ))),
     }
 }

@@ -6,14 +6,16 @@ pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod demo;
+pub mod engine;
+pub mod error;
 pub mod history;
-pub mod reconcile;
 pub mod report;
 pub mod runs;
+pub mod sandbox;
 pub mod serve;
 pub mod settings;
+pub mod sync;
 pub mod telemetry;
 pub mod wiring;
-pub mod writer;
 
 pub use settings::{ConfigError, Settings};

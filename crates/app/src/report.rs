@@ -3,7 +3,25 @@
 use serde::Serialize;
 use stockbridge_domain::{Plan, PlanLine};
 
-use crate::writer::{count_statuses, LineStatus};
+use crate::engine::{count_statuses, LineStatus};
+
+/// How a command prints: `plan`, `sync`, `audit` and `runs` take `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    /// A table for a person.
+    #[default]
+    Table,
+    /// The JSON object of the reference.
+    Json,
+}
+
+/// Prints a plan, or the report of a sync when the lines' statuses are given.
+pub fn print(format: Format, plan: &Plan, statuses: Option<&[LineStatus]>) {
+    match format {
+        Format::Json => println!("{}", json(plan, statuses)),
+        Format::Table => print!("{}", table(plan, statuses)),
+    }
+}
 
 /// One line of the JSON output.
 #[derive(Debug, Serialize)]

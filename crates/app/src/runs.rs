@@ -3,14 +3,14 @@
 //! how much each run wrote, and which runs failed in part or never finished.
 
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::SystemTime;
 
 use serde::Serialize;
 use stockbridge_ports::{RunCounts, RunKind, RunOutcome, RunRecord, StateStore};
 
-use crate::cli::{fail, Format};
+use crate::error::CommandError;
 use crate::history::open_state_store;
+use crate::report::Format;
 
 #[derive(Serialize)]
 struct JsonRun<'a> {
@@ -115,15 +115,12 @@ fn table(runs: &[RunRecord]) -> String {
 }
 
 /// Runs `stockbridge runs`.
-pub async fn run(config: &Path, limit: usize, format: Format) -> ExitCode {
-    let (store, location) = match open_state_store(config) {
-        Ok(opened) => opened,
-        Err(code) => return code,
-    };
-    let runs = match store.runs(limit).await {
-        Ok(runs) => runs,
-        Err(e) => return fail(1, format!("state store {location}: {e}")),
-    };
+pub async fn run(config: &Path, limit: usize, format: Format) -> Result<(), CommandError> {
+    let (store, location) = open_state_store(config)?;
+    let runs = store
+        .runs(limit)
+        .await
+        .map_err(|e| CommandError::failed(anyhow::anyhow!("state store {location}: {e}")))?;
     match format {
         Format::Json => {
             let runs: Vec<JsonRun<'_>> = runs.iter().map(json_run).collect();
@@ -131,7 +128,7 @@ pub async fn run(config: &Path, limit: usize, format: Format) -> ExitCode {
         }
         Format::Table => print!("{}", table(&runs)),
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 #[cfg(test)]

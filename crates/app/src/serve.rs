@@ -3,13 +3,10 @@
 //! the shutdown future completes, then stops accepting, finishes in-flight writes and
 //! returns. Tests start it on port 0 with their own shutdown future.
 
-mod metrics;
-mod pipeline;
 mod webhook;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,19 +20,17 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub use metrics::Metrics;
-pub use pipeline::{Change, Hint, Pipeline, PipelineOptions};
-
-use crate::cli::{fail, wire_settings, RunArgs};
-use crate::reconcile::EngineError;
+use crate::engine::{
+    Change, EngineError, Metrics, Pipeline, PipelineOptions, Stores, WriterOptions,
+};
+use crate::error::CommandError;
 use crate::settings::Settings;
-use crate::wiring::Wired;
-use crate::writer::WriterOptions;
+use crate::wiring::{wire_settings, RunArgs, Wired};
 
 /// What a server is made of.
 pub struct ServeParts {
     /// The ports.
-    pub stores: crate::reconcile::Stores,
+    pub stores: Stores,
     /// The merchant's rules.
     pub rules: stockbridge_domain::RuleSet,
     /// The configured shop; webhooks from another are refused.
@@ -78,7 +73,7 @@ impl ServeError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    pipeline: pipeline::Pipeline,
+    pipeline: Pipeline,
     changes: mpsc::UnboundedReceiver<Change>,
 }
 
@@ -180,7 +175,7 @@ impl Application {
                 metrics: metrics.clone(),
                 ready: ready_rx,
             });
-        let pipeline = pipeline::Pipeline {
+        let pipeline = Pipeline {
             stores: parts.stores,
             rules: parts.rules,
             options,
@@ -282,23 +277,16 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
 }
 
 /// `stockbridge serve`.
-pub async fn command(run: &RunArgs) -> ExitCode {
-    let settings = match Settings::load(&run.config) {
-        Ok(s) => s,
-        Err(e) => return fail(2, e),
-    };
-    let listener = match TcpListener::bind(&settings.server.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            return fail(
-                2,
-                format!(
-                    "configuration key server.listen = {:?}: cannot listen there: {e}",
-                    settings.server.listen
-                ),
-            )
-        }
-    };
+pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
+    let settings = Settings::load(&run.config).map_err(CommandError::configuration)?;
+    let listener = TcpListener::bind(&settings.server.listen)
+        .await
+        .map_err(|e| {
+            CommandError::configuration(anyhow::anyhow!(
+                "configuration key server.listen = {:?}: cannot listen there: {e}",
+                settings.server.listen
+            ))
+        })?;
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -307,26 +295,17 @@ pub async fn command(run: &RunArgs) -> ExitCode {
         webhook_urls: vec![format!("http://{addr}/webhooks/shopify")],
         ..SandboxOptions::default()
     };
-    let wired = match wire_settings(run, &settings, sandbox_options).await {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
-    let app = match Application::build(&settings, &wired, listener, pipeline_options(&settings)) {
-        Ok(app) => app,
-        Err(e) => return fail(2, e),
-    };
+    let wired = wire_settings(run, &settings, sandbox_options).await?;
+    let app = Application::build(&settings, &wired, listener, pipeline_options(&settings))
+        .map_err(|e| CommandError::configuration(anyhow::anyhow!(e)))?;
     tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, GET /healthz, GET /metrics");
-    if let Err(e) = app.run_until_stopped(shutdown_signal()).await {
-        return fail(e.exit_code(), e);
-    }
-    if let Some(out) = &run.sandbox_state_out {
-        if let Err(e) = wired.write_sandbox_state(out) {
-            return fail(
-                1,
-                format!("cannot write --sandbox-state-out {}: {e}", out.display()),
-            );
-        }
-    }
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| match e.exit_code() {
+            2 => CommandError::configuration(e),
+            _ => CommandError::failed(e),
+        })?;
+    wired.write_sandbox_state_out(run)?;
     tracing::info!("stopped cleanly");
-    ExitCode::SUCCESS
+    Ok(())
 }

@@ -10,8 +10,23 @@ use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
 
-use crate::reconcile::Stores;
+use crate::engine::Stores;
+use crate::error::CommandError;
 use crate::settings::{ConfigError, Settings};
+
+/// Options shared by `plan`, `sync` and `serve`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The configuration file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Start the emulators in-process from this fixture and connect to them instead.
+    #[arg(long, value_name = "FIXTURE")]
+    pub sandbox: Option<PathBuf>,
+    /// With --sandbox: write the emulators' state here when the command ends.
+    #[arg(long, value_name = "FILE", requires = "sandbox")]
+    pub sandbox_state_out: Option<PathBuf>,
+}
 
 /// Everything a command needs, wired.
 pub struct Wired {
@@ -269,4 +284,44 @@ impl Wired {
         }
         Ok(())
     }
+
+    /// Writes the emulators' state where `--sandbox-state-out` says, when it is given.
+    pub fn write_sandbox_state_out(&self, run: &RunArgs) -> Result<(), CommandError> {
+        match &run.sandbox_state_out {
+            Some(out) => self.write_sandbox_state(out).map_err(|e| {
+                CommandError::failed(anyhow::anyhow!(
+                    "cannot write --sandbox-state-out {}: {e}",
+                    out.display()
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Loads the settings and wires the adapters (to the sandbox when asked).
+pub async fn load_and_wire(
+    run: &RunArgs,
+    options: SandboxOptions,
+) -> Result<(Settings, Wired), CommandError> {
+    let settings = Settings::load(&run.config).map_err(CommandError::configuration)?;
+    let wired = wire_settings(run, &settings, options).await?;
+    Ok((settings, wired))
+}
+
+/// Wires the adapters for loaded settings (to the sandbox when the command line asks).
+pub async fn wire_settings(
+    run: &RunArgs,
+    settings: &Settings,
+    options: SandboxOptions,
+) -> Result<Wired, CommandError> {
+    let sandbox = match &run.sandbox {
+        Some(fixture) => Some(
+            start_sandbox(fixture, options)
+                .await
+                .map_err(CommandError::configuration)?,
+        ),
+        None => None,
+    };
+    Ok(wire(settings, sandbox).await?)
 }

@@ -2,18 +2,16 @@
 //! writes, and how it goes when writes fail (`retries`), when it is cancelled
 //! (`cancellation`), and when the state store fails mid-sync (`recording`).
 
-#[path = "engine/cancellation.rs"]
 mod cancellation;
-#[path = "engine/recording.rs"]
 mod recording;
-#[path = "engine/retries.rs"]
 mod retries;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use stockbridge_app::reconcile::{jobs_for, read_and_plan, reconcile, EngineError, Stores};
-use stockbridge_app::writer::WriterOptions;
+use stockbridge_app::engine::{
+    jobs_for, read_and_plan, reconcile, EngineError, Stores, WriterOptions,
+};
 use stockbridge_domain::*;
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
 use stockbridge_ports::{

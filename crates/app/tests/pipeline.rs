@@ -3,13 +3,9 @@
 //! go on (`lifecycle`); and the pipeline on its own on Tokio's paused clock (`paused`), with
 //! ports that misbehave on purpose (`faults`), and how it orders a backlog (`priority`).
 
-#[path = "pipeline/faults.rs"]
 mod faults;
-#[path = "pipeline/lifecycle.rs"]
 mod lifecycle;
-#[path = "pipeline/paused.rs"]
 mod paused;
-#[path = "pipeline/priority.rs"]
 mod priority;
 
 use std::sync::Arc;
@@ -17,9 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use hmac::{Mac, SimpleHmac};
-use stockbridge_app::reconcile::Stores;
-use stockbridge_app::serve::{Application, PipelineOptions, ServeError, ServeParts};
-use stockbridge_app::writer::WriterOptions;
+use stockbridge_app::engine::{PipelineOptions, Stores, WriterOptions};
+use stockbridge_app::serve::{Application, ServeError, ServeParts};
 use stockbridge_domain::*;
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
 use stockbridge_ports::{

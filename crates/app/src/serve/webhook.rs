@@ -12,8 +12,7 @@ use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, Web
 use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::mpsc;
 
-use super::metrics::Metrics;
-use super::pipeline::{Change, Hint};
+use crate::engine::{Change, Hint, Metrics};
 
 /// What the webhook handler needs.
 pub struct WebhookState {

@@ -12,4 +12,4 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use stockbridge_app::Settings;
 
-use crate::support::*;
+use crate::binary::support::*;

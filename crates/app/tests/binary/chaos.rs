@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::binary::support::*;
 use audit_log::{applied_writes_in_audit, count};
 use served::Served;
 

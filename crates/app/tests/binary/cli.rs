@@ -11,7 +11,7 @@ mod validation;
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::binary::support::*;
 
 fn config(dir: &std::path::Path, rules: &str) -> std::path::PathBuf {
     write(dir, "stockbridge.toml", rules)

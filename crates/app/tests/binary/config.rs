@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// Runs `command --config FILE --format json --sandbox SEED` with `toml` in `dir`.
 fn with_sandbox(dir: &Path, command: &str, toml: &str, fixture: &str) -> Run {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use stockbridge_adapters_store::STOPPED_NOTE;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// Opens the state file read-only, as an operator's `sqlite3` would; `None` while serve has
 /// not created it yet.

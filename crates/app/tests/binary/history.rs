@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// `stockbridge COMMAND --config CFG EXTRA...` with the demo secrets.
 fn with_config(command: &str, cfg: &Path, extra: &[&str]) -> Run {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::*;
+use crate::binary::support::*;
 
 const SHOP: &str = "stockbridge-demo.myshopify.com";
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// A `stockbridge serve` process, killed when dropped.
 struct ServeProcess {

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// Location B is inactive and named in the mapping; `SHARED` is on two variants; `LONELY`
 /// is on no TikTok SKU; `ORPHAN` is on no Shopify variant; `TEE` matches cleanly.

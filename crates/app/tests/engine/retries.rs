@@ -1,7 +1,7 @@
 //! Writes TikTok fails: retried when transient, reported when they keep failing or a SKU is
 //! refused, and written by the next run.
 
-use stockbridge_app::writer::LineStatus;
+use stockbridge_app::engine::LineStatus;
 
 use super::*;
 
@@ -65,7 +65,7 @@ async fn reconcile_failing_writes(
     f: &Fixture,
     failures: u32,
     options: &WriterOptions,
-) -> stockbridge_app::reconcile::SyncReport {
+) -> stockbridge_app::engine::SyncReport {
     let sink = FailWrites {
         inner: f.sink.clone(),
         remaining: std::sync::Mutex::new(failures),

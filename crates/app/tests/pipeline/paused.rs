@@ -4,8 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use stockbridge_app::reconcile::EngineError;
-use stockbridge_app::serve::{Change, Hint, Metrics, Pipeline};
+use stockbridge_app::engine::{Change, EngineError, Hint, Metrics, Pipeline};
 use stockbridge_ports::InventorySink;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as Virtual;

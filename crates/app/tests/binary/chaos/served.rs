@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::*;
+use crate::binary::support::*;
 
 /// A `serve` process whose standard error goes to a file; killed when dropped.
 pub(super) struct Served {

@@ -1,7 +1,7 @@
 //! What the webhook endpoint refuses, and serve without a webhook secret.
 
 use super::*;
-use crate::support::sandbox_webhook_signature as signed;
+use crate::binary::support::sandbox_webhook_signature as signed;
 
 #[test]
 fn forged_webhook_is_refused_and_changes_nothing() {

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::queue::Pending;
 use super::{Hint, Pipeline};
-use crate::reconcile::{apply_updates, jobs_for, line_statuses, SyncReport};
-use crate::writer::{execute, LineStatus};
+use crate::engine::reconcile::{apply_updates, jobs_for, line_statuses, SyncReport};
+use crate::engine::writer::{execute, LineStatus};
 
 /// What the pipeline knows between reconciliations.
 pub(super) struct Live {

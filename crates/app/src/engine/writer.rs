@@ -17,7 +17,7 @@ use stockbridge_ports::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::reconcile::Stores;
+use super::Stores;
 
 /// One product's write with the plan lines it carries.
 #[derive(Debug, Clone)]

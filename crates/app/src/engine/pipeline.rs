@@ -19,8 +19,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Metrics;
-use crate::reconcile::{reconcile, EngineError, Stores};
-use crate::writer::{LineStatus, WriterOptions};
+use super::reconcile::{reconcile, EngineError};
+use super::writer::{LineStatus, WriterOptions};
+use super::Stores;
 use queue::Pending;
 use realtime::Live;
 

@@ -2,7 +2,6 @@
 //! record the run. `sync` runs it once; `serve` runs it at start and on a schedule.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use stockbridge_domain::{
@@ -10,23 +9,12 @@ use stockbridge_domain::{
     VariantSnapshot, WarehouseId,
 };
 use stockbridge_ports::{
-    InventorySink, InventorySource, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError,
-    StateStore, StoreError, Trigger,
+    RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::writer::{count_statuses, execute, LineStatus, WriteJob, WriterOptions};
-
-/// The three ports a reconciliation works through.
-#[derive(Clone)]
-pub struct Stores {
-    /// Shopify.
-    pub source: Arc<dyn InventorySource>,
-    /// TikTok Shop.
-    pub sink: Arc<dyn InventorySink>,
-    /// State.
-    pub store: Arc<dyn StateStore>,
-}
+use super::writer::{count_statuses, execute, LineStatus, WriteJob, WriterOptions};
+use super::Stores;
 
 /// Why a reconciliation could not run.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,6 @@
-//! Behaviour of the emulators over real HTTP: every test starts a sandbox on 127.0.0.1:0.
+//! Behaviour of the emulators over real HTTP: every test starts a sandbox on 127.0.0.1:0. One
+//! test binary for the crate: a new test file is a module of this one (automatic discovery is
+//! off).
 
 #[path = "sandbox/bad_input.rs"]
 mod bad_input;
@@ -30,5 +32,6 @@ mod tiktok_catalog;
 mod tiktok_errors;
 #[path = "sandbox/tiktok_inventory.rs"]
 mod tiktok_inventory;
+mod tiktok_search_cap;
 #[path = "sandbox/webhooks.rs"]
 mod webhooks;

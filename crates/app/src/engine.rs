@@ -1,0 +1,37 @@
+//! The sync engine: a full reconciliation (`reconcile`), the writer every push goes through
+//! (`writer`), and the real-time pipeline with its queue of changed items (`pipeline`), with
+//! the numbers they record (`metrics`). The commands and the webhook server drive it; it
+//! knows nothing of the command line or of HTTP.
+//!
+//! Inside, dependencies go one way: the pipeline uses reconcile and the writer, reconcile
+//! uses the writer, and all of them use the [`Stores`] defined here.
+
+mod metrics;
+mod pipeline;
+mod reconcile;
+mod writer;
+
+use std::sync::Arc;
+
+use stockbridge_ports::{InventorySink, InventorySource, StateStore};
+
+pub use metrics::Metrics;
+pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
+pub use reconcile::{
+    apply_updates, jobs_for, line_statuses, read_and_plan, reconcile, EngineError, Snapshot,
+    SyncReport,
+};
+pub use writer::{
+    count_statuses, execute, BatchOutcome, LineStatus, Progress, WriteJob, WriterOptions,
+};
+
+/// The three ports the engine works through.
+#[derive(Clone)]
+pub struct Stores {
+    /// Shopify.
+    pub source: Arc<dyn InventorySource>,
+    /// TikTok Shop.
+    pub sink: Arc<dyn InventorySink>,
+    /// State.
+    pub store: Arc<dyn StateStore>,
+}

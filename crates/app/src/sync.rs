@@ -1,0 +1,115 @@
+//! `stockbridge plan` and `stockbridge sync`: read both stores and plan; `sync` then writes
+//! what differs through the engine, with a progress bar on a terminal and Ctrl-C stopping
+//! cleanly.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use stockbridge_ports::RunKind;
+use stockbridge_sandbox::SandboxOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{read_and_plan, reconcile, Progress, WriterOptions};
+use crate::error::CommandError;
+use crate::report::{self, Format};
+use crate::settings::Settings;
+use crate::wiring::{load_and_wire, RunArgs, Wired};
+
+/// A progress bar on standard error.
+#[derive(Default)]
+struct Bar(std::sync::Mutex<Option<indicatif::ProgressBar>>);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} lines written ({eta} left)",
+        ) {
+            bar.set_style(style);
+        }
+        *self.0.lock().unwrap() = Some(bar);
+    }
+
+    fn advance(&self, done: u64) {
+        if let Some(bar) = self.0.lock().unwrap().as_ref() {
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.0.lock().unwrap().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `stockbridge plan`.
+pub async fn plan(run: &RunArgs, format: Format) -> Result<(), CommandError> {
+    plan_or_sync(run, format, false).await
+}
+
+/// `stockbridge sync`.
+pub async fn sync(run: &RunArgs, format: Format) -> Result<(), CommandError> {
+    plan_or_sync(run, format, true).await
+}
+
+async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> Result<(), CommandError> {
+    let (settings, wired) = load_and_wire(run, SandboxOptions::default()).await?;
+    let result = if write {
+        write_differences(&settings, &wired, format).await
+    } else {
+        match read_and_plan(&wired.stores, &settings.rules).await {
+            Ok(snapshot) => {
+                report::print(format, &snapshot.plan, None);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    };
+    let written = wired.write_sandbox_state_out(run);
+    match (result, written) {
+        (Err(e), Err(out)) => {
+            tracing::error!(error = %out, "the emulators' state was not written");
+            Err(e)
+        }
+        (result, written) => result.and(written),
+    }
+}
+
+async fn write_differences(
+    settings: &Settings,
+    wired: &Wired,
+    format: Format,
+) -> Result<(), CommandError> {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the writes in flight, starting no new ones");
+            on_signal.cancel();
+        }
+    });
+    let options = WriterOptions {
+        concurrency: settings.concurrency,
+        progress: std::io::stderr()
+            .is_terminal()
+            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
+        ..WriterOptions::default()
+    };
+    let report = reconcile(
+        &wired.stores,
+        &settings.rules,
+        RunKind::Sync,
+        &options,
+        &cancel,
+    )
+    .await?;
+    report::print(format, &report.plan, Some(&report.statuses));
+    if report.counts.failed > 0 {
+        return Err(CommandError::failed(anyhow::anyhow!(
+            "{} update(s) failed; they are listed above with the reason and will be retried by the next sync",
+            report.counts.failed
+        )));
+    }
+    Ok(())
+}
