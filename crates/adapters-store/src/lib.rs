@@ -29,6 +29,7 @@ mod address;
 mod audit;
 mod confirmed;
 mod error;
+mod held;
 mod recovery;
 mod runs;
 mod schema;

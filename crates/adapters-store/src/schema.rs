@@ -66,6 +66,20 @@ const MIGRATIONS: &[&str] = &[
         refresh_expires_at  INTEGER
     );
     "#,
+    // 2: writes the mass-drop breaker holds (sync-rules.md §9).
+    r#"
+    CREATE TABLE held_writes (
+        sku_id        TEXT    NOT NULL,
+        warehouse_id  TEXT    NOT NULL,
+        held_at       INTEGER NOT NULL,
+        run_id        INTEGER REFERENCES runs (id),
+        product_id    TEXT    NOT NULL,
+        seller_sku    TEXT    NOT NULL,
+        old           INTEGER NOT NULL CHECK (old BETWEEN 1 AND 999999),
+        explanation   TEXT    NOT NULL,
+        PRIMARY KEY (sku_id, warehouse_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

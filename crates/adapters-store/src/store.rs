@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use stockbridge_domain::SkuId;
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome,
-    RunRecord, StateStore, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
+    RunOutcome, RunRecord, StateStore, StoreError,
 };
 
 use crate::address::StoreAddress;
 use crate::error::{store_error, SqliteError};
-use crate::{audit, confirmed, recovery, runs, schema, tokens, webhooks};
+use crate::{audit, confirmed, held, recovery, runs, schema, tokens, webhooks};
 
 /// How long a call waits for another connection (another Stockbridge process, or an
 /// operator's `sqlite3` shell) to release the file before failing with `Unavailable`.
@@ -229,5 +229,14 @@ impl StateStore for SqliteStore {
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         let platform = platform.to_owned();
         self.call(move |conn| tokens::load(conn, &platform)).await
+    }
+
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        let held = held.to_vec();
+        self.call(move |conn| held::replace(conn, &held)).await
+    }
+
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        self.call(held::all).await
     }
 }

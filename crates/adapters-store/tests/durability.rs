@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use stockbridge_adapters_store::{SqliteError, SqliteStore, SCHEMA_VERSION};
 use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome, Secret,
-    StateStore, StoreError, Trigger,
+    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome,
+    Secret, StateStore, StoreError, Trigger,
 };
 
 fn at(secs: u64) -> SystemTime {
@@ -124,6 +124,27 @@ async fn opening_twice_migrates_once_and_keeps_the_data() {
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[tokio::test]
+async fn writes_held_by_the_breaker_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_file(&dir);
+    let held = HeldWrite {
+        at: at(50),
+        run_id: None,
+        product_id: ProductId::new("9001").unwrap(),
+        sku_id: sku("90011"),
+        seller_sku: "TEE".into(),
+        warehouse: WarehouseId::new("7001").unwrap(),
+        old: Quantity::new(12).unwrap(),
+        explanation: "Location A 0 = 0".into(),
+    };
+    open(&path)
+        .hold_writes(std::slice::from_ref(&held))
+        .await
+        .unwrap();
+    assert_eq!(open(&path).held_writes().await.unwrap(), vec![held]);
 }
 
 #[tokio::test]

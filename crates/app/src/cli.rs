@@ -1,6 +1,7 @@
 //! The command line of cli.md: parsing and dispatch. Every command returns a
 //! [`CommandError`] carrying its exit code (0 done, 1 some updates failed, 2 configuration,
-//! command line or credentials wrong), printed here once.
+//! command line or credentials wrong, 3 the mass-drop breaker held the zeroing writes),
+//! printed here once.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Let the mass-drop breaker's zeroing writes through (sync-rules.md §9).
+        #[arg(long)]
+        accept_drops: bool,
     },
     /// Run continuously: reconcile at start and on a schedule, apply Shopify webhooks.
     Serve {
@@ -138,7 +142,11 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Plan { run, format } => crate::sync::plan(&run, format).await,
-        Command::Sync { run, format } => crate::sync::sync(&run, format).await,
+        Command::Sync {
+            run,
+            format,
+            accept_drops,
+        } => crate::sync::sync(&run, format, accept_drops).await,
         Command::Serve { run } => crate::serve::command(&run).await,
         Command::Check { config, sandbox } => crate::check::run(&config, sandbox.as_deref()).await,
         Command::Sandbox {

@@ -33,7 +33,15 @@ impl CommandError {
         }
     }
 
-    /// The exit code: 1 or 2.
+    /// Exit 3: the mass-drop breaker held the zeroing writes; the rest was written.
+    pub fn breaker_held(error: impl Into<anyhow::Error>) -> CommandError {
+        CommandError {
+            code: 3,
+            error: error.into(),
+        }
+    }
+
+    /// The exit code: 1, 2 or 3.
     pub fn code(&self) -> u8 {
         self.code
     }

@@ -57,12 +57,19 @@ pub struct JsonSummary {
     ambiguous: usize,
     unmatched_variants: usize,
     unmatched_tiktok_skus: usize,
+    up: usize,
+    down: usize,
+    zeroed: usize,
+    units_before: u64,
+    units_after: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     updated: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unchanged: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_by_breaker: Option<usize>,
 }
 
 /// The whole JSON object.
@@ -78,6 +85,7 @@ fn status_word(status: &LineStatus) -> (&'static str, Option<&str>) {
         LineStatus::Updated => ("updated", None),
         LineStatus::Unchanged => ("unchanged", None),
         LineStatus::Failed(why) => ("failed", Some(why.as_str())),
+        LineStatus::Held => ("held", None),
     }
 }
 
@@ -127,12 +135,23 @@ pub fn json(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
             ambiguous: s.ambiguous,
             unmatched_variants: s.unmatched_variants,
             unmatched_tiktok_skus: s.unmatched_tiktok_skus,
+            up: s.up,
+            down: s.down,
+            zeroed: s.zeroed,
+            units_before: s.units_before,
+            units_after: s.units_after,
             updated: counts.map(|c| c.updated),
             unchanged: counts.map(|c| c.unchanged),
             failed: counts.map(|c| c.failed),
+            held_by_breaker: Some(held_count(statuses)).filter(|n| *n > 0),
         },
     };
     serde_json::to_string_pretty(&report).expect("the report serialises")
+}
+
+/// Lines the mass-drop breaker held.
+pub fn held_count(statuses: &[LineStatus]) -> usize {
+    statuses.iter().filter(|s| **s == LineStatus::Held).count()
 }
 
 /// A table for a terminal: SKU, warehouse, current → new, change (a plan, `statuses` `None`)
@@ -193,18 +212,27 @@ pub fn table(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
     }
     let s = &plan.summary;
     out.push_str(&format!(
-        "\n{}, {}, {} matched, {}, {} to change",
+        "\n{}, {}, {} matched, {}, {} to change ({} up, {} down, {} to 0); units {} -> {}",
         count(s.variants, "variant", "variants"),
         count(s.tiktok_skus, "TikTok SKU", "TikTok SKUs"),
         s.matched,
         count(s.lines, "line", "lines"),
-        s.changed
+        s.changed,
+        s.up,
+        s.down,
+        s.zeroed,
+        s.units_before,
+        s.units_after
     ));
     if let Some(c) = counts {
         out.push_str(&format!(
             "; {} updated, {} unchanged, {} failed",
             c.updated, c.unchanged, c.failed
         ));
+        let held = held_count(statuses);
+        if held > 0 {
+            out.push_str(&format!(", {held} held by the breaker"));
+        }
     }
     out.push('\n');
     out

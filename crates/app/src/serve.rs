@@ -81,13 +81,31 @@ pub struct Application {
 struct HttpState {
     metrics: Arc<Metrics>,
     ready: watch::Receiver<bool>,
+    store: Arc<dyn stockbridge_ports::StateStore>,
+}
+
+/// Why the mass-drop breaker holds writes, if it still does: held writes let through
+/// elsewhere (`stockbridge sync --accept-drops` on the same state file) clear it.
+async fn breaker_problem(
+    metrics: &Metrics,
+    store: &dyn stockbridge_ports::StateStore,
+) -> Option<String> {
+    let reason = metrics.breaker()?;
+    match store.held_writes().await {
+        Ok(held) if held.is_empty() => {
+            metrics.set_breaker(None);
+            None
+        }
+        _ => Some(reason),
+    }
 }
 
 /// `200 {"status":"ok"}` once a reconciliation has succeeded; `503 {"status":"starting"}`
 /// before. When a later reconciliation finds the configuration no longer fits the stores (a
 /// warehouse disabled in Seller Center, say), `200 {"status":"degraded","problem":…}`: the
 /// server still takes webhooks (a 503 would have Shopify retry and in the end drop them) and
-/// real-time updates go on with the last view that fitted, but an operator must act.
+/// real-time updates go on with the last view that fitted, but an operator must act. The
+/// same while the mass-drop breaker holds zeroing writes, with its reason.
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     if !*state.ready.borrow() {
         return (
@@ -95,7 +113,8 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
             "{\"status\":\"starting\"}\n".to_owned(),
         );
     }
-    match state.metrics.configuration_problem() {
+    let breaker = breaker_problem(&state.metrics, state.store.as_ref()).await;
+    match state.metrics.configuration_problem().or(breaker) {
         None => (StatusCode::OK, "{\"status\":\"ok\"}\n".to_owned()),
         Some(problem) => (
             StatusCode::OK,
@@ -108,6 +127,7 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
 }
 
 async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    breaker_problem(&state.metrics, state.store.as_ref()).await;
     (
         [("content-type", "text/plain; version=0.0.4")],
         state.metrics.render(),
@@ -174,6 +194,7 @@ impl Application {
             .with_state(HttpState {
                 metrics: metrics.clone(),
                 ready: ready_rx,
+                store: parts.stores.store.clone(),
             });
         let pipeline = Pipeline {
             stores: parts.stores,
@@ -273,6 +294,7 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
         retry_after: Duration::from_secs(5),
         max_attempts: 5,
         final_flush_limit: Duration::from_secs(20),
+        breaker: settings.breaker,
     }
 }
 

@@ -5,6 +5,7 @@
 mod connection;
 mod ranges;
 mod rules;
+mod safety;
 mod values;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use stockbridge_domain::RuleSet;
+use stockbridge_domain::{Breaker, RuleSet};
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
@@ -21,6 +22,7 @@ pub use ranges::{
     CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND,
 };
 pub use rules::rules_from_section;
+pub use safety::{ConsoleSection, SafetySection};
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +246,12 @@ pub struct FileConfig {
     /// `[rules]`.
     #[serde(default)]
     pub rules: RulesSection,
+    /// `[safety]`.
+    #[serde(default)]
+    pub safety: SafetySection,
+    /// `[console]`.
+    #[serde(default)]
+    pub console: ConsoleSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -261,6 +269,8 @@ pub struct Settings {
     pub requests_per_second: Option<f64>,
     /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8).
     pub concurrency: usize,
+    /// `[safety]`, checked: when a full sync holds its zeroing writes.
+    pub breaker: Breaker,
 }
 
 /// `[server]`, checked.
@@ -327,7 +337,9 @@ impl Settings {
             8,
         )? as usize;
         check_state_url(file.state.url.as_deref())?;
+        let breaker = safety::breaker(&file.safety)?;
         Ok(Settings {
+            breaker,
             state_url: file.state.url.clone(),
             rules,
             server,

@@ -5,11 +5,12 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
+use stockbridge_domain::Breaker;
 use stockbridge_ports::RunKind;
 use stockbridge_sandbox::SandboxOptions;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{read_and_plan, reconcile, Progress, WriterOptions};
+use crate::engine::{read_and_plan, reconcile_guarded, Progress, WriterOptions};
 use crate::error::CommandError;
 use crate::report::{self, Format};
 use crate::settings::Settings;
@@ -45,18 +46,28 @@ impl Progress for Bar {
 
 /// `stockbridge plan`.
 pub async fn plan(run: &RunArgs, format: Format) -> Result<(), CommandError> {
-    plan_or_sync(run, format, false).await
+    plan_or_sync(run, format, None).await
 }
 
-/// `stockbridge sync`.
-pub async fn sync(run: &RunArgs, format: Format) -> Result<(), CommandError> {
-    plan_or_sync(run, format, true).await
+/// `stockbridge sync`; with `accept_drops`, the mass-drop breaker is off for this run.
+pub async fn sync(run: &RunArgs, format: Format, accept_drops: bool) -> Result<(), CommandError> {
+    plan_or_sync(run, format, Some(accept_drops)).await
 }
 
-async fn plan_or_sync(run: &RunArgs, format: Format, write: bool) -> Result<(), CommandError> {
+/// `plan` (`accept_drops` `None`) or `sync`.
+async fn plan_or_sync(
+    run: &RunArgs,
+    format: Format,
+    accept_drops: Option<bool>,
+) -> Result<(), CommandError> {
     let (settings, wired) = load_and_wire(run, SandboxOptions::default()).await?;
-    let result = if write {
-        write_differences(&settings, &wired, format).await
+    let result = if let Some(accept_drops) = accept_drops {
+        let breaker = if accept_drops {
+            Breaker::off()
+        } else {
+            settings.breaker
+        };
+        write_differences(&settings, &wired, format, &breaker).await
     } else {
         match read_and_plan(&wired.stores, &settings.rules).await {
             Ok(snapshot) => {
@@ -80,6 +91,7 @@ async fn write_differences(
     settings: &Settings,
     wired: &Wired,
     format: Format,
+    breaker: &Breaker,
 ) -> Result<(), CommandError> {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -96,20 +108,31 @@ async fn write_differences(
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
         ..WriterOptions::default()
     };
-    let report = reconcile(
+    let report = reconcile_guarded(
         &wired.stores,
         &settings.rules,
+        breaker,
         RunKind::Sync,
         &options,
         &cancel,
     )
     .await?;
     report::print(format, &report.plan, Some(&report.statuses));
-    if report.counts.failed > 0 {
-        return Err(CommandError::failed(anyhow::anyhow!(
+    let failed = (report.counts.failed > 0).then(|| {
+        format!(
             "{} update(s) failed; they are listed above with the reason and will be retried by the next sync",
             report.counts.failed
+        )
+    });
+    if report.verdict.tripped {
+        let reason = report.verdict.reason(breaker);
+        return Err(CommandError::breaker_held(anyhow::anyhow!(
+            "{}",
+            failed.map_or(reason.clone(), |f| format!("{reason}\n{f}"))
         )));
     }
-    Ok(())
+    match failed {
+        Some(f) => Err(CommandError::failed(anyhow::anyhow!(f))),
+        None => Ok(()),
+    }
 }

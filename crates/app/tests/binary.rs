@@ -2,6 +2,7 @@
 //! (`--sandbox`) or as a separate `stockbridge sandbox` process.
 
 mod bad_input;
+mod breaker;
 mod chaos;
 mod cli;
 mod config;

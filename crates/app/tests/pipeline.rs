@@ -107,6 +107,7 @@ fn options() -> PipelineOptions {
         retry_after: Duration::from_millis(50),
         max_attempts: 5,
         final_flush_limit: Duration::from_millis(300),
+        breaker: stockbridge_domain::Breaker::default(),
     }
 }
 

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod breaker;
 pub mod bundle;
 pub mod catalog;
 pub mod compute;
@@ -27,6 +28,7 @@ pub mod validation;
 pub mod warning;
 pub mod write;
 
+pub use breaker::{Breaker, BreakerError, Verdict};
 pub use bundle::{BundleIndex, Component, Components, UnreadableBundle, MAX_COMPONENTS};
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,

@@ -51,6 +51,11 @@ impl PlanLine {
     pub fn changed(&self) -> bool {
         self.current != Some(self.quantity)
     }
+
+    /// Whether the line sets to 0 a number TikTok holds above 0.
+    pub fn zeroes(&self) -> bool {
+        self.quantity == Quantity::ZERO && self.current.is_some_and(|c| c > Quantity::ZERO)
+    }
 }
 
 /// Counts of a plan, for its summary.
@@ -74,6 +79,36 @@ pub struct PlanSummary {
     pub unmatched_variants: usize,
     /// TikTok SKUs no variant feeds.
     pub unmatched_tiktok_skus: usize,
+    /// Lines whose number goes up.
+    pub up: usize,
+    /// Lines whose number goes down, those going to 0 included.
+    pub down: usize,
+    /// Lines going to 0 from above 0 (what the mass-drop breaker judges).
+    pub zeroed: usize,
+    /// Units TikTok holds now over the lines whose current number is known.
+    pub units_before: u64,
+    /// Units over all lines once the plan is written.
+    pub units_after: u64,
+}
+
+impl PlanSummary {
+    /// Sets `up`, `down`, `zeroed`, `units_before` and `units_after` from the lines.
+    pub fn count_movements(&mut self, lines: &[PlanLine]) {
+        let (mut up, mut down, mut before, mut after) = (0, 0, 0u64, 0u64);
+        for line in lines {
+            after += u64::from(line.quantity.get());
+            if let Some(current) = line.current {
+                before += u64::from(current.get());
+                up += usize::from(line.quantity > current);
+                down += usize::from(line.quantity < current);
+            }
+        }
+        self.up = up;
+        self.down = down;
+        self.zeroed = lines.iter().filter(|l| l.zeroes()).count();
+        self.units_before = before;
+        self.units_after = after;
+    }
 }
 
 /// Everything a sync would send, and why.
@@ -199,6 +234,7 @@ impl Plan {
             .extend(shared_components(variants, &matching.pairs, &components));
         plan.summary.lines = plan.lines.len();
         plan.summary.changed = plan.lines.iter().filter(|l| l.changed()).count();
+        plan.summary.count_movements(&plan.lines);
         plan
     }
 

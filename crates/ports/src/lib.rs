@@ -24,8 +24,8 @@ pub use secret::Secret;
 pub use sink::InventorySink;
 pub use source::{read_all_pages, InventorySource, Page};
 pub use store::{
-    AuditEntry, AuditOutcome, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore, Trigger,
+    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
+    RunKind, RunOutcome, RunRecord, StateStore, Trigger,
 };
 
 #[cfg(feature = "mocks")]

@@ -163,6 +163,28 @@ pub struct RunRecord {
     pub outcome: RunOutcome,
 }
 
+/// A write the mass-drop breaker held (sync-rules.md §9): a number a full reconciliation
+/// would have set to 0 from above 0, kept until an operator lets it through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldWrite {
+    /// When it was held.
+    pub at: SystemTime,
+    /// The run that held it, if any.
+    pub run_id: Option<RunId>,
+    /// The TikTok product.
+    pub product_id: ProductId,
+    /// The TikTok SKU.
+    pub sku_id: SkuId,
+    /// The merchant SKU.
+    pub seller_sku: String,
+    /// The warehouse.
+    pub warehouse: WarehouseId,
+    /// What TikTok holds (above 0).
+    pub old: Quantity,
+    /// Why the rules give 0.
+    pub explanation: String,
+}
+
 /// OAuth tokens of a platform, kept so that a restart keeps refreshed tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformTokens {
@@ -224,4 +246,11 @@ pub trait StateStore: Send + Sync {
 
     /// The platform's saved tokens, if any.
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError>;
+
+    /// Replaces the writes the mass-drop breaker holds with `held`, in one transaction; an
+    /// empty slice means none is held. Every full reconciliation calls it.
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError>;
+
+    /// The writes the mass-drop breaker holds, by SKU id then warehouse.
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError>;
 }

@@ -46,6 +46,8 @@ pub struct Metrics {
     /// Why the last reconciliation could not run, when the configuration no longer fits the
     /// stores (a warehouse disabled, a location deleted, credentials revoked).
     configuration_problem: Mutex<Option<String>>,
+    /// Why the mass-drop breaker holds writes, while it does.
+    breaker: Mutex<Option<String>>,
 }
 
 impl Metrics {
@@ -62,6 +64,16 @@ impl Metrics {
     /// Why the configuration no longer fits the stores, if it does not.
     pub fn configuration_problem(&self) -> Option<String> {
         self.configuration_problem.lock().unwrap().clone()
+    }
+
+    /// Records that the mass-drop breaker holds writes (why), or that it holds none (`None`).
+    pub fn set_breaker(&self, reason: Option<String>) {
+        *self.breaker.lock().unwrap() = reason;
+    }
+
+    /// Why the mass-drop breaker holds writes, if it does.
+    pub fn breaker(&self) -> Option<String> {
+        self.breaker.lock().unwrap().clone()
     }
 
     /// Records the time from a Shopify change to TikTok holding the new number.
@@ -132,6 +144,8 @@ impl Metrics {
         let _ = writeln!(out, "# HELP stockbridge_reconcile_duration_seconds Duration of the last full reconciliation.\n# TYPE stockbridge_reconcile_duration_seconds gauge\nstockbridge_reconcile_duration_seconds {last}");
         let broken = u8::from(self.configuration_problem.lock().unwrap().is_some());
         let _ = writeln!(out, "# HELP stockbridge_configuration_error 1 while the last reconciliation failed because the configuration no longer fits the stores.\n# TYPE stockbridge_configuration_error gauge\nstockbridge_configuration_error {broken}");
+        let tripped = u8::from(self.breaker.lock().unwrap().is_some());
+        let _ = writeln!(out, "# HELP stockbridge_breaker_tripped 1 while the mass-drop breaker holds zeroing writes for an operator to approve.\n# TYPE stockbridge_breaker_tripped gauge\nstockbridge_breaker_tripped {tripped}");
         let _ = writeln!(out, "# HELP stockbridge_queue_depth Inventory items waiting to be synced.\n# TYPE stockbridge_queue_depth gauge\nstockbridge_queue_depth {}", get(&self.queue_depth));
         let h = self.lag.lock().unwrap();
         let _ = writeln!(out, "# HELP stockbridge_sync_lag_seconds Time from a Shopify change to TikTok holding the new number.\n# TYPE stockbridge_sync_lag_seconds histogram");

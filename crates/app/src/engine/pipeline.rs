@@ -13,13 +13,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use stockbridge_domain::{InventoryItemId, LocationId, RuleSet};
+use stockbridge_domain::{Breaker, InventoryItemId, LocationId, RuleSet};
 use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Metrics;
-use super::reconcile::{reconcile, EngineError};
+use super::reconcile::{reconcile_guarded, EngineError};
 use super::writer::{LineStatus, WriterOptions};
 use super::Stores;
 use queue::Pending;
@@ -62,6 +62,9 @@ pub enum Change {
         /// Why.
         reason: String,
     },
+    /// An operator approved the writes the mass-drop breaker held: a full reconciliation
+    /// with the breaker off.
+    AcceptDrops,
 }
 
 /// How the pipeline runs.
@@ -84,6 +87,8 @@ pub struct PipelineOptions {
     /// The longest a stop waits for changes already received to be written: no write starts
     /// later than this after the stop, the flush under way included.
     pub final_flush_limit: Duration,
+    /// When a full reconciliation holds its zeroing writes (`[safety]`).
+    pub breaker: Breaker,
 }
 
 /// The pipeline task: reconciles in full at start, then acts on changes until `stop` fires
@@ -169,6 +174,10 @@ impl Pipeline {
                         self.reconcile_into(&reason, &mut live, &stop).await?;
                         next_reconcile = self.next_reconcile(&live);
                     }
+                    Some(Change::AcceptDrops) => {
+                        self.reconcile_with(&Breaker::off(), "drops accepted", &mut live, &stop).await?;
+                        next_reconcile = self.next_reconcile(&live);
+                    }
                 },
                 // Without a live view (no reconciliation has succeeded yet), changes wait
                 // for the next attempt.
@@ -202,7 +211,7 @@ impl Pipeline {
                     let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
                     pending.add_all(items, &topic, changed_at, &fallen);
                 }
-                Some(Change::Reconcile { .. }) => {}
+                Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
             }
         }
         // Each item is tried once: enough bounded flushes to take every one.
@@ -244,7 +253,19 @@ impl Pipeline {
         live: &mut Option<Live>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
-        match self.full_reconcile(reason, cancel).await {
+        self.reconcile_with(&self.options.breaker, reason, live, cancel)
+            .await
+    }
+
+    /// [`Self::reconcile_into`] with this breaker.
+    async fn reconcile_with(
+        &self,
+        breaker: &Breaker,
+        reason: &str,
+        live: &mut Option<Live>,
+        cancel: &CancellationToken,
+    ) -> Result<(), EngineError> {
+        match self.full_reconcile(breaker, reason, cancel).await {
             Ok(fresh) => {
                 *live = Some(fresh);
                 self.ready.send_replace(true);
@@ -257,6 +278,7 @@ impl Pipeline {
 
     async fn full_reconcile(
         &self,
+        breaker: &Breaker,
         reason: &str,
         cancel: &CancellationToken,
     ) -> Result<Live, EngineError> {
@@ -266,9 +288,10 @@ impl Pipeline {
         if let Err(e) = self.stores.store.forget_webhooks_before(horizon).await {
             tracing::warn!(error = %e, "could not prune processed webhook ids");
         }
-        let result = reconcile(
+        let result = reconcile_guarded(
             &self.stores,
             &self.rules,
+            breaker,
             RunKind::Reconcile,
             &self.options.writer,
             cancel,
@@ -281,6 +304,12 @@ impl Pipeline {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);
                 self.metrics.set_configuration_problem(None);
+                self.metrics.set_breaker(
+                    report
+                        .verdict
+                        .tripped
+                        .then(|| report.verdict.reason(breaker)),
+                );
                 self.count(&report.statuses);
                 tracing::info!(
                     reason,
@@ -312,7 +341,7 @@ impl Pipeline {
             match s {
                 LineStatus::Updated => Metrics::inc(&self.metrics.writes_updated),
                 LineStatus::Failed(_) => Metrics::inc(&self.metrics.writes_failed),
-                LineStatus::Unchanged => {}
+                LineStatus::Unchanged | LineStatus::Held => {}
             }
         }
     }

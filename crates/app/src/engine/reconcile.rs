@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    resolve, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
-    VariantSnapshot, WarehouseId,
+    resolve, Breaker, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
+    VariantSnapshot, Verdict, WarehouseId,
 };
 use stockbridge_ports::{
-    RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
+    HeldWrite, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -102,6 +102,9 @@ pub struct SyncReport {
     pub tiktok: Vec<TikTokSku>,
     /// Shopify's variants as read for the run.
     pub variants: Vec<VariantSnapshot>,
+    /// What the mass-drop breaker made of the plan; when it tripped, the zeroing lines are
+    /// [`LineStatus::Held`] and kept in the state store.
+    pub verdict: Verdict,
 }
 
 /// Groups the plan's writes with the changed lines each carries; writes that lower a number
@@ -152,10 +155,24 @@ pub fn line_statuses(
         .collect()
 }
 
-/// One full reconciliation, recorded as a run.
+/// One full reconciliation, recorded as a run, guarded by the default mass-drop breaker.
 pub async fn reconcile(
     stores: &Stores,
     rules: &RuleSet,
+    kind: RunKind,
+    options: &WriterOptions,
+    cancel: &CancellationToken,
+) -> Result<SyncReport, EngineError> {
+    reconcile_guarded(stores, rules, &Breaker::default(), kind, options, cancel).await
+}
+
+/// One full reconciliation, recorded as a run. When `breaker` trips on the plan
+/// (sync-rules.md §9), everything but the zeroing writes is written, and the zeroing writes
+/// replace those the state store holds; otherwise the store holds none afterwards.
+pub async fn reconcile_guarded(
+    stores: &Stores,
+    rules: &RuleSet,
+    breaker: &Breaker,
     kind: RunKind,
     options: &WriterOptions,
     cancel: &CancellationToken,
@@ -176,7 +193,16 @@ pub async fn reconcile(
         RunKind::Sync => Trigger::Sync,
         RunKind::Reconcile => Trigger::Reconcile,
     };
-    let jobs = jobs_for(&snapshot.plan, &snapshot.tiktok);
+    let verdict = breaker.judge(&snapshot.plan.lines);
+    if verdict.tripped {
+        tracing::error!(
+            zeroed = verdict.zeroed,
+            above_zero = verdict.above_zero,
+            "{}",
+            verdict.reason(breaker)
+        );
+    }
+    let jobs = jobs_for(&verdict.writable(&snapshot.plan), &snapshot.tiktok);
     let outcome = match execute(stores, jobs, &trigger, Some(run_id), options, cancel).await {
         Ok(outcome) => outcome,
         // The writes in flight were finished and their recording tried: the run ends
@@ -185,7 +211,8 @@ pub async fn reconcile(
     };
 
     let plan = snapshot.plan;
-    let statuses = line_statuses(&plan, &outcome.statuses);
+    let mut statuses = line_statuses(&plan, &outcome.statuses);
+    let held = held_writes(&plan, &verdict, &mut statuses, run_id);
     let counts = count_statuses(&statuses);
     let run_outcome = if outcome.interrupted {
         RunOutcome::Aborted("interrupted".into())
@@ -198,6 +225,7 @@ pub async fn reconcile(
         .store
         .finish_run(run_id, SystemTime::now(), counts, run_outcome)
         .await?;
+    stores.store.hold_writes(&held).await?;
     let mut tiktok = snapshot.tiktok;
     apply_updates(&mut tiktok, &plan, &statuses);
     Ok(SyncReport {
@@ -209,7 +237,36 @@ pub async fn reconcile(
         rules: snapshot.rules,
         tiktok,
         variants: snapshot.variants,
+        verdict,
     })
+}
+
+/// Marks the lines the verdict holds [`LineStatus::Held`] and gives them as held writes.
+fn held_writes(
+    plan: &Plan,
+    verdict: &Verdict,
+    statuses: &mut [LineStatus],
+    run_id: RunId,
+) -> Vec<HeldWrite> {
+    let at = SystemTime::now();
+    let mut held = Vec::new();
+    for (line, status) in plan.lines.iter().zip(statuses.iter_mut()) {
+        let Some(old) = line.current.filter(|_| verdict.holds(line)) else {
+            continue;
+        };
+        *status = LineStatus::Held;
+        held.push(HeldWrite {
+            at,
+            run_id: Some(run_id),
+            product_id: line.product_id.clone(),
+            sku_id: line.sku_id.clone(),
+            seller_sku: line.sku.clone(),
+            warehouse: line.warehouse.clone(),
+            old,
+            explanation: line.explanation.clone(),
+        });
+    }
+    held
 }
 
 /// Records the run as aborted with the reason (as well as the store still can) and gives the

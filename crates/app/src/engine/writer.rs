@@ -47,6 +47,8 @@ pub enum LineStatus {
     Unchanged,
     /// The write failed or was refused (why).
     Failed(String),
+    /// The mass-drop breaker held it: a zeroing write, sent once an operator approves.
+    Held,
 }
 
 /// Follows a batch of writes (a progress bar on a terminal).
@@ -70,6 +72,7 @@ pub fn count_statuses(statuses: &[LineStatus]) -> RunCounts {
             LineStatus::Updated => counts.updated += 1,
             LineStatus::Unchanged => counts.unchanged += 1,
             LineStatus::Failed(_) => counts.failed += 1,
+            LineStatus::Held => {}
         }
     }
     counts

@@ -19,6 +19,39 @@ pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> 
     d.deserialize_any(NumericVisitor(PhantomData))
 }
 
+/// A yes/no key: a TOML boolean, or the text `true` or `false` (from the environment).
+pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    struct BooleanVisitor;
+    impl<'de> Visitor<'de> for BooleanVisitor {
+        type Value = Option<bool>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("true or false")
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            match v.trim() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+            }
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(BooleanVisitor)
+}
+
 /// What a numeric key holds, and which of the values a deserializer gives fit it.
 trait Numeric: FromStr {
     /// Named in errors: "expected an integer".

@@ -3,7 +3,8 @@
 use std::time::SystemTime;
 
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunRecord, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunRecord,
+    StoreError,
 };
 
 use super::*;
@@ -64,6 +65,12 @@ impl StateStore for FailingRecordStore {
     }
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         self.inner.load_tokens(platform).await
+    }
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        self.inner.hold_writes(held).await
+    }
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        self.inner.held_writes().await
     }
 }
 

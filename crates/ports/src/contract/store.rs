@@ -4,7 +4,8 @@ use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
 
 use crate::secret::Secret;
 use crate::store::{
-    AuditEntry, AuditOutcome, PlatformTokens, RunCounts, RunKind, RunOutcome, StateStore, Trigger,
+    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunKind, RunOutcome,
+    StateStore, Trigger,
 };
 
 fn at(secs: u64) -> SystemTime {
@@ -214,5 +215,42 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
         store.load_tokens("shopify").await.unwrap(),
         None,
         "tokens are per platform"
+    );
+
+    assert!(
+        store.held_writes().await.unwrap().is_empty(),
+        "a new store holds no write"
+    );
+    let held = |sku: &str, wh: &str, old: i64| HeldWrite {
+        at: at(6_000),
+        run_id: Some(run),
+        product_id: ProductId::new("9001").unwrap(),
+        sku_id: SkuId::new(sku).unwrap(),
+        seller_sku: format!("SELLER-{sku}"),
+        warehouse: WarehouseId::new(wh).unwrap(),
+        old: Quantity::new(old).unwrap(),
+        explanation: "East 0 = 0".into(),
+    };
+    let first = vec![
+        held("90012", "7001", 4),
+        held("90011", "7002", 9),
+        held("90011", "7001", 3),
+    ];
+    store.hold_writes(&first).await.unwrap();
+    assert_eq!(
+        store.held_writes().await.unwrap(),
+        vec![first[2].clone(), first[1].clone(), first[0].clone()],
+        "held writes come back whole, by SKU then warehouse"
+    );
+    store.hold_writes(&first[..1]).await.unwrap();
+    assert_eq!(
+        store.held_writes().await.unwrap(),
+        first[..1].to_vec(),
+        "holding replaces what was held"
+    );
+    store.hold_writes(&[]).await.unwrap();
+    assert!(
+        store.held_writes().await.unwrap().is_empty(),
+        "holding nothing clears them"
     );
 }

@@ -7,8 +7,8 @@ use stockbridge_domain::{SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::store::{
-    AuditEntry, AuditOutcome, ConfirmedQuantity, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore,
+    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
+    RunKind, RunOutcome, RunRecord, StateStore,
 };
 
 /// State held in memory, lost when dropped.
@@ -24,6 +24,7 @@ struct State {
     runs: Vec<RunRecord>,
     webhooks: HashMap<String, SystemTime>,
     tokens: HashMap<String, PlatformTokens>,
+    held: BTreeMap<(SkuId, WarehouseId), HeldWrite>,
 }
 
 impl InMemoryStore {
@@ -139,5 +140,18 @@ impl StateStore for InMemoryStore {
 
     async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
         Ok(self.inner.lock().unwrap().tokens.get(platform).cloned())
+    }
+
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        let mut state = self.inner.lock().unwrap();
+        state.held = held
+            .iter()
+            .map(|h| ((h.sku_id.clone(), h.warehouse.clone()), h.clone()))
+            .collect();
+        Ok(())
+    }
+
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        Ok(self.inner.lock().unwrap().held.values().cloned().collect())
     }
 }

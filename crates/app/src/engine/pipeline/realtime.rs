@@ -213,7 +213,8 @@ impl Pipeline {
                     live.unsure.insert(key);
                     failed.insert(line.inventory_item_id, changed_at);
                 }
-                LineStatus::Unchanged => {}
+                // A real-time change is never held by the breaker.
+                LineStatus::Unchanged | LineStatus::Held => {}
             }
         }
         for item in changed.keys().filter(|i| !failed.contains_key(i)) {
