@@ -11,7 +11,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 
 use crate::catalog::VariantSnapshot;
-use crate::hold::Holds;
+use crate::hold::{Held, Holds};
 use crate::ids::VariantId;
 use crate::resolved::ResolvedRules;
 
@@ -72,6 +72,8 @@ impl fmt::Display for UnreadableBundle {
 #[derive(Debug, Clone, Default)]
 pub struct Components<'a> {
     by_id: HashMap<VariantId, &'a VariantSnapshot>,
+    /// A component's id → the bundles made of it, with the units one bundle takes.
+    in_bundles: HashMap<VariantId, Vec<(&'a VariantSnapshot, u64)>>,
     holds: Option<&'a Holds>,
 }
 
@@ -85,9 +87,15 @@ impl<'a> Components<'a> {
     /// component (only those, so a catalog without bundles costs one pass).
     pub fn of(variants: &'a [VariantSnapshot]) -> Self {
         let mut wanted: HashMap<VariantId, Option<&'a VariantSnapshot>> = HashMap::new();
-        for component in variants.iter().filter_map(|v| v.components.as_deref()) {
-            for c in component {
+        let mut in_bundles: HashMap<VariantId, Vec<(&'a VariantSnapshot, u64)>> = HashMap::new();
+        for bundle in variants {
+            for c in bundle.components.iter().flatten() {
                 wanted.insert(c.variant_id, None);
+                let units = u64::from(c.quantity.get());
+                in_bundles
+                    .entry(c.variant_id)
+                    .or_default()
+                    .push((bundle, units));
             }
         }
         if wanted.is_empty() {
@@ -103,6 +111,7 @@ impl<'a> Components<'a> {
                 .into_iter()
                 .filter_map(|(id, v)| Some((id, v?)))
                 .collect(),
+            in_bundles,
             holds: None,
         }
     }
@@ -115,15 +124,58 @@ impl<'a> Components<'a> {
         }
     }
 
-    /// The units held of `component` for the mapping at `mapping_index`.
+    /// The units held of `component` inside `bundle` for the mapping at `mapping_index`: its
+    /// own orders' and those of every other bundle made of it (the bundle's own orders come
+    /// off its count).
     pub(crate) fn held(
         &self,
         component: &VariantSnapshot,
+        bundle: VariantId,
         rules: &ResolvedRules,
         mapping_index: usize,
     ) -> u64 {
-        self.holds
-            .map_or(0, |h| h.held(component, rules, mapping_index).units)
+        self.held_but(component, Some(bundle), rules, mapping_index)
+            .units
+    }
+
+    /// The units held of a variant for the mapping at `mapping_index`, and the orders behind
+    /// them (sync-rules.md §7): its own orders' units, and for a component, each order of a
+    /// bundle made of it times the units one bundle takes. A bundle's own are its orders'.
+    pub fn held_of(
+        &self,
+        variant: &VariantSnapshot,
+        rules: &ResolvedRules,
+        mapping_index: usize,
+    ) -> Held {
+        self.held_but(variant, None, rules, mapping_index)
+    }
+
+    fn held_but(
+        &self,
+        variant: &VariantSnapshot,
+        except: Option<VariantId>,
+        rules: &ResolvedRules,
+        mapping_index: usize,
+    ) -> Held {
+        let Some(holds) = self.holds else {
+            return Held::default();
+        };
+        let mut held = holds.held(variant, rules, mapping_index);
+        let bundles = self
+            .in_bundles
+            .get(&variant.variant_id)
+            .into_iter()
+            .flatten();
+        for (bundle, units) in bundles.filter(|(b, _)| Some(b.variant_id) != except) {
+            let of_bundle = holds.held(bundle, rules, mapping_index);
+            held.units = held
+                .units
+                .saturating_add(of_bundle.units.saturating_mul(*units));
+            held.orders.extend(of_bundle.orders);
+        }
+        held.orders.sort();
+        held.orders.dedup();
+        held
     }
 
     /// Whether no bundle lists any component.

@@ -161,7 +161,8 @@ impl ResolvedRules {
             None => None,
             Some(list) => match Checked::new(list, components) {
                 Ok(checked) => Some(checked.count(|c| {
-                    self.step4_sum(c, mapping, components.held(c, self, mapping_index))
+                    let held = components.held(c, variant.variant_id, self, mapping_index);
+                    self.step4_sum(c, mapping, held)
                 })),
                 Err(why) => return Decision::Unreadable(why),
             },
@@ -333,7 +334,7 @@ impl ResolvedRules {
             } => {
                 match variant.components.as_deref() {
                     Some(list) => {
-                        self.explain_bundle(&mut out, list, components, mapping_index, sum)
+                        self.explain_bundle(&mut out, variant, list, components, mapping_index, sum)
                     }
                     None => self.explain_sum(&mut out, variant, &self.mappings()[mapping_index]),
                 }
@@ -369,6 +370,7 @@ impl ResolvedRules {
     fn explain_bundle(
         &self,
         out: &mut String,
+        bundle: &VariantSnapshot,
         list: &[crate::bundle::Component],
         components: &Components<'_>,
         mapping_index: usize,
@@ -397,9 +399,15 @@ impl ResolvedRules {
                     } else if component.is_unlimited() {
                         out.push_str(" continue selling");
                     } else {
-                        let held = components.held(component, self, mapping_index);
+                        let held =
+                            components.held(component, bundle.variant_id, self, mapping_index);
                         let sum = self.step4_sum(component, mapping, held).max(0);
-                        let _ = write!(out, " {sum}/{units}");
+                        if held > 0 {
+                            let own = self.sum(component, mapping);
+                            let _ = write!(out, " ({own} - held {held})/{units}");
+                        } else {
+                            let _ = write!(out, " {sum}/{units}");
+                        }
                         let allowed = sum as u64 / units;
                         if !limiting_named && i64::try_from(allowed) == Ok(count) {
                             limiting_named = true;

@@ -165,7 +165,7 @@ impl Plan {
             }
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
-                let held = holds.held(variant, rules, m);
+                let held = components.held_of(variant, rules, m);
                 let evaluation = match rules.evaluate_in(variant, &components, m, held.units) {
                     Decision::Excluded { .. } => {
                         excluded = true;

@@ -311,4 +311,39 @@ proptest! {
             r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).quantity()
         );
     }
+
+    #[test]
+    fn orders_of_a_bundle_or_its_components_never_raise_any_listing(
+        parts in parts(),
+        held in proptest::collection::vec(0u64..20, 6),
+    ) {
+        let catalog = bundle_catalog(&parts);
+        let tiktok: Vec<TikTokSku> = catalog
+            .iter()
+            .map(|v| TikTokSku {
+                product_id: ProductId::new("1").unwrap(),
+                sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
+                seller_sku: v.sku.as_ref().unwrap().as_str().to_owned(),
+                stock: vec![WarehouseStock {
+                    warehouse: WarehouseId::new("7001").unwrap(),
+                    quantity: Quantity::ZERO,
+                }],
+            })
+            .collect();
+        let lines = catalog.iter().zip(&held).map(|(v, &quantity)| HoldLine {
+            order: OrderId::new(format!("o{}", v.variant_id)).unwrap(),
+            sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
+            seller_sku: v.sku.clone(),
+            warehouse: None,
+            quantity,
+        });
+        let holds = Holds::new(lines, &tiktok);
+        let r = resolve(&RuleSet::default(), &locations(), &warehouses()).unwrap();
+        let free = Plan::build(&r, &catalog, &tiktok);
+        let holding = Plan::build_holding(&r, &catalog, &tiktok, &holds);
+        for (f, h) in free.lines.iter().zip(&holding.lines) {
+            prop_assert_eq!(&f.sku, &h.sku);
+            prop_assert!(h.quantity <= f.quantity, "{}: {} > {}", h.sku, h.quantity, f.quantity);
+        }
+    }
 }

@@ -321,7 +321,7 @@ fn an_unreadable_bundle_gets_no_line_and_one_warning_across_mappings_and_listing
 }
 
 #[test]
-fn units_held_of_a_component_lower_every_bundle_made_of_it() {
+fn units_held_of_a_component_or_by_a_bundle_order_lower_every_listing_made_of_it() {
     let (variants, tiktok) = bundle_store();
     let hold = |order: &str, sku: &str, quantity| HoldLine {
         order: OrderId::new(order).unwrap(),
@@ -340,13 +340,17 @@ fn units_held_of_a_component_lower_every_bundle_made_of_it() {
     assert_eq!(
         lines,
         [
-            ("MUG", 5, "Location A 7 - held 2 (TikTok order 576) = 5"),
+            (
+                "MUG",
+                3,
+                "Location A 7 - held 4 (TikTok orders 576, 577) = 3"
+            ),
             (
                 "BOX",
                 1,
-                "bundle: min(MUG 5/2 = 2, TEE 9/1) - held 1 (TikTok order 577) = 1"
+                "bundle: min(MUG (7 - held 2)/2 = 2, TEE 9/1) - held 1 (TikTok order 577) = 1"
             ),
-            ("GIFT", 5, "bundle: min(MUG 5/1 = 5) = 5"),
+            ("GIFT", 3, "bundle: min(MUG (7 - held 4)/1 = 3) = 3"),
         ]
     );
 }
