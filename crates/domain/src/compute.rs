@@ -128,7 +128,8 @@ impl ResolvedRules {
     }
 
     /// The decision for one variant and mapping, looking a bundle's components (and the
-    /// units held of each) up in `components` (sync-rules.md §8). Allocates nothing.
+    /// units held of each) up in `components` (sync-rules.md §8). Allocates
+    /// nothing unless TikTok orders hold units of a bundle's components.
     ///
     /// # Panics
     /// When `mapping_index` is not a mapping of these rules.
