@@ -40,6 +40,9 @@ pub struct JsonLine<'a> {
     held: u64,
     /// The TikTok orders behind `held`.
     held_orders: Vec<&'a str>,
+    /// `true` on a bundle's line (its number comes from its components); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bundle: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +111,7 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
         explanation: &line.explanation,
         held: line.held,
         held_orders: line.held_orders.iter().map(|o| o.as_str()).collect(),
+        bundle: line.bundle,
         status,
         error,
     }

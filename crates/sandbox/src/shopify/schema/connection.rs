@@ -5,6 +5,7 @@
 use async_graphql::{Error, ErrorExtensions, SimpleObject};
 use base64::Engine;
 
+use super::components::ProductVariantComponent;
 use super::objects::{InventoryItem, InventoryLevel, Location, ProductVariant};
 use super::orders::{LineItem, Order};
 
@@ -49,6 +50,11 @@ connection!(InventoryItemConnection, InventoryItemEdge, InventoryItem);
 connection!(InventoryLevelConnection, InventoryLevelEdge, InventoryLevel);
 connection!(OrderConnection, OrderEdge, Order);
 connection!(LineItemConnection, LineItemEdge, LineItem);
+connection!(
+    ProductVariantComponentConnection,
+    ProductVariantComponentEdge,
+    ProductVariantComponent
+);
 
 /// A connection type built from one page of keyed nodes.
 pub(crate) trait Paged: Sized {
