@@ -321,3 +321,6 @@ impl HoldBook {
         Holds::new(lines, tiktok)
     }
 }
+
+#[cfg(test)]
+mod tests;
