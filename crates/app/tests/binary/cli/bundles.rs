@@ -26,7 +26,8 @@ fn a_bundle_of_two_mugs_and_a_tee_offers_what_its_scarcest_component_allows() {
         &json!({"sku": "BOX", "shopify_variant_id": "301", "tiktok_product_id": "9301",
                 "tiktok_sku_id": "93011", "warehouse_id": "7001", "warehouse_name": "α",
                 "quantity": 3, "current": 0, "changed": true, "bundle": true,
-                "explanation": "bundle: min(MUG 7/2 = 3, TEE 9/1) = 3"})
+                "explanation": "bundle: min(MUG 7/2 = 3, TEE 9/1) = 3",
+                "held": 0, "held_orders": []})
     );
     assert_eq!(
         line(&report, "MUG", "7001").get("bundle"),
