@@ -49,6 +49,16 @@ pub enum SqliteError {
         #[source]
         source: io::Error,
     },
+    /// The state file, or a file beside it, is not private to the user running Stockbridge
+    /// (a symbolic link, another user's file, not a regular file): it is refused, since the
+    /// state file holds tokens.
+    #[error("the state file {} {problem}", path.display())]
+    UnsafeFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// The lock file beside the state file, which tells the stores that have it open, could
     /// not be opened or locked.
     #[error("cannot lock {}", path.display())]
@@ -88,6 +98,15 @@ pub enum SqliteError {
         /// The value.
         value: String,
     },
+}
+
+impl SqliteError {
+    /// Whether `err` says the state file is not private ([`SqliteError::UnsafeFile`]): the
+    /// configuration must change, so a retry cannot help.
+    pub fn is_unsafe_file(err: &StoreError) -> bool {
+        matches!(err, StoreError::Other(source)
+            if matches!(source.downcast_ref(), Some(SqliteError::UnsafeFile { .. })))
+    }
 }
 
 impl From<SqliteError> for StoreError {

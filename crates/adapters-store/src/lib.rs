@@ -9,8 +9,10 @@
 //!
 //! The file keeps each platform's OAuth tokens, so that a restart keeps refreshed ones. Protect
 //! it like a credential: on unix a new file is created readable by its owner only (`0600`),
-//! and SQLite gives its `-wal` and `-shm` companions the same permissions. A file that already
-//! exists keeps the permissions it has. Tokens never appear in `Debug` output or in errors.
+//! and SQLite gives its `-wal` and `-shm` companions the same permissions. A file, or
+//! companion, that is a symbolic link or belongs to another user is refused
+//! ([`SqliteError::UnsafeFile`]); one open to group or others is tightened to `0600`, with a
+//! warning. Tokens never appear in `Debug` output or in errors.
 //!
 //! # Crash safety
 //!
@@ -30,6 +32,7 @@ mod audit;
 mod confirmed;
 mod error;
 mod held;
+mod private;
 mod recovery;
 mod runs;
 mod schema;

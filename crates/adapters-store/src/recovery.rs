@@ -7,13 +7,14 @@
 //! that gets the lock exclusively knows that nobody else has the file open and that every
 //! `running` run is an orphan. Two stores opened in one process lock like two processes.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection};
 use stockbridge_ports::StoreError;
 
 use crate::error::{store_error, SqliteError};
+use crate::private;
 
 /// The note an orphaned run is marked with, shown as its `aborted` reason.
 pub const STOPPED_NOTE: &str = "the process stopped before the run finished (killed, crashed \
@@ -28,9 +29,7 @@ pub(crate) struct OpenLock {
 
 /// `<file>-lock`, beside the state file as SQLite's `-wal` and `-shm` are.
 pub(crate) fn lock_path(state_file: &Path) -> PathBuf {
-    let mut path = state_file.as_os_str().to_owned();
-    path.push("-lock");
-    PathBuf::from(path)
+    private::companion(state_file, "-lock")
 }
 
 /// Takes the open lock on `state_file` and, when this is the only store over it, marks the
@@ -40,16 +39,7 @@ pub(crate) fn open_and_recover(
     conn: &mut Connection,
 ) -> Result<OpenLock, StoreError> {
     let path = lock_path(state_file);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|source| SqliteError::Lock {
-            path: path.clone(),
-            source,
-        })?;
+    let file = private::create_private(&path)?;
     if alone(&file, &path)? {
         let marked = mark_orphans(conn)?;
         if marked > 0 {

@@ -1,14 +1,12 @@
 //! [`SqliteStore`]: opening the file, and running each port call off the async runtime.
 
 use std::fmt;
-use std::fs::OpenOptions;
-use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use stockbridge_domain::SkuId;
 use stockbridge_ports::{
     AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
@@ -17,6 +15,7 @@ use stockbridge_ports::{
 
 use crate::address::StoreAddress;
 use crate::error::{store_error, SqliteError};
+use crate::private;
 use crate::{audit, confirmed, held, recovery, runs, schema, tokens, webhooks};
 
 /// How long a call waits for another connection (another Stockbridge process, or an
@@ -55,7 +54,10 @@ impl SqliteStore {
             StoreAddress::Memory => Connection::open_in_memory(),
             StoreAddress::File(path) => {
                 create_private_file(path)?;
-                Connection::open(path)
+                Connection::open_with_flags(
+                    path,
+                    OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+                )
             }
         }
         .map_err(store_error)?;
@@ -125,8 +127,8 @@ impl fmt::Debug for SqliteStore {
     }
 }
 
-/// Creates the file (owner-only on unix, since it will hold tokens) and its directory. An
-/// existing file is left as it is.
+/// Creates the file (owner-only on unix, since it will hold tokens) and its directory, and
+/// checks that it and the companions SQLite keeps beside it are private (see [`private`]).
 fn create_private_file(path: &Path) -> Result<(), SqliteError> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| SqliteError::CreateDirectory {
@@ -134,21 +136,11 @@ fn create_private_file(path: &Path) -> Result<(), SqliteError> {
             source,
         })?;
     }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    private::create_private(path)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        private::check_if_present(&private::companion(path, suffix))?;
     }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(source) => Err(SqliteError::CreateFile {
-            path: path.to_owned(),
-            source,
-        }),
-    }
+    Ok(())
 }
 
 /// WAL, so readers never block the writer; `synchronous=FULL`, so a commit survives a power

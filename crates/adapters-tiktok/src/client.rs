@@ -1,6 +1,11 @@
 //! The signed HTTP client: one TikTok call, paced by the shared limiter, signed over the exact
 //! bytes it sends, re-signed with a fresh timestamp on every attempt, retried as
 //! [`SinkError::retry`] says, and refreshed once when the access token expired.
+//!
+//! A call refused for its token is repeated with the newer token when another call refreshed
+//! the tokens since this one picked its token up (TikTok then calls the old one invalid,
+//! 105001); otherwise the tokens are refreshed once. Only a refused refresh, or a refreshed
+//! token refused again, is a credentials error.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use stockbridge_ports::{Retry, SinkError};
 
-use crate::error::{classify, redact, transport, Answer, TikTokError, ACCESS_TOKEN_EXPIRED};
+use crate::error::{classify, redact, refuses_the_token, transport, Answer, TikTokError};
 use crate::rate_limit::AdaptiveLimiter;
 use crate::signing::sign;
 use crate::tokens::{Lease, TokenKeeper};
@@ -37,6 +42,11 @@ impl RetryPolicy {
             .mul_f64(rand::thread_rng().gen::<f64>())
     }
 }
+
+/// How many times one call is repeated because its token was replaced while it was in
+/// flight. Tokens are replaced only by refreshes, so more than a few means something is
+/// refreshing in a loop; the refusal is then reported.
+const MAX_STALE_REPEATS: u32 = 3;
 
 /// One request to make.
 #[derive(Debug)]
@@ -90,6 +100,7 @@ impl Client {
     ) -> Result<T, SinkError> {
         let mut attempt = 0;
         let mut refreshed = false;
+        let mut stale_repeats = 0;
         loop {
             let (lease, renewed) = self.tokens.lease(!refreshed).await?;
             refreshed |= renewed;
@@ -101,11 +112,17 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
-            if failure.code == Some(ACCESS_TOKEN_EXPIRED) && !refreshed && self.tokens.can_refresh()
-            {
-                refreshed = true;
-                self.tokens.refresh_after(lease.generation).await?;
-                continue;
+            if refuses_the_token(failure.code) {
+                if self.tokens.renewed_since(lease.generation) && stale_repeats < MAX_STALE_REPEATS
+                {
+                    stale_repeats += 1;
+                    continue;
+                }
+                if !refreshed && self.tokens.can_refresh() {
+                    refreshed = true;
+                    self.tokens.refresh_after(lease.generation).await?;
+                    continue;
+                }
             }
             let error = failure.error;
             if let SinkError::RateLimited { retry_after } = &error {

@@ -54,6 +54,15 @@ impl From<TikTokError> for SinkError {
 
 /// TikTok's code for an expired access token: refreshed once, then retried.
 pub(crate) const ACCESS_TOKEN_EXPIRED: i64 = 105_002;
+/// TikTok's code for an access token it does not know, which is what a token replaced by a
+/// refresh becomes: repeated with the newer token, or refreshed once, then retried.
+pub(crate) const ACCESS_TOKEN_INVALID: i64 = 105_001;
+
+/// Whether TikTok refused the access token itself (expired, or replaced by a refresh), so
+/// that a newer token may succeed where this one failed.
+pub(crate) fn refuses_the_token(code: Option<i64>) -> bool {
+    matches!(code, Some(ACCESS_TOKEN_EXPIRED | ACCESS_TOKEN_INVALID))
+}
 /// TikTok's code for a path that matches no endpoint.
 pub(crate) const NO_SUCH_ENDPOINT: i64 = 36_009_009;
 /// TikTok's code for an API version that does not exist.
@@ -100,7 +109,7 @@ pub(crate) fn classify(answer: &Answer<'_>) -> SinkError {
         Some(106_013) => {
             return unauthorized("shop_cipher is required: set it, or let the adapter look it up")
         }
-        Some(105_001) => {
+        Some(ACCESS_TOKEN_INVALID) => {
             return unauthorized("the authorization is invalid or expired: re-authorize the app in Seller Center and set new tokens")
         }
         Some(ACCESS_TOKEN_EXPIRED) => {

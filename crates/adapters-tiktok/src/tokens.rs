@@ -136,6 +136,11 @@ impl TokenKeeper {
         Ok((self.held.read().expect("token lock").lease(), true))
     }
 
+    /// Whether the tokens were replaced since the lease of `generation` was taken.
+    pub(crate) fn renewed_since(&self, generation: u64) -> bool {
+        self.held.read().expect("token lock").generation != generation
+    }
+
     /// Whether a refresh is possible at all.
     pub(crate) fn can_refresh(&self) -> bool {
         self.held.read().expect("token lock").has_refresh_token

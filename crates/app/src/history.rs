@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 use std::path::Path;
 
-use stockbridge_adapters_store::{SqliteStore, StoreAddress};
+use stockbridge_adapters_store::{SqliteError, SqliteStore, StoreAddress};
 
 use crate::error::CommandError;
 use crate::settings::Settings;
@@ -33,8 +33,8 @@ pub fn limit(text: &str) -> Result<usize, String> {
 ///
 /// # Errors
 ///
-/// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included); exit 1
-/// when the store cannot be opened.
+/// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included, or a state
+/// file that is not private); exit 1 when the store cannot be opened.
 pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), CommandError> {
     let settings = Settings::load(config).map_err(CommandError::configuration)?;
     let location = settings
@@ -43,6 +43,9 @@ pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), CommandE
     let shown = StoreAddress::redact(&location);
     match SqliteStore::open(&location) {
         Ok(store) => Ok((store, shown)),
+        Err(e) if SqliteError::is_unsafe_file(&e) => Err(CommandError::configuration(
+            anyhow::anyhow!("state store {shown}: {e}"),
+        )),
         Err(e) => Err(CommandError::failed(anyhow::anyhow!(
             "state store {shown}: {e}"
         ))),

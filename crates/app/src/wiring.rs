@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
-use stockbridge_adapters_store::SqliteStore;
+use stockbridge_adapters_store::{SqliteError, SqliteStore};
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
@@ -56,6 +56,16 @@ pub enum WireError {
     /// The sandbox fixture or emulators failed.
     #[error("sandbox: {0}")]
     Sandbox(String),
+    /// The state file is not private to this user (a link, another user's file): refused,
+    /// since it holds tokens. A configuration error, unlike [`WireError::Store`].
+    #[error("state store {location}: {source}")]
+    StateNotPrivate {
+        /// `[state] url`.
+        location: String,
+        /// Why.
+        #[source]
+        source: stockbridge_ports::StoreError,
+    },
     /// The state store could not be opened.
     #[error("state store {location}: {source}")]
     Store {
@@ -239,12 +249,15 @@ pub async fn wire(
         }
         (None, None) => ("sqlite://stockbridge.db".to_owned(), None),
     };
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&state_location).map_err(
-        |source| WireError::Store {
-            location: state_location.clone(),
-            source,
-        },
-    )?);
+    let store: Arc<dyn StateStore> =
+        Arc::new(SqliteStore::open(&state_location).map_err(|source| {
+            let location = state_location.clone();
+            if SqliteError::is_unsafe_file(&source) {
+                WireError::StateNotPrivate { location, source }
+            } else {
+                WireError::Store { location, source }
+            }
+        })?);
 
     let shop_domain = endpoints.shopify.shop_domain.clone();
     let shopify = Arc::new(

@@ -11,5 +11,8 @@ mod crash;
 mod history;
 mod schedule;
 mod serve;
+#[cfg(unix)]
+mod state_file;
 mod support;
+mod tokens;
 mod warnings;

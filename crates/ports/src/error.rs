@@ -27,7 +27,7 @@ pub enum Retry {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// Throttled; try again after the wait.
-    #[error("rate limited by the inventory source (retry after {retry_after:?})")]
+    #[error("rate limited by the inventory source{}", wait_text(*retry_after))]
     RateLimited {
         /// How long the platform asked to wait, when it said.
         retry_after: Option<Duration>,
@@ -78,7 +78,7 @@ pub enum SourceError {
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     /// Throttled; try again after the wait.
-    #[error("rate limited by TikTok Shop (retry after {retry_after:?})")]
+    #[error("rate limited by TikTok Shop{}", wait_text(*retry_after))]
     RateLimited {
         /// How long the platform asked to wait, when it said.
         retry_after: Option<Duration>,
@@ -135,6 +135,14 @@ pub enum StoreError {
     /// Anything else. Displays the whole chain of causes.
     #[error("state store error: {}", chain(.0.as_ref()))]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// ` (retry after 1.5s)` when the platform said how long to wait; nothing when it did not.
+fn wait_text(retry_after: Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |wait| {
+        let seconds = wait.as_millis() as f64 / 1000.0;
+        format!(" (retry after {seconds}s)")
+    })
 }
 
 /// An error and its causes, joined by `: ` (a cause already quoted by the one before it is
@@ -203,6 +211,27 @@ mod tests {
         assert_eq!(e.retry(), Retry::After(Duration::from_secs(2)));
         let e = SourceError::RateLimited { retry_after: None };
         assert_eq!(e.retry(), Retry::Backoff);
+    }
+
+    #[test]
+    fn throttling_says_the_wait_in_seconds_or_nothing_when_none_was_given() {
+        let sink = |wait| SinkError::RateLimited { retry_after: wait }.to_string();
+        assert_eq!(
+            sink(Some(Duration::from_secs(1))),
+            "rate limited by TikTok Shop (retry after 1s)"
+        );
+        assert_eq!(
+            sink(Some(Duration::from_millis(1500))),
+            "rate limited by TikTok Shop (retry after 1.5s)"
+        );
+        assert_eq!(sink(None), "rate limited by TikTok Shop");
+        let source = SourceError::RateLimited {
+            retry_after: Some(Duration::from_millis(250)),
+        };
+        assert_eq!(
+            source.to_string(),
+            "rate limited by the inventory source (retry after 0.25s)"
+        );
     }
 
     #[test]

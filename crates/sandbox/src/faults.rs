@@ -60,14 +60,41 @@ pub struct WebhookFaults {
 /// The longest latency, jitter or webhook delay a fault may add, in milliseconds (one minute).
 pub const MAX_FAULT_DELAY_MS: u64 = 60_000;
 
+/// The Shopify endpoints faults apply to, by their stats names (`bulk_operation` fails
+/// bulk exports; see the crate README).
+pub const SHOPIFY_FAULT_ENDPOINTS: &[&str] = &["graphql", "bulk_operation"];
+
+/// The TikTok endpoints faults apply to, by their stats names: every signed endpoint (the
+/// token endpoints are never faulted).
+pub const TIKTOK_FAULT_ENDPOINTS: &[&str] = &[
+    "shops",
+    "warehouses",
+    "product_search",
+    "inventory_search",
+    "inventory_update",
+];
+
 impl Faults {
-    /// Checks that every rate lies in 0..=1 and every latency, jitter and delay in
-    /// 0..=[`MAX_FAULT_DELAY_MS`]; the error names the key, its value and the allowed range.
+    /// Checks that every rate lies in 0..=1, every latency, jitter and delay in
+    /// 0..=[`MAX_FAULT_DELAY_MS`], and every endpoint is one faults apply to
+    /// ([`SHOPIFY_FAULT_ENDPOINTS`], [`TIKTOK_FAULT_ENDPOINTS`]); the error names the key, its
+    /// value and what is allowed.
     pub fn validate(&self) -> Result<(), String> {
         let mut rates = Vec::new();
         let mut delays = Vec::new();
-        for (name, api) in [("shopify", &self.shopify), ("tiktok", &self.tiktok)] {
+        for (name, api, known) in [
+            ("shopify", &self.shopify, SHOPIFY_FAULT_ENDPOINTS),
+            ("tiktok", &self.tiktok, TIKTOK_FAULT_ENDPOINTS),
+        ] {
             if let Some(api) = api {
+                let endpoints = api.endpoints.iter().flatten();
+                if let Some(unknown) = endpoints.into_iter().find(|e| !known.contains(&e.as_str()))
+                {
+                    return Err(format!(
+                        "{name}.endpoints names {unknown:?}, which no fault applies to; allowed: {}",
+                        known.join(", ")
+                    ));
+                }
                 rates.push((format!("{name}.error_rate"), api.error_rate));
                 rates.push((format!("{name}.throttle_rate"), api.throttle_rate));
                 delays.push((format!("{name}.latency_ms"), api.latency_ms));
@@ -238,6 +265,31 @@ mod tests {
             assert_eq!(delay, Duration::from_millis(u64::MAX));
             assert_eq!(state.delivery().delay, Duration::from_millis(u64::MAX));
         }
+    }
+
+    #[test]
+    fn refuses_an_endpoint_no_fault_applies_to_naming_the_allowed_ones() {
+        let on = |tiktok: &[&str]| Faults {
+            tiktok: Some(ApiFaults {
+                error_rate: 1.0,
+                endpoints: Some(tiktok.iter().map(|e| (*e).to_owned()).collect()),
+                ..ApiFaults::default()
+            }),
+            ..Faults::default()
+        };
+        assert_eq!(on(&["inventory_update", "shops"]).validate(), Ok(()));
+        assert_eq!(
+            on(&["inventory_update", "inventory_updates"]).validate(),
+            Err(
+                "tiktok.endpoints names \"inventory_updates\", which no fault applies to; \
+                 allowed: shops, warehouses, product_search, inventory_search, inventory_update"
+                    .to_owned()
+            )
+        );
+        assert!(
+            on(&["token_refresh"]).validate().is_err(),
+            "tokens are never faulted"
+        );
     }
 
     #[test]

@@ -219,6 +219,81 @@ async fn concurrent_calls_hitting_an_expired_token_refresh_it_once() {
     }
 }
 
+/// The refresh endpoint, answering `fresh-access` exactly once.
+async fn refresh_once(server: &MockServer) {
+    Mock::given(path("/api/v2/token/refresh"))
+        .respond_with(ok(
+            json!({"access_token": "fresh-access", "access_token_expire_in": 4_102_444_800_i64,
+            "refresh_token": REFRESH_TOKEN, "refresh_token_expire_in": 0}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_call_whose_token_was_replaced_by_a_refresh_while_it_was_in_flight_is_repeated_with_the_new_one(
+) {
+    let server = MockServer::start().await;
+    // The first call meets the expiry and refreshes; the second, sent with the same token,
+    // is answered after the refresh, when TikTok no longer knows that token (105001).
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(fail(401, 105_002, "Expired credentials"))
+        .mount(&server)
+        .await;
+    let other_path = UPDATE_PATH.replace("9001", "9002");
+    Mock::given(path(other_path.as_str()))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(
+            fail(401, 105_001, "Invalid credentials").set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(header("x-tts-access-token", "fresh-access"))
+        .respond_with(ok(json!({})))
+        .mount(&server)
+        .await;
+    refresh_once(&server).await;
+    let sink = sink(&server);
+    let first_write = write();
+    let mut other = write();
+    other.product_id = stockbridge_domain::ProductId::new("9002").unwrap();
+    let (first, second) = tokio::join!(sink.apply(&first_write), sink.apply(&other));
+    assert!(first.is_ok(), "{first:?}");
+    assert!(second.is_ok(), "{second:?}");
+}
+
+#[tokio::test]
+async fn a_token_tiktok_no_longer_knows_is_refreshed_once_and_the_call_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", ACCESS_TOKEN))
+        .respond_with(fail(401, 105_001, "Invalid credentials"))
+        .mount(&server)
+        .await;
+    Mock::given(path(UPDATE_PATH))
+        .and(header("x-tts-access-token", "fresh-access"))
+        .respond_with(ok(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    refresh_once(&server).await;
+    assert!(sink(&server).apply(&write()).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_refreshed_token_refused_again_is_a_credentials_error() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .respond_with(fail(401, 105_001, "Invalid credentials"))
+        .mount(&server)
+        .await;
+    refresh_once(&server).await;
+    let err = sink(&server).apply(&write()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Unauthorized { .. }), "{err:?}");
+}
+
 #[tokio::test]
 async fn newly_configured_tokens_win_over_tokens_refreshed_from_an_older_grant() {
     let server = MockServer::start().await;

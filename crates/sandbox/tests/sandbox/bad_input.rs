@@ -115,10 +115,25 @@ async fn message_of(sandbox: &RunningSandbox, faults: Value) -> String {
 }
 
 #[tokio::test]
+async fn refuses_faults_for_an_endpoint_it_does_not_have_naming_it_and_the_allowed_ones() {
+    let sandbox = start(fixture()).await;
+    let faults = json!({"tiktok": {"error_rate": 1.0, "endpoints": ["inventory_updates"]}});
+    let (status, body) = control(&sandbox, "faults", faults).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("\"inventory_updates\"") && message.contains("inventory_update"),
+        "{message}"
+    );
+    assert_eq!(get_json(&sandbox, "/_sandbox/faults").await, json!({}));
+    answers_normally(&sandbox).await;
+}
+
+#[tokio::test]
 async fn accepts_a_fault_latency_of_exactly_one_minute() {
     let sandbox = start(fixture()).await;
     let faults = json!({"shopify": {"latency_ms": 60000, "jitter_ms": 0, "error_rate": 0.0,
-                                    "throttle_rate": 0.0, "endpoints": ["bulk_download"]}});
+                                    "throttle_rate": 0.0, "endpoints": ["graphql"]}});
     let (status, body) = control(&sandbox, "faults", faults.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, faults);
