@@ -39,6 +39,7 @@ fn seed_source() -> InMemorySource {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {
@@ -118,10 +119,7 @@ fn fixture() -> Fixture {
 }
 
 fn fast() -> WriterOptions {
-    WriterOptions {
-        backoff: Duration::from_millis(1),
-        ..WriterOptions::default()
-    }
+    WriterOptions::default()
 }
 
 fn rules_80() -> RuleSet {
