@@ -171,6 +171,12 @@ fn after_a_stock_change_the_sku_page_shows_the_new_number_and_one_more_history_p
         assert!(b
             .text("#entries")
             .contains("webhook:inventory_levels/update"));
+        b.goto(&shop.url("/"));
+        assert_eq!(
+            b.count("#lag circle.point"),
+            1,
+            "the overview's lag chart has this hour's longest lag"
+        );
     });
 }
 
