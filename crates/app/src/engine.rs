@@ -7,6 +7,7 @@
 //! uses the writer, and all of them use the [`Stores`] defined here.
 
 mod holds;
+mod latest;
 mod metrics;
 mod pipeline;
 mod reconcile;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 
 pub use holds::{millis, HoldBook, HoldError, Refreshed};
+pub use latest::{Latest, LatestPlan};
 pub use metrics::Metrics;
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
 pub use reconcile::{
