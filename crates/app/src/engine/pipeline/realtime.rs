@@ -75,6 +75,22 @@ impl Live {
         }
     }
 
+    /// When more than `bound` of `items` were unknown to the last reconciliation, drops
+    /// those and says so: reading them one flush at a time would cost more Shopify reads
+    /// than one reconciliation, which reads every item there is. A few unknown items (a
+    /// new product's variants) are kept and re-read.
+    pub(super) fn drop_unknown_past(&self, items: &mut Vec<InventoryItemId>, bound: usize) -> bool {
+        let unknown = items
+            .iter()
+            .filter(|item| !self.levels.contains_key(item))
+            .count();
+        if unknown <= bound {
+            return false;
+        }
+        items.retain(|item| self.levels.contains_key(item));
+        true
+    }
+
     /// Notes the webhooks' hints and returns the items whose hinted `available` is below the
     /// one last seen (an item never seen is not among them): these are re-read first.
     pub(super) fn fallen(&mut self, hints: &[Hint]) -> HashSet<InventoryItemId> {
