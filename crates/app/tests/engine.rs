@@ -118,10 +118,7 @@ fn fixture() -> Fixture {
 }
 
 fn fast() -> WriterOptions {
-    WriterOptions {
-        backoff: Duration::from_millis(1),
-        ..WriterOptions::default()
-    }
+    WriterOptions::default()
 }
 
 fn rules_80() -> RuleSet {

@@ -73,6 +73,8 @@ async fn graphql(
     }
     let (delay, outcome) = shared.faults.api(Emulator::Shopify, "graphql");
     if !delay.is_zero() {
+        // Counted on arrival: a caller that gives up waiting never sees an answer counted.
+        shared.stats.shopify("graphql", "delayed");
         tokio::time::sleep(delay).await;
     }
     if outcome == ApiOutcome::Error {

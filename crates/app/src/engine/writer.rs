@@ -1,19 +1,18 @@
-//! Executes product writes against TikTok Shop: concurrently within a bound, retried where
-//! the one retry classification says so, every attempted (SKU, warehouse) recorded in the
-//! audit log with its outcome, in one transaction per product.
+//! Executes product writes against TikTok Shop: concurrently within a bound, each sent once
+//! (the adapter retries it within the one retry policy of the ports), every attempted (SKU,
+//! warehouse) recorded in the audit log with its outcome, in one transaction per product.
 
 use std::collections::HashMap;
 use std::future::ready;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use futures::StreamExt;
 use stockbridge_domain::{
     PlanLine, ProductWrite, SkuId, WarehouseId, WarehouseOutcome, WriteOutcome,
 };
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, InventorySink, Retry, RunCounts, RunId, SinkError, StoreError,
-    Trigger,
+    AuditEntry, AuditOutcome, RunCounts, RunId, SinkError, StoreError, Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -83,10 +82,6 @@ pub fn count_statuses(statuses: &[LineStatus]) -> RunCounts {
 pub struct WriterOptions {
     /// Product writes in flight at once.
     pub concurrency: usize,
-    /// Attempts per write for retryable failures (the adapter retries too).
-    pub attempts: u32,
-    /// First backoff between attempts; doubles each time.
-    pub backoff: Duration,
     /// Told how many lines there are to write, and how many are done after each product.
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -95,8 +90,6 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             concurrency: 8,
-            attempts: 3,
-            backoff: Duration::from_millis(500),
             progress: None,
         }
     }
@@ -109,33 +102,6 @@ pub struct BatchOutcome {
     pub statuses: HashMap<(SkuId, WarehouseId), LineStatus>,
     /// Whether cancellation stopped it before every job was attempted.
     pub interrupted: bool,
-}
-
-async fn apply_with_retry(
-    sink: &dyn InventorySink,
-    write: &ProductWrite,
-    options: &WriterOptions,
-    cancel: &CancellationToken,
-) -> Result<Vec<WriteOutcome>, SinkError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let err = match sink.apply(write).await {
-            Ok(outcomes) => return Ok(outcomes),
-            Err(e) => e,
-        };
-        let wait = match err.retry() {
-            Retry::Never => return Err(err),
-            _ if attempt >= options.attempts => return Err(err),
-            Retry::Backoff => options.backoff * 2u32.saturating_pow(attempt - 1),
-            Retry::After(wait) => wait,
-        };
-        tracing::warn!(product = %write.product_id, attempt, error = %err, wait_ms = wait.as_millis() as u64, "write failed, retrying");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = cancel.cancelled() => return Err(err),
-        }
-    }
 }
 
 fn audit_entries(
@@ -225,7 +191,9 @@ pub async fn execute(
     let mut results = futures::stream::iter(jobs)
         .take_while(|_| ready(!stop_ref.is_cancelled()))
         .map(|job| async move {
-            let result = apply_with_retry(sink, &job.write, options, stop_ref).await;
+            // The adapter retries within its policy; a write that still fails is reported
+            // here and tried again by the next run or requeued by the pipeline.
+            let result = sink.apply(&job.write).await;
             (job, result)
         })
         .buffer_unordered(options.concurrency.max(1));
