@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    InventoryItemId, Plan, ResolvedRules, SkuId, StockLevel, TikTokSku, VariantSnapshot,
-    WarehouseId, Warning,
+    BundleIndex, InventoryItemId, Plan, ResolvedRules, SkuId, StockLevel, TikTokSku,
+    VariantSnapshot, WarehouseId, Warning,
 };
 use stockbridge_ports::Trigger;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +29,8 @@ pub(super) struct Live {
     /// Shopify's `available` per item and location as last seen, read (by a reconciliation
     /// or a flush) or hinted by a webhook. It orders the re-reads, never decides a number.
     levels: HashMap<InventoryItemId, Vec<StockLevel>>,
+    /// Which bundles each component feeds: a component's change re-plans them (§8).
+    bundles: BundleIndex,
 }
 
 impl Live {
@@ -63,6 +65,7 @@ impl Live {
             ambiguous,
             unsure,
             levels: HashMap::new(),
+            bundles: BundleIndex::new(&report.variants),
         };
         live.remember(&report.variants);
         live
@@ -144,8 +147,10 @@ impl Pipeline {
         } else {
             Trigger::Webhook(batch.topics.iter().cloned().collect::<Vec<_>>().join(","))
         };
+        // Bundles made of a changed item are planned with it, from all of their components.
+        let to_read = live.bundles.with_bundles(&items);
         let read = tokio::select! {
-            read = self.stores.source.variants_for_items(&items) => Some(read),
+            read = self.stores.source.variants_for_items(&to_read) => Some(read),
             () = cancel.cancelled() => None,
         };
         let Some(read) = read else {
@@ -162,6 +167,7 @@ impl Pipeline {
             }
         };
         live.remember(&variants);
+        live.bundles.update(&variants);
         let mut tiktok: Vec<TikTokSku> = Vec::new();
         for v in &variants {
             let Some(sku) = &v.sku else { continue };
