@@ -36,6 +36,9 @@ pub struct JsonLine<'a> {
     current: Option<u32>,
     changed: bool,
     explanation: &'a str,
+    /// `true` on a bundle's line (its number comes from its components); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bundle: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +105,7 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
         current: line.current.map(|q| q.get()),
         changed: line.changed(),
         explanation: &line.explanation,
+        bundle: line.bundle,
         status,
         error,
     }

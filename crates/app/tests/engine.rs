@@ -37,6 +37,7 @@ fn seed_source() -> InMemorySource {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {

@@ -42,6 +42,7 @@ fn variant(id: u64, sku: &str, available: i64) -> VariantSnapshot {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: vec![StockLevel {
             location: LocationId::new(1).unwrap(),
             available,

@@ -42,6 +42,7 @@ fn setup() -> (ResolvedRules, Vec<VariantSnapshot>) {
                 InventoryPolicy::Deny
             },
             product_status: ProductStatus::Active,
+            components: None,
             levels: (1..=3)
                 .map(|l| StockLevel {
                     location: LocationId::new(l).unwrap(),

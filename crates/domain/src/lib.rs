@@ -7,11 +7,13 @@
 //!
 //! The flow: build a [`RuleSet`] (from configuration), [`resolve`] it against the shop's
 //! [`Location`]s and TikTok's [`Warehouse`]s, then [`Plan::build`] from
-//! [`VariantSnapshot`]s and [`TikTokSku`]s, and send [`Plan::writes`].
+//! [`VariantSnapshot`]s and [`TikTokSku`]s, and send [`Plan::writes`]. A bundle's
+//! components are variants of the same catalog ([`Components`]).
 
 #![deny(missing_docs)]
 
 pub mod breaker;
+pub mod bundle;
 pub mod catalog;
 pub mod compute;
 pub mod hold;
@@ -29,6 +31,7 @@ pub mod warning;
 pub mod write;
 
 pub use breaker::{Breaker, BreakerError, Verdict};
+pub use bundle::{BundleIndex, Component, Components, UnreadableBundle, MAX_COMPONENTS};
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
     WarehouseKind, WarehouseStatus, WarehouseStock,

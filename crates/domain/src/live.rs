@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::bundle::BundleIndex;
 use crate::catalog::{StockLevel, TikTokSku, VariantSnapshot};
 use crate::ids::{InventoryItemId, LocationId, SkuId, WarehouseId};
 use crate::matching::match_skus;
@@ -30,6 +31,8 @@ pub struct LiveView {
     /// Shopify's `available` per item and location as last seen (read, or hinted by a
     /// webhook). It orders the re-reads, never decides a number.
     levels: HashMap<InventoryItemId, Vec<StockLevel>>,
+    /// Which bundles each component feeds: a component's change re-plans them (§8).
+    bundles: BundleIndex,
 }
 
 /// A plan of changed items made against the view, with the TikTok SKUs it concerns (what
@@ -86,6 +89,7 @@ impl LiveView {
             by_sku,
             unsure,
             levels: HashMap::new(),
+            bundles: BundleIndex::new(variants),
         };
         view.remember(variants);
         view
@@ -94,6 +98,12 @@ impl LiveView {
     /// The rules the view plans with (as resolved by the last reconciliation).
     pub fn rules(&self) -> &ResolvedRules {
         &self.rules
+    }
+
+    /// What to re-read to plan the changed `items`: them, every bundle made of one of them,
+    /// and every component of those bundles ([`BundleIndex::with_bundles`]).
+    pub fn to_read(&self, items: &[InventoryItemId]) -> Vec<InventoryItemId> {
+        self.bundles.with_bundles(items)
     }
 
     /// Notes that a webhook says `item` now has `available` at `location`; whether that is
@@ -124,11 +134,12 @@ impl LiveView {
         fell
     }
 
-    /// Plans the changed items, as just re-read, against what is known: matched to the
+    /// Plans the changed items, as just re-read ([`LiveView::to_read`]), against what is known: matched to the
     /// TikTok SKUs their SKUs name by the domain's matching (an ambiguous SKU is left
     /// alone), each line's current number the last known, none for an unsure line.
     pub fn plan(&mut self, variants: &[VariantSnapshot]) -> LivePlan {
         self.remember(variants);
+        self.bundles.update(variants);
         let mut tiktok = Vec::new();
         let mut seen = HashSet::new();
         for variant in variants {

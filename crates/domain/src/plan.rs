@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::bundle::Components;
 use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
 use crate::compute::{Decision, Evaluation, Steps};
 use crate::hold::Holds;
@@ -41,6 +42,8 @@ pub struct PlanLine {
     pub held: u64,
     /// The TikTok orders behind `held`, each once.
     pub held_orders: Vec<OrderId>,
+    /// Whether the variant is a bundle, whose number comes from its components (§8).
+    pub bundle: bool,
 }
 
 impl PlanLine {
@@ -182,6 +185,8 @@ impl Plan {
             ..Plan::default()
         };
         plan.warnings.extend(matching.warnings);
+        let components = Components::of(variants).holding(holds);
+        let mut unreadable = HashSet::new();
         for &(v, t) in &matching.pairs {
             let (variant, sku) = (&variants[v], &tiktok[t]);
             if !variant.product_status.is_synced() {
@@ -189,10 +194,20 @@ impl Plan {
             }
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
-                let held = holds.held(variant, rules, m);
-                let evaluation = match rules.evaluate_holding(variant, m, held.units) {
+                let held = components.held_of(variant, rules, m);
+                let evaluation = match rules.evaluate_in(variant, &components, m, held.units) {
                     Decision::Excluded { .. } => {
                         excluded = true;
+                        continue;
+                    }
+                    Decision::Unreadable(reason) => {
+                        if unreadable.insert(variant.variant_id) {
+                            plan.warnings.push(Warning::BundleUnreadable {
+                                sku: sku.seller_sku.trim().to_owned(),
+                                variant: variant.variant_id,
+                                reason,
+                            });
+                        }
                         continue;
                     }
                     Decision::Push(e) => e,
@@ -222,7 +237,14 @@ impl Plan {
                     current: (unknown.is_empty()
                         || !unknown.contains(&(sku.sku_id.clone(), mapping.warehouse().clone())))
                     .then_some(current.quantity),
-                    explanation: rules.explain_holding(variant, m, &evaluation, &held.orders),
+                    explanation: rules.explain_in(
+                        variant,
+                        &components,
+                        m,
+                        &evaluation,
+                        &held.orders,
+                    ),
+                    bundle: variant.is_bundle(),
                     held: if subtracts(&evaluation) {
                         held.units
                     } else {
@@ -239,6 +261,8 @@ impl Plan {
                 plan.summary.excluded += 1;
             }
         }
+        plan.warnings
+            .extend(shared_components(variants, &matching.pairs, &components));
         plan.summary.count_lines(&plan.lines);
         plan
     }
@@ -319,6 +343,48 @@ impl Plan {
 /// Whether held units entered the number (step 4); unlimited and fixed numbers ignore them.
 fn subtracts(evaluation: &Evaluation) -> bool {
     matches!(evaluation.steps, Steps::Computed { .. })
+}
+
+/// One warning per component that is listed on TikTok on its own and inside a listed bundle.
+fn shared_components(
+    variants: &[VariantSnapshot],
+    pairs: &[(usize, usize)],
+    components: &Components<'_>,
+) -> Vec<Warning> {
+    if components.is_empty() {
+        return Vec::new();
+    }
+    let listed: HashSet<usize> = pairs.iter().map(|&(v, _)| v).collect();
+    let listed_ids: HashSet<VariantId> = listed.iter().map(|&v| variants[v].variant_id).collect();
+    let mut shared: BTreeMap<VariantId, (String, Vec<String>)> = BTreeMap::new();
+    let mut bundles: Vec<usize> = listed
+        .into_iter()
+        .filter(|&v| variants[v].is_bundle())
+        .collect();
+    bundles.sort_unstable();
+    for b in bundles {
+        let bundle = &variants[b];
+        let bundle_sku = bundle.sku.as_ref().map_or("", |s| s.as_str());
+        for c in bundle.components.iter().flatten() {
+            let Some(component) = components.get(c.variant_id) else {
+                continue;
+            };
+            if !listed_ids.contains(&component.variant_id) {
+                continue;
+            }
+            let (_, in_bundles) = shared.entry(component.variant_id).or_insert_with(|| {
+                let sku = component.sku.as_ref().map_or("", |s| s.as_str());
+                (sku.to_owned(), Vec::new())
+            });
+            if !in_bundles.iter().any(|s| s == bundle_sku) {
+                in_bundles.push(bundle_sku.to_owned());
+            }
+        }
+    }
+    shared
+        .into_values()
+        .map(|(sku, bundles)| Warning::SharedComponent { sku, bundles })
+        .collect()
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {
@@ -35,6 +36,22 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
                 available: a,
             })
             .collect(),
+    }
+}
+
+/// A bundle (no stock of its own) made of `(component variant id, units)`.
+pub fn bundle(id: u64, sku: &str, parts: &[(u64, u32)]) -> VariantSnapshot {
+    VariantSnapshot {
+        components: Some(
+            parts
+                .iter()
+                .map(|&(v, q)| Component {
+                    variant_id: VariantId::new(v).unwrap(),
+                    quantity: std::num::NonZeroU32::new(q).unwrap(),
+                })
+                .collect(),
+        ),
+        ..variant(id, sku, &[])
     }
 }
 

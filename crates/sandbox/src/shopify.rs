@@ -21,6 +21,9 @@ use crate::faults::{ApiOutcome, Emulator};
 use crate::server::Shared;
 use crate::webhooks::random_id;
 
+/// Shopify's limit on the components of one bundle.
+pub(crate) const MAX_COMPONENTS: usize = 30;
+
 const INVALID_TOKEN: &str =
     "[API] Invalid API key or access token (unrecognized login or wrong password)";
 const THROTTLE_DOCS: &str = "https://shopify.dev/api/usage/rate-limits";

@@ -8,6 +8,7 @@ fn explained(rules: &RuleSet, v: &VariantSnapshot) -> String {
     match r.evaluate(v, 0) {
         Decision::Push(e) => r.explain(v, 0, &e),
         Decision::Excluded { .. } => "excluded".into(),
+        Decision::Unreadable(why) => format!("unreadable: {why}"),
     }
 }
 

@@ -132,3 +132,39 @@ fn the_view_keeps_the_levels_a_flush_read() {
     view.plan(&[variant(101, "TEE-RED-S", &[(1, 10), (2, 200)])]);
     assert!(!view.note_level(tee, a, 10), "10 was read, not 100");
 }
+
+#[test]
+fn a_changed_component_is_read_and_planned_with_the_bundles_made_of_it() {
+    let variants = vec![
+        variant(1, "MUG", &[(1, 7)]),
+        variant(2, "TEE", &[(1, 9)]),
+        bundle(3, "BOX", &[(1, 2), (2, 1)]),
+    ];
+    let tiktok = vec![
+        tiktok("9001", "90011", "MUG", &[("7001", 7)]),
+        tiktok("9003", "90031", "BOX", &[("7001", 3)]),
+    ];
+    let rules = resolved(&RuleSet::default());
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    let statuses = vec![LineStatus::Unchanged; plan.lines.len()];
+    let mut view = LiveView::after_reconcile(rules, &variants, tiktok, &plan, &statuses);
+    let item = |id: u64| InventoryItemId::new(id).unwrap();
+    assert_eq!(
+        view.to_read(&[item(10)]),
+        vec![item(10), item(20), item(30)],
+        "MUG, the BOX made of it, and TEE, BOX's other component"
+    );
+    let reread = vec![
+        variant(1, "MUG", &[(1, 3)]),
+        variant(2, "TEE", &[(1, 9)]),
+        bundle(3, "BOX", &[(1, 2), (2, 1)]),
+    ];
+    let planned = view.plan(&reread);
+    let numbers: Vec<(&str, u32)> = planned
+        .plan
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity.get()))
+        .collect();
+    assert_eq!(numbers, vec![("MUG", 3), ("BOX", 1)]);
+}

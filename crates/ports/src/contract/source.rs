@@ -20,6 +20,7 @@ fn variant(id: u64, sku: Option<&str>, levels: Vec<StockLevel>) -> VariantSnapsh
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels,
     }
 }

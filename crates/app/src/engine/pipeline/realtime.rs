@@ -58,8 +58,10 @@ impl Pipeline {
         } else {
             Trigger::Webhook(batch.topics.iter().cloned().collect::<Vec<_>>().join(","))
         };
+        // Bundles made of a changed item are planned with it, from all of their components.
+        let to_read = live.to_read(&items);
         let read = tokio::select! {
-            read = self.stores.source.variants_for_items(&items) => Some(read),
+            read = self.stores.source.variants_for_items(&to_read) => Some(read),
             () = cancel.cancelled() => None,
         };
         let Some(read) = read else {
