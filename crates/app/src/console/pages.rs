@@ -91,24 +91,35 @@ fn epoch_secs(at: SystemTime) -> u64 {
         .as_secs()
 }
 
+const HOUR: u64 = 3600;
+
+/// The last 24 hours, as hours: the first hour's start (seconds since the epoch) and each
+/// hour's UTC label, oldest first.
+fn last_day(now: SystemTime) -> (u64, Vec<String>) {
+    let now_secs = epoch_secs(now);
+    let first = now_secs - now_secs % HOUR - 23 * HOUR;
+    let labels = (0..24)
+        .map(|i| {
+            let start = SystemTime::UNIX_EPOCH + Duration::from_secs(first + i * HOUR);
+            format!("{}h", &render::time(start)[11..13])
+        })
+        .collect();
+    (first, labels)
+}
+
+/// Which of the 24 hours starting at `first` holds `at`.
+fn hour_of(at: SystemTime, first: u64) -> Option<usize> {
+    let index = epoch_secs(at).checked_sub(first)? / HOUR;
+    (index < 24).then_some(index as usize)
+}
+
 /// Applied and failed writes per hour over the last 24 hours, oldest hour first, each
 /// labelled with its UTC hour.
 pub fn writes_per_hour(entries: &[AuditEntry], now: SystemTime) -> Vec<(String, u64, u64)> {
-    const HOUR: u64 = 3600;
-    let now_secs = epoch_secs(now);
-    let first = now_secs - now_secs % HOUR - 23 * HOUR;
-    let mut buckets: Vec<(String, u64, u64)> = (0..24)
-        .map(|i| {
-            let start = SystemTime::UNIX_EPOCH + Duration::from_secs(first + i * HOUR);
-            (format!("{}h", &render::time(start)[11..13]), 0, 0)
-        })
-        .collect();
+    let (first, labels) = last_day(now);
+    let mut buckets: Vec<(String, u64, u64)> = labels.into_iter().map(|l| (l, 0, 0)).collect();
     for entry in entries {
-        let secs = epoch_secs(entry.at);
-        let Some(bucket) = secs
-            .checked_sub(first)
-            .and_then(|since| buckets.get_mut((since / HOUR) as usize))
-        else {
+        let Some(bucket) = hour_of(entry.at, first).and_then(|i| buckets.get_mut(i)) else {
             continue;
         };
         if entry.outcome == AuditOutcome::Applied {
@@ -118,6 +129,32 @@ pub fn writes_per_hour(entries: &[AuditEntry], now: SystemTime) -> Vec<(String, 
         }
     }
     buckets
+}
+
+/// The longest real-time lag of each hour of the last 24 that had any, in milliseconds.
+pub fn longest_lag_per_hour(
+    lags: &[(SystemTime, Duration)],
+    now: SystemTime,
+) -> Vec<(String, u32)> {
+    let (first, labels) = last_day(now);
+    let mut longest: Vec<Option<Duration>> = vec![None; 24];
+    for (at, lag) in lags {
+        if let Some(slot) = hour_of(*at, first).and_then(|i| longest.get_mut(i)) {
+            *slot = Some(slot.map_or(*lag, |l| l.max(*lag)));
+        }
+    }
+    labels
+        .into_iter()
+        .zip(longest)
+        .filter_map(|(label, lag)| {
+            lag.map(|l| {
+                (
+                    format!("{label} longest ms"),
+                    u32::try_from(l.as_millis()).unwrap_or(u32::MAX),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Query of `/?approved=1`.
@@ -164,6 +201,13 @@ pub async fn overview(
         "writes per hour over the last 24 hours",
         &writes_per_hour(&entries, now),
     );
+    let lags = longest_lag_per_hour(&console.parts.latest.lags_since(day_ago), now);
+    let lag_chart = (!lags.is_empty()).then(|| {
+        chart::points(
+            "longest real-time lag per hour over the last 24 hours, in milliseconds",
+            &lags,
+        )
+    });
     let last = runs.first().map(|r| {
         let mut run = serde_json::to_value(json_run(r)).unwrap_or_default();
         run["took"] = json!(duration(r));
@@ -185,6 +229,7 @@ pub async fn overview(
             "last_run": last,
             "queue_depth": metrics.queue_depth.load(Ordering::Relaxed),
             "writes_chart": writes,
+            "lag_chart": lag_chart,
             "failures": failures,
             "held": held,
             "breaker_reason": metrics.breaker(),
@@ -442,4 +487,118 @@ pub async fn audit(
         "audit.html",
         json!({"title": "Audit log", "entries": shown, "sku": sku, "outcome": query.outcome, "trigger": query.trigger}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
+    use stockbridge_ports::Trigger;
+
+    use super::*;
+
+    /// 2026-01-01T10:30:00Z.
+    fn half_past_ten() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_263_400)
+    }
+
+    fn entry(at: SystemTime, outcome: AuditOutcome) -> AuditEntry {
+        AuditEntry {
+            at,
+            run_id: None,
+            product_id: ProductId::new("9001").unwrap(),
+            sku_id: SkuId::new("90011").unwrap(),
+            seller_sku: "TEE".into(),
+            warehouse: WarehouseId::new("7001").unwrap(),
+            old: None,
+            new: Quantity::new(1).unwrap(),
+            explanation: String::new(),
+            trigger: Trigger::Sync,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn writes_fall_in_their_utc_hour_and_older_than_a_day_are_left_out() {
+        let now = half_past_ten();
+        let hour = Duration::from_secs(3600);
+        let failed = AuditOutcome::Failed {
+            message: "timeout".into(),
+        };
+        let entries = vec![
+            entry(now, AuditOutcome::Applied),
+            entry(now - Duration::from_secs(60), failed.clone()),
+            entry(now - hour, AuditOutcome::Applied),
+            entry(
+                now - 23 * hour - Duration::from_secs(1800),
+                AuditOutcome::Applied,
+            ),
+            entry(now - 24 * hour, AuditOutcome::Applied),
+        ];
+        let buckets = writes_per_hour(&entries, now);
+        assert_eq!(buckets.len(), 24);
+        assert_eq!(buckets[23], ("10h".into(), 1, 1));
+        assert_eq!(buckets[22], ("09h".into(), 1, 0));
+        assert_eq!(
+            buckets[0],
+            ("11h".into(), 1, 0),
+            "11:00 yesterday is the first hour"
+        );
+        let total: u64 = buckets.iter().map(|b| b.1 + b.2).sum();
+        assert_eq!(total, 4, "10:30 yesterday is outside the last 24 hours");
+    }
+
+    #[test]
+    fn the_lag_chart_has_the_longest_lag_of_each_hour_with_changes() {
+        let now = half_past_ten();
+        let lags = vec![
+            (now, Duration::from_millis(300)),
+            (now - Duration::from_secs(60), Duration::from_millis(1200)),
+            (now - Duration::from_secs(7200), Duration::from_millis(80)),
+        ];
+        assert_eq!(
+            longest_lag_per_hour(&lags, now),
+            vec![
+                ("08h longest ms".into(), 80),
+                ("10h longest ms".into(), 1200)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_plan_filters_keep_changed_zeroing_warned_and_matching_lines() {
+        let line = |sku: &str, current: i64, quantity: i64| PlanLine {
+            sku: sku.into(),
+            variant_id: stockbridge_domain::VariantId::new(1).unwrap(),
+            inventory_item_id: stockbridge_domain::InventoryItemId::new(1).unwrap(),
+            product_id: ProductId::new("9").unwrap(),
+            sku_id: SkuId::new(format!("{sku}-id")).unwrap(),
+            warehouse: WarehouseId::new("7001").unwrap(),
+            warehouse_name: "α".into(),
+            quantity: Quantity::new(quantity).unwrap(),
+            current: Some(Quantity::new(current).unwrap()),
+            explanation: String::new(),
+            held: 0,
+            held_orders: Vec::new(),
+            bundle: false,
+        };
+        let warned: HashSet<&str> = ["MUG"].into_iter().collect();
+        let (same, up, zero, mug) = (
+            line("TEE", 5, 5),
+            line("CAP", 1, 4),
+            line("HAT", 3, 0),
+            line("MUG", 2, 2),
+        );
+        // (filter, sku, [same, up, zero, mug])
+        for (filter, sku, kept) in [
+            ("", "", [true, true, true, true]),
+            ("changed", "", [false, true, true, false]),
+            ("zero", "", [false, false, true, false]),
+            ("warnings", "", [false, false, false, true]),
+            ("", "A", [false, true, true, false]),
+            ("changed", "HAT-id", [false, false, true, false]),
+        ] {
+            let got = [&same, &up, &zero, &mug].map(|l| keep(l, filter, sku, &warned));
+            assert_eq!(got, kept, "filter {filter:?} sku {sku:?}");
+        }
+    }
 }

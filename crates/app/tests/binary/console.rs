@@ -24,18 +24,27 @@ struct Shop {
 }
 
 impl Shop {
+    /// On loopback with the console token.
     fn start(fixture: &str, rules: &str) -> Shop {
+        Shop::start_on("127.0.0.1", fixture, rules, Some(TOKEN))
+    }
+
+    /// Listening on `host`, with `token` as `[console] token` when given.
+    fn start_on(host: &str, fixture: &str, rules: &str, token: Option<&str>) -> Shop {
         let dir = tempfile::tempdir().unwrap();
         let port = unused_port();
         let fix = write(dir.path(), "fixture.json", fixture);
         let hook = format!("http://127.0.0.1:{port}/webhooks/shopify");
         let sandbox = SandboxProcess::start(&fix, &["--webhook-url", &hook]);
         let server = format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"50ms\"\n{rules}"
+            "[server]\nlisten = \"{host}:{port}\"\nreconcile_every = \"1h\"\ncoalesce_window = \"50ms\"\n{rules}"
         );
         let config = sandbox.config(dir.path(), &server);
-        let serve =
-            ServeLogged::spawn_healthy(&config, port, &[("STOCKBRIDGE__CONSOLE__TOKEN", TOKEN)]);
+        let env: Vec<(&str, &str)> = token
+            .map(|t| ("STOCKBRIDGE__CONSOLE__TOKEN", t))
+            .into_iter()
+            .collect();
+        let serve = ServeLogged::spawn_healthy(&config, port, &env);
         Shop {
             _dir: dir,
             sandbox,
@@ -162,6 +171,12 @@ fn after_a_stock_change_the_sku_page_shows_the_new_number_and_one_more_history_p
         assert!(b
             .text("#entries")
             .contains("webhook:inventory_levels/update"));
+        b.goto(&shop.url("/"));
+        assert_eq!(
+            b.count("#lag circle.point"),
+            1,
+            "the overview's lag chart has this hour's longest lag"
+        );
     });
 }
 
@@ -275,4 +290,56 @@ fn a_breaker_trip_shows_on_the_overview_and_approve_sends_the_held_writes() {
         assert!(cleared, "the overview no longer shows held writes");
     });
     assert!(shop.sandbox.tiktok_quantity("8231", "7001") == Some(0));
+}
+
+fn get(shop: &Shop, path: &str) -> (u16, String) {
+    let answer = reqwest::blocking::get(shop.url(path)).unwrap();
+    (answer.status().as_u16(), answer.text().unwrap())
+}
+
+#[test]
+fn without_a_token_the_console_opens_on_loopback_and_refuses_beyond_it() {
+    let open = Shop::start_on("127.0.0.1", SEED, "", None);
+    let (status, page) = get(&open, "/");
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"status\""), "{page}");
+    assert!(!page.contains("Log out"), "no login without a token");
+    let wide = Shop::start_on("0.0.0.0", SEED, "", None);
+    for path in ["/", "/plan", "/login", "/what-if"] {
+        let (status, page) = get(&wide, path);
+        assert_eq!(status, 403, "{path}");
+        assert!(page.contains("console.token"), "{path}: {page}");
+    }
+    assert_eq!(
+        health(&wide)["status"],
+        "ok",
+        "/healthz stays outside the console"
+    );
+}
+
+#[test]
+fn the_plan_page_filters_changed_and_zeroing_lines_and_pages_them() {
+    // 24 lines stay at 10, 2 go from 3 up to 7.
+    let shop = Shop::start_on("127.0.0.1", &drop_fixture(true), "", None);
+    let matching = |query: &str| {
+        let (status, page) = get(&shop, &format!("/plan{query}"));
+        assert_eq!(status, 200, "{query}");
+        let start = page.find("id=\"matching\">").expect("a count") + "id=\"matching\">".len();
+        let rows = page.matches("<tr><td><a href=\"/skus/").count();
+        (page[start..].split(' ').next().unwrap().to_owned(), rows)
+    };
+    assert_eq!(matching(""), ("26".into(), 26));
+    assert_eq!(matching("?filter=changed"), ("2".into(), 2));
+    assert_eq!(matching("?filter=zero"), ("0".into(), 0));
+    assert_eq!(
+        matching("?sku=Z-1"),
+        ("11".into(), 11),
+        "Z-1 and Z-10..Z-19"
+    );
+    assert_eq!(matching("?filter=changed&sku=U-0"), ("1".into(), 1));
+    assert_eq!(
+        matching("?page=1"),
+        ("26".into(), 0),
+        "one page of 100 holds them all"
+    );
 }

@@ -110,8 +110,9 @@ impl Pipeline {
             let changed_at = changed.get(&line.inventory_item_id).copied().unwrap_or(now);
             match status {
                 LineStatus::Updated => {
-                    self.metrics
-                        .observe_lag(now.duration_since(changed_at).unwrap_or_default());
+                    let lag = now.duration_since(changed_at).unwrap_or_default();
+                    self.metrics.observe_lag(lag);
+                    self.latest.record_lag(now, lag);
                 }
                 // A write that failed may still have been applied: the live view restates
                 // the line in its next plan.
