@@ -21,10 +21,11 @@ use tokio_util::sync::CancellationToken;
 use super::latest::{Latest, LatestPlan};
 use super::metrics::Metrics;
 use super::reconcile::{reconcile_guarded, EngineError};
-use super::writer::{LineStatus, WriterOptions};
+use super::writer::WriterOptions;
 use super::Stores;
 use queue::Pending;
-use realtime::Live;
+use stockbridge_domain::LineStatus;
+use stockbridge_domain::LiveView;
 
 /// How long processed webhook ids are kept for deduplication.
 pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -172,14 +173,14 @@ impl Pipeline {
                     None => break,
                     Some(Change::Items { mut items, hints, topic, changed_at, received }) => {
                         let bound = self.options.max_items_per_flush;
-                        if live.as_ref().is_some_and(|l| l.drop_unknown_past(&mut items, bound)) {
+                        if live.as_ref().is_some_and(|l| realtime::drop_unknown_past(l, &mut items, bound)) {
                             tracing::info!(topic = %topic, "a webhook named more unknown items than one flush reads: a reconciliation reads them instead");
                             reconcile_asked.get_or_insert(format!("{topic} naming unknown items"));
                             if items.is_empty() {
                                 continue;
                             }
                         }
-                        let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                        let fallen = live.as_mut().map(|l| realtime::fallen(l, &hints)).unwrap_or_default();
                         pending.add_all(items, &topic, changed_at, &fallen);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
@@ -228,7 +229,10 @@ impl Pipeline {
                     changed_at,
                     ..
                 }) => {
-                    let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                    let fallen = live
+                        .as_mut()
+                        .map(|l| realtime::fallen(l, &hints))
+                        .unwrap_or_default();
                     pending.add_all(items, &topic, changed_at, &fallen);
                 }
                 Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
@@ -255,7 +259,7 @@ impl Pipeline {
     }
 
     /// When the next full reconciliation is due: soon while none has succeeded.
-    fn next_reconcile(&self, live: &Option<Live>) -> tokio::time::Instant {
+    fn next_reconcile(&self, live: &Option<LiveView>) -> tokio::time::Instant {
         let wait = if live.is_some() {
             self.options.reconcile_every
         } else {
@@ -270,7 +274,7 @@ impl Pipeline {
     async fn reconcile_into(
         &self,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         self.reconcile_with(&self.options.breaker, reason, live, cancel)
@@ -282,7 +286,7 @@ impl Pipeline {
         &self,
         breaker: &Breaker,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         match self.full_reconcile(breaker, reason, cancel).await {
@@ -301,7 +305,7 @@ impl Pipeline {
         breaker: &Breaker,
         reason: &str,
         cancel: &CancellationToken,
-    ) -> Result<Live, EngineError> {
+    ) -> Result<LiveView, EngineError> {
         let started = Instant::now();
         // Shopify retries a delivery for up to 4 hours; ids older than a day cannot recur.
         let horizon = SystemTime::now() - WEBHOOK_ID_RETENTION;
@@ -358,7 +362,7 @@ impl Pipeline {
                 }
             }
         }
-        result.map(Live::from_report)
+        result.map(realtime::live_view)
     }
 
     fn count(&self, statuses: &[LineStatus]) {
