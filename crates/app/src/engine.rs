@@ -6,6 +6,7 @@
 //! Inside, dependencies go one way: the pipeline uses reconcile and the writer, reconcile
 //! uses the writer, and all of them use the [`Stores`] defined here.
 
+mod latest;
 mod metrics;
 mod pipeline;
 mod reconcile;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 
+pub use latest::{Latest, LatestPlan};
 pub use metrics::Metrics;
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
 pub use reconcile::{

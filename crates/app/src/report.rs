@@ -89,7 +89,8 @@ fn status_word(status: &LineStatus) -> (&'static str, Option<&str>) {
     }
 }
 
-fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine<'a> {
+/// A plan line as the JSON output and the console show it.
+pub(crate) fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine<'a> {
     let (status, error) = match status.map(status_word) {
         Some((word, error)) => (Some(word), error),
         None => (None, None),

@@ -18,6 +18,7 @@ use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::latest::{Latest, LatestPlan};
 use super::metrics::Metrics;
 use super::reconcile::{reconcile_guarded, EngineError};
 use super::writer::{LineStatus, WriterOptions};
@@ -104,6 +105,8 @@ pub struct Pipeline {
     pub metrics: Arc<Metrics>,
     /// Set to true once a reconciliation has succeeded (for `/healthz`).
     pub ready: watch::Sender<bool>,
+    /// The last full reconciliation's plan (for the console).
+    pub latest: Arc<Latest>,
 }
 
 /// Aborts a task when dropped.
@@ -311,6 +314,11 @@ impl Pipeline {
                         .then(|| report.verdict.reason(breaker)),
                 );
                 self.count(&report.statuses);
+                self.latest.set(LatestPlan {
+                    plan: report.plan.clone(),
+                    at: SystemTime::now(),
+                    run_id: report.run_id,
+                });
                 tracing::info!(
                     reason,
                     lines = report.counts.lines,

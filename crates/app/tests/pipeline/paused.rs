@@ -33,6 +33,7 @@ pub(super) fn spawn(stores: Stores, options: PipelineOptions) -> Running {
         options,
         metrics: metrics.clone(),
         ready: ready_tx,
+        latest: Default::default(),
     };
     let task = tokio::spawn(pipeline.run(rx, stop.clone()));
     Running {

@@ -204,8 +204,9 @@ impl Pipeline {
             match status {
                 LineStatus::Updated => {
                     live.unsure.remove(&key);
-                    self.metrics
-                        .observe_lag(now.duration_since(changed_at).unwrap_or_default());
+                    let lag = now.duration_since(changed_at).unwrap_or_default();
+                    self.metrics.observe_lag(lag);
+                    self.latest.record_lag(now, lag);
                 }
                 LineStatus::Failed(_) => {
                     // A write that failed may still have been applied: the live view keeps
