@@ -57,3 +57,8 @@ pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteJob, WriteOutcome
 
 #[cfg(test)]
 mod seed;
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -195,7 +195,11 @@ impl Plan {
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
                 let held = components.held_of(variant, rules, m);
-                let evaluation = match rules.evaluate_in(variant, &components, m, held.units) {
+                // `m` is a mapping of `rules`: there is always a decision.
+                let Some(decision) = rules.evaluate_in(variant, &components, m, held.units) else {
+                    continue;
+                };
+                let evaluation = match decision {
                     Decision::Excluded { .. } => {
                         excluded = true;
                         continue;
@@ -237,13 +241,9 @@ impl Plan {
                     current: (unknown.is_empty()
                         || !unknown.contains(&(sku.sku_id.clone(), mapping.warehouse().clone())))
                     .then_some(current.quantity),
-                    explanation: rules.explain_in(
-                        variant,
-                        &components,
-                        m,
-                        &evaluation,
-                        &held.orders,
-                    ),
+                    explanation: rules
+                        .explain_in(variant, &components, m, &evaluation, &held.orders)
+                        .unwrap_or_default(),
                     bundle: variant.is_bundle(),
                     held: if subtracts(&evaluation) {
                         held.units

@@ -112,7 +112,11 @@ pub fn resolved(rules: &RuleSet) -> ResolvedRules {
 
 /// The number for the variant through mapping 0.
 pub fn number(rules: &RuleSet, v: &VariantSnapshot) -> Option<u32> {
-    resolved(rules).evaluate(v, 0).quantity().map(Quantity::get)
+    resolved(rules)
+        .evaluate(v, 0)
+        .unwrap()
+        .quantity()
+        .map(Quantity::get)
 }
 
 /// A small shop at the default rules: TEE-RED-S goes up (0 → 300), MUG is right (985),
