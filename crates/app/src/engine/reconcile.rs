@@ -194,14 +194,6 @@ pub async fn reconcile_guarded(
         RunKind::Reconcile => Trigger::Reconcile,
     };
     let verdict = breaker.judge(&snapshot.plan.lines);
-    if verdict.tripped {
-        tracing::error!(
-            zeroed = verdict.zeroed,
-            above_zero = verdict.above_zero,
-            "{}",
-            verdict.reason(breaker)
-        );
-    }
     let jobs = jobs_for(&verdict.writable(&snapshot.plan), &snapshot.tiktok);
     let outcome = match execute(stores, jobs, &trigger, Some(run_id), options, cancel).await {
         Ok(outcome) => outcome,
