@@ -104,51 +104,45 @@ fn cap_of(value: u64, cap: Quantity) -> Quantity {
 }
 
 impl ResolvedRules {
-    /// The decision for one variant and the mapping at `mapping_index`. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of these rules.
-    pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
+    /// The decision for one variant and the mapping at `mapping_index`; `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing.
+    pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Option<Decision> {
         self.evaluate_holding(variant, mapping_index, 0)
     }
 
     /// The decision for one variant and mapping when TikTok orders Shopify does not know yet
     /// hold `held` of its units (sync-rules.md §7): they are subtracted from the sum in step
-    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of these rules.
+    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing.
     pub fn evaluate_holding(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         held: u64,
-    ) -> Decision {
+    ) -> Option<Decision> {
         self.evaluate_in(variant, &Components::none(), mapping_index, held)
     }
 
     /// The decision for one variant and mapping, looking a bundle's components (and the
-    /// units held of each) up in `components` (sync-rules.md §8). Allocates
-    /// nothing unless TikTok orders hold units of a bundle's components.
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of these rules.
+    /// units held of each) up in `components` (sync-rules.md §8); `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing unless TikTok
+    /// orders hold units of a bundle's components.
     pub fn evaluate_in(
         &self,
         variant: &VariantSnapshot,
         components: &Components<'_>,
         mapping_index: usize,
         held: u64,
-    ) -> Decision {
-        let mapping = &self.mappings()[mapping_index];
+    ) -> Option<Decision> {
+        let mapping = self.mappings().get(mapping_index)?;
         let found = self.override_for(variant.sku.as_ref());
         let mut params: Params = self.base;
         let mut override_index = None;
         if let Some((index, o)) = found {
             if o.exclude {
-                return Decision::Excluded {
+                return Some(Decision::Excluded {
                     override_index: index,
-                };
+                });
             }
             override_index = Some(index);
             params.percent = o.quantity_percent.unwrap_or(params.percent);
@@ -165,7 +159,7 @@ impl ResolvedRules {
                     let held = components.held(c, variant.variant_id, self, mapping_index);
                     self.step4_sum(c, mapping, held)
                 })),
-                Err(why) => return Decision::Unreadable(why),
+                Err(why) => return Some(Decision::Unreadable(why)),
             },
         };
         let unlimited = match bundle {
@@ -182,20 +176,20 @@ impl ResolvedRules {
                 unlimited: params.unlimited,
                 cap,
             };
-            return Decision::Push(Evaluation {
+            return Some(Decision::Push(Evaluation {
                 quantity,
                 steps,
                 override_index,
-            });
+            }));
         }
 
         if let Some(fixed) = found.and_then(|(_, o)| o.fixed_quantity) {
             let quantity = cap_of(u64::from(fixed.get()), cap);
-            return Decision::Push(Evaluation {
+            return Some(Decision::Push(Evaluation {
                 quantity,
                 steps: Steps::Fixed { fixed, cap },
                 override_index,
-            });
+            }));
         }
 
         let sum = match bundle {
@@ -221,11 +215,11 @@ impl ResolvedRules {
             zero_below: params.zero_below,
             cap,
         };
-        Decision::Push(Evaluation {
+        Some(Decision::Push(Evaluation {
             quantity,
             steps,
             override_index,
-        })
+        }))
     }
 
     /// Step 4 for a variant that is not a bundle: the sum minus the held units, before
@@ -251,25 +245,28 @@ impl ResolvedRules {
     }
 
     /// The explanation of an evaluation, as the plan shows it and the audit log stores it:
-    /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`.
+    /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`. `None` when
+    /// `mapping_index` is not a mapping of these rules or the evaluation names an override
+    /// they do not have (it was not made by them).
     pub fn explain(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         evaluation: &Evaluation,
-    ) -> String {
+    ) -> Option<String> {
         self.explain_holding(variant, mapping_index, evaluation, &[])
     }
 
     /// The explanation of an evaluation whose held units belong to `orders`:
-    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`.
+    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`. `None` as for
+    /// [`ResolvedRules::explain`].
     pub fn explain_holding(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         evaluation: &Evaluation,
         orders: &[OrderId],
-    ) -> String {
+    ) -> Option<String> {
         self.explain_in(
             variant,
             &Components::none(),
@@ -281,7 +278,7 @@ impl ResolvedRules {
 
     /// The explanation of an evaluation made by [`ResolvedRules::evaluate_in`]: a bundle's
     /// sum names its components and the one that limits it,
-    /// `bundle: min(MUG 7/1, TEE 9/2 = 4) = 4`.
+    /// `bundle: min(MUG 7/1, TEE 9/2 = 4) = 4`. `None` as for [`ResolvedRules::explain`].
     pub fn explain_in(
         &self,
         variant: &VariantSnapshot,
@@ -289,10 +286,13 @@ impl ResolvedRules {
         mapping_index: usize,
         evaluation: &Evaluation,
         orders: &[OrderId],
-    ) -> String {
+    ) -> Option<String> {
+        let mapping = self.mappings().get(mapping_index)?;
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
-            let patterns: Vec<&str> = self.overrides[index]
+            let patterns: Vec<&str> = self
+                .overrides
+                .get(index)?
                 .skus
                 .iter()
                 .map(|p| p.as_str())
@@ -335,9 +335,10 @@ impl ResolvedRules {
             } => {
                 match variant.components.as_deref() {
                     Some(list) => {
-                        self.explain_bundle(&mut out, variant, list, components, mapping_index, sum)
+                        let at = (mapping_index, mapping);
+                        self.explain_bundle(&mut out, variant, list, components, at, sum);
                     }
-                    None => self.explain_sum(&mut out, variant, &self.mappings()[mapping_index]),
+                    None => self.explain_sum(&mut out, variant, mapping),
                 }
                 if held > 0 {
                     explain_held(&mut out, held, orders);
@@ -363,7 +364,7 @@ impl ResolvedRules {
                 }
             }
         }
-        out
+        Some(out)
     }
 
     /// `bundle: min(MUG 7/1, TEE 9/2 = 4)`: each component's step-4 sum over its units, the
@@ -374,7 +375,7 @@ impl ResolvedRules {
         bundle: &VariantSnapshot,
         list: &[crate::bundle::Component],
         components: &Components<'_>,
-        mapping_index: usize,
+        (mapping_index, mapping): (usize, &ResolvedMapping),
         count: i64,
     ) {
         out.push_str("bundle: min(");
@@ -383,7 +384,6 @@ impl ResolvedRules {
                 let _ = write!(out, "{why}");
             }
             Ok(checked) => {
-                let mapping = &self.mappings()[mapping_index];
                 let mut limiting_named = false;
                 for (i, (component, units)) in checked.iter().enumerate() {
                     if i > 0 {

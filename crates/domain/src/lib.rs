@@ -18,7 +18,9 @@ pub mod catalog;
 pub mod compute;
 pub mod hold;
 pub mod ids;
+pub mod live;
 pub mod matching;
+pub mod outcome;
 pub mod pattern;
 pub mod plan;
 pub mod quantity;
@@ -39,7 +41,9 @@ pub use hold::{Held, HoldLine, Holds};
 pub use ids::{
     IdError, InventoryItemId, LocationId, OrderId, ProductId, Sku, SkuId, VariantId, WarehouseId,
 };
+pub use live::{LivePlan, LiveView};
 pub use matching::{match_skus, Matching};
+pub use outcome::{LineCounts, LineStatus, NOT_WRITTEN};
 pub use pattern::{EmptyPattern, SkuPattern};
 pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};
@@ -49,7 +53,12 @@ pub use rules::{
 };
 pub use validation::{check_structure, resolve, RuleError};
 pub use warning::Warning;
-pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteOutcome};
+pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteJob, WriteOutcome};
 
 #[cfg(test)]
 mod seed;
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -81,6 +81,7 @@ fn bundle_number(rules: &RuleSet, catalog: &[VariantSnapshot]) -> u32 {
     let r = resolve(rules, &locations(), &warehouses()).unwrap();
     let components = Components::of(catalog);
     r.evaluate_in(catalog.last().unwrap(), &components, 0, 0)
+        .unwrap()
         .quantity()
         .unwrap()
         .get()
@@ -125,7 +126,7 @@ fn levels() -> impl Strategy<Value = Vec<(u64, i64)>> {
 
 fn number(rules: &RuleSet, v: &VariantSnapshot) -> u32 {
     let r = resolve(rules, &locations(), &warehouses()).unwrap();
-    r.evaluate(v, 0).quantity().unwrap().get()
+    r.evaluate(v, 0).unwrap().quantity().unwrap().get()
 }
 
 proptest! {
@@ -292,9 +293,9 @@ proptest! {
     fn held_units_never_raise_the_number(rules in rule_set(), levels in levels(), held in 0u64..3_000_000, more in 0u64..1_000) {
         let r = resolve(&rules, &locations(), &warehouses()).unwrap();
         let v = variant(&levels, true, InventoryPolicy::Deny);
-        let free = r.evaluate(&v, 0).quantity().unwrap().get();
-        let holding = r.evaluate_holding(&v, 0, held).quantity().unwrap().get();
-        let holding_more = r.evaluate_holding(&v, 0, held + more).quantity().unwrap().get();
+        let free = r.evaluate(&v, 0).unwrap().quantity().unwrap().get();
+        let holding = r.evaluate_holding(&v, 0, held).unwrap().quantity().unwrap().get();
+        let holding_more = r.evaluate_holding(&v, 0, held + more).unwrap().quantity().unwrap().get();
         prop_assert!(holding <= free, "{holding} > {free}");
         prop_assert!(holding_more <= holding, "{holding_more} > {holding}");
     }
@@ -307,8 +308,8 @@ proptest! {
         let mut less = levels.clone();
         less.push((1, -(held as i64)));
         prop_assert_eq!(
-            r.evaluate_holding(&v, 0, held).quantity(),
-            r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).quantity()
+            r.evaluate_holding(&v, 0, held).unwrap().quantity(),
+            r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).unwrap().quantity()
         );
     }
 

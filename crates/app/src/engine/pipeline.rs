@@ -21,10 +21,11 @@ use tokio_util::sync::CancellationToken;
 use super::latest::{Latest, LatestPlan};
 use super::metrics::Metrics;
 use super::reconcile::{reconcile_guarded, EngineError};
-use super::writer::{LineStatus, WriterOptions};
+use super::writer::WriterOptions;
 use super::Stores;
 use queue::Pending;
-use realtime::Live;
+use stockbridge_domain::LineStatus;
+use stockbridge_domain::LiveView;
 
 /// How long processed webhook ids are kept for deduplication.
 pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -147,6 +148,9 @@ impl Pipeline {
         }));
         let mut live = None;
         self.reconcile_into("start-up", &mut live, &stop).await?;
+        // A reconciliation asked for while one runs waits here; however many are asked for
+        // meanwhile, one more runs (webhooks replayed by the thousand cost one).
+        let mut reconcile_asked: Option<String> = None;
         let mut pending = Pending::default();
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut next_reconcile = self.next_reconcile(&live);
@@ -167,21 +171,35 @@ impl Pipeline {
                 }
                 change = changes.recv() => match change {
                     None => break,
-                    Some(Change::Items { items, hints, topic, changed_at, received }) => {
-                        let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                    Some(Change::Items { mut items, hints, topic, changed_at, received }) => {
+                        let bound = self.options.max_items_per_flush;
+                        if live.as_ref().is_some_and(|l| realtime::drop_unknown_past(l, &mut items, bound)) {
+                            tracing::info!(topic = %topic, "a webhook named more unknown items than one flush reads: a reconciliation reads them instead");
+                            reconcile_asked.get_or_insert(format!("{topic} naming unknown items"));
+                            if items.is_empty() {
+                                continue;
+                            }
+                        }
+                        let fallen = live.as_mut().map(|l| realtime::fallen(l, &hints)).unwrap_or_default();
                         pending.add_all(items, &topic, changed_at, &fallen);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
                     Some(Change::Reconcile { reason }) => {
-                        self.reconcile_into(&reason, &mut live, &stop).await?;
-                        next_reconcile = self.next_reconcile(&live);
+                        reconcile_asked.get_or_insert(reason);
                     }
                     Some(Change::AcceptDrops) => {
+
                         self.reconcile_with(&Breaker::off(), "drops accepted", &mut live, &stop).await?;
                         next_reconcile = self.next_reconcile(&live);
                     }
                 },
+                // After the queued changes, so that every request already queued joins it.
+                () = std::future::ready(()), if reconcile_asked.is_some() => {
+                    let reason = reconcile_asked.take().unwrap_or_default();
+                    self.reconcile_into(&reason, &mut live, &stop).await?;
+                    next_reconcile = self.next_reconcile(&live);
+                }
                 // Without a live view (no reconciliation has succeeded yet), changes wait
                 // for the next attempt.
                 () = tokio::time::sleep_until(deadline.unwrap_or(next_reconcile)),
@@ -211,7 +229,10 @@ impl Pipeline {
                     changed_at,
                     ..
                 }) => {
-                    let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                    let fallen = live
+                        .as_mut()
+                        .map(|l| realtime::fallen(l, &hints))
+                        .unwrap_or_default();
                     pending.add_all(items, &topic, changed_at, &fallen);
                 }
                 Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
@@ -238,7 +259,7 @@ impl Pipeline {
     }
 
     /// When the next full reconciliation is due: soon while none has succeeded.
-    fn next_reconcile(&self, live: &Option<Live>) -> tokio::time::Instant {
+    fn next_reconcile(&self, live: &Option<LiveView>) -> tokio::time::Instant {
         let wait = if live.is_some() {
             self.options.reconcile_every
         } else {
@@ -253,7 +274,7 @@ impl Pipeline {
     async fn reconcile_into(
         &self,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         self.reconcile_with(&self.options.breaker, reason, live, cancel)
@@ -265,7 +286,7 @@ impl Pipeline {
         &self,
         breaker: &Breaker,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         match self.full_reconcile(breaker, reason, cancel).await {
@@ -284,7 +305,7 @@ impl Pipeline {
         breaker: &Breaker,
         reason: &str,
         cancel: &CancellationToken,
-    ) -> Result<Live, EngineError> {
+    ) -> Result<LiveView, EngineError> {
         let started = Instant::now();
         // Shopify retries a delivery for up to 4 hours; ids older than a day cannot recur.
         let horizon = SystemTime::now() - WEBHOOK_ID_RETENTION;
@@ -349,7 +370,7 @@ impl Pipeline {
                 }
             }
         }
-        result.map(Live::from_report)
+        result.map(realtime::live_view)
     }
 
     fn count(&self, statuses: &[LineStatus]) {

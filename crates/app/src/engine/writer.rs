@@ -9,46 +9,12 @@ use std::time::SystemTime;
 
 use futures::StreamExt;
 use stockbridge_domain::{
-    PlanLine, ProductWrite, SkuId, WarehouseId, WarehouseOutcome, WriteOutcome,
+    LineStatus, SkuId, WarehouseId, WarehouseOutcome, WriteJob, WriteOutcome,
 };
-use stockbridge_ports::{
-    AuditEntry, AuditOutcome, RunCounts, RunId, SinkError, StoreError, Trigger,
-};
+use stockbridge_ports::{AuditEntry, AuditOutcome, RunId, SinkError, StoreError, Trigger};
 use tokio_util::sync::CancellationToken;
 
 use super::Stores;
-
-/// One product's write with the plan lines it carries.
-#[derive(Debug, Clone)]
-pub struct WriteJob {
-    /// The call.
-    pub write: ProductWrite,
-    /// The changed lines it carries (restated, unchanged warehouses are not lines).
-    pub lines: Vec<PlanLine>,
-}
-
-impl WriteJob {
-    /// Whether any of its numbers may go down (such writes are sent first): one goes below
-    /// what TikTok holds, or what TikTok holds is not known.
-    pub fn lowers_stock(&self) -> bool {
-        self.lines
-            .iter()
-            .any(|l| l.current.is_none_or(|c| l.quantity < c))
-    }
-}
-
-/// What became of one plan line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineStatus {
-    /// TikTok holds the new number.
-    Updated,
-    /// TikTok already held it.
-    Unchanged,
-    /// The write failed or was refused (why).
-    Failed(String),
-    /// The mass-drop breaker held it: a zeroing write, sent once an operator approves.
-    Held,
-}
 
 /// Follows a batch of writes (a progress bar on a terminal).
 pub trait Progress: Send + Sync {
@@ -58,23 +24,6 @@ pub trait Progress: Send + Sync {
     fn advance(&self, done: u64);
     /// The batch is over.
     fn finish(&self);
-}
-
-/// Counts lines by status: the run's counts, and the summary of a sync report.
-pub fn count_statuses(statuses: &[LineStatus]) -> RunCounts {
-    let mut counts = RunCounts {
-        lines: statuses.len() as u64,
-        ..RunCounts::default()
-    };
-    for status in statuses {
-        match status {
-            LineStatus::Updated => counts.updated += 1,
-            LineStatus::Unchanged => counts.unchanged += 1,
-            LineStatus::Failed(_) => counts.failed += 1,
-            LineStatus::Held => {}
-        }
-    }
-    counts
 }
 
 /// How writes are executed.

@@ -12,9 +12,9 @@ fn mug_and_tee(mug: &[(u64, i64)], tee: &[(u64, i64)]) -> Vec<VariantSnapshot> {
 fn decide(rules: &ResolvedRules, catalog: &[VariantSnapshot], m: usize) -> (Decision, String) {
     let components = Components::of(catalog);
     let target = catalog.last().unwrap();
-    let decision = rules.evaluate_in(target, &components, m, 0);
+    let decision = rules.evaluate_in(target, &components, m, 0).unwrap();
     let text = match &decision {
-        Decision::Push(e) => rules.explain_in(target, &components, m, e, &[]),
+        Decision::Push(e) => rules.explain_in(target, &components, m, e, &[]).unwrap(),
         Decision::Excluded { .. } => "excluded".into(),
         Decision::Unreadable(why) => format!("unreadable: {why}"),
     };
@@ -276,7 +276,10 @@ fn a_missing_component_gives_no_number_never_999999() {
 fn a_bundle_is_unreadable_without_its_catalog() {
     let b = bundle(3, "BOX", &[(1, 1)]);
     assert_eq!(
-        resolved(&RuleSet::default()).evaluate(&b, 0).quantity(),
+        resolved(&RuleSet::default())
+            .evaluate(&b, 0)
+            .unwrap()
+            .quantity(),
         None
     );
 }

@@ -225,6 +225,41 @@ fn several_mappings_give_one_line_each() {
     assert_eq!(writes[0].skus[0].stock.len(), 2);
 }
 
+#[test]
+fn writes_that_may_lower_a_number_go_out_first_each_with_its_changed_lines() {
+    let (rules, variants, tiktok) = shop();
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    let jobs = plan.write_jobs(&tiktok);
+    let order: Vec<(&str, bool)> = jobs
+        .iter()
+        .map(|j| (j.write.product_id.as_str(), j.lowers_stock()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![("9002", true), ("9001", false)],
+        "CAP falls 40 -> 3 and goes before TEE's rise, though 9001 sorts first"
+    );
+    let skus: Vec<&str> = jobs[0].lines.iter().map(|l| l.sku.as_str()).collect();
+    assert_eq!(
+        skus,
+        vec!["CAP"],
+        "MUG is restated in the write, not a line"
+    );
+    assert_eq!(jobs[0].write.skus.len(), 1);
+}
+
+#[test]
+fn a_plan_without_some_lines_counts_only_the_lines_kept() {
+    let (rules, variants, tiktok) = shop();
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    assert_eq!((plan.summary.lines, plan.summary.changed), (3, 2));
+    let kept = plan.without(|l| l.sku == "CAP");
+    assert_eq!((kept.summary.lines, kept.summary.changed), (2, 1));
+    assert_eq!((kept.summary.up, kept.summary.down), (1, 0));
+    assert_eq!(kept.write_jobs(&tiktok).len(), 1);
+    assert_eq!(plan.summary.lines, 3, "the plan itself is left as built");
+}
+
 // §8, bundles in the plan.
 
 fn bundle_store() -> (Vec<VariantSnapshot>, Vec<TikTokSku>) {
