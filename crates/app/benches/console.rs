@@ -79,6 +79,7 @@ fn main() {
             source: Arc::new(InMemorySource::new(Vec::new(), Vec::new())),
             sink: Arc::new(InMemorySink::new(Vec::new(), Vec::new())),
             store: Arc::new(InMemoryStore::new()),
+            holds: None,
         },
         metrics: Arc::new(Metrics::default()),
         latest,
