@@ -14,6 +14,7 @@ pub mod runs;
 pub mod sandbox;
 pub mod serve;
 pub mod settings;
+pub mod state;
 pub mod sync;
 pub mod telemetry;
 pub mod wiring;

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod crash;
 mod history;
+mod postgres_state;
 mod schedule;
 mod serve;
 #[cfg(unix)]
