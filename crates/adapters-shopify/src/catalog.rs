@@ -11,7 +11,7 @@ use stockbridge_domain::{InventoryItemId, Location, StockLevel, VariantSnapshot}
 use stockbridge_ports::{Page, SourceError};
 
 pub(crate) use query::BULK_VARIANTS;
-use wire::{Connection, ItemNode, LevelNode, LocationNode, Partial, VariantNode};
+use wire::{ComponentNode, Connection, ItemNode, LevelNode, LocationNode, Partial, VariantNode};
 
 use crate::client::{GraphqlClient, Query};
 use crate::error::AnswerError;
@@ -21,6 +21,11 @@ const LEVEL_COST: u64 = 3;
 /// Cost of one variant node without its levels: the variant, its product, its inventory item
 /// and the levels connection's own 2.
 const VARIANT_COST: u64 = 5;
+/// Cost of one bundle in a components query: the variant, the components connection's own 2,
+/// and 31 components with their variant.
+const BUNDLE_COST: u64 = 1 + 2 + 31 * 2;
+/// Bundles per components query: 15 × 65 + 2 = 977 points, under Shopify's 1000.
+const BUNDLES_PER_QUERY: usize = 15;
 /// Locations per page (Shopify's maximum).
 const LOCATIONS_PAGE: usize = 250;
 
@@ -150,7 +155,82 @@ async fn complete(
         snapshot.levels.sort_by_key(|l| l.location);
         out.push(snapshot);
     }
+    attach_components(client, &mut out).await?;
     Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ComponentsData {
+    product_variants: Connection<BundleNode>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BundleNode {
+    id: String,
+    product_variant_components: ComponentNodes,
+}
+
+#[derive(Deserialize)]
+struct ComponentNodes {
+    nodes: Vec<ComponentNode>,
+}
+
+/// Reads the components of the bundles among `snapshots` (`requiresComponents`, read with
+/// their variant), [`BUNDLES_PER_QUERY`] bundles per query. A bundle that the search no
+/// longer finds keeps an empty list, which makes it unreadable rather than guessed.
+async fn attach_components(
+    client: &GraphqlClient,
+    snapshots: &mut [VariantSnapshot],
+) -> Result<(), SourceError> {
+    let bundles: Vec<u64> = snapshots
+        .iter()
+        .filter(|s| s.components.as_ref().is_some_and(Vec::is_empty))
+        .map(|s| s.variant_id.get())
+        .collect();
+    for chunk in bundles.chunks(BUNDLES_PER_QUERY) {
+        let search = chunk
+            .iter()
+            .map(|id| format!("id:{id}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let mut after: Option<String> = None;
+        loop {
+            let data: ComponentsData = client
+                .run(|bucket| {
+                    let first = fit_count(chunk.len(), BUNDLE_COST, bucket);
+                    Query {
+                        operation: "productVariantComponents",
+                        text: query::COMPONENTS,
+                        variables: json!({ "first": first, "after": after, "query": search }),
+                        shape: format!("components:{first}"),
+                        estimated_cost: 2 + first as u64 * BUNDLE_COST,
+                    }
+                })
+                .await?;
+            for node in data.product_variants.nodes {
+                let id = crate::gid::variant(&node.id)?;
+                let Some(bundle) = snapshots.iter_mut().find(|s| s.variant_id == id) else {
+                    continue;
+                };
+                let list = node
+                    .product_variant_components
+                    .nodes
+                    .into_iter()
+                    .map(ComponentNode::into_domain)
+                    .collect::<Result<Vec<_>, AnswerError>>()?;
+                if let Some(components) = bundle.components.as_mut() {
+                    *components = list;
+                }
+            }
+            match data.product_variants.page_info.next() {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -297,6 +377,12 @@ pub(crate) async fn variant_count(client: &GraphqlClient) -> Result<Count, Sourc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_components_query_of_15_bundles_fits_shopifys_1000_points() {
+        assert_eq!(2 + BUNDLES_PER_QUERY as u64 * BUNDLE_COST, 977);
+        assert!(2 + (BUNDLES_PER_QUERY as u64 + 1) * BUNDLE_COST > 1000);
+    }
 
     #[test]
     fn default_page_costs_877_points() {

@@ -7,12 +7,11 @@ mod pacing;
 mod retry;
 
 use bytes::Bytes;
+use pacing::Pacer;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use stockbridge_ports::{Secret, SourceError};
-
-use crate::config::RetryPolicy;
-use pacing::Pacer;
+use stockbridge_ports::{Attempts, RetryPolicy, Secret, SourceError};
+use tokio::time::Instant;
 
 /// One query to send: its text, variables, and what it is likely to cost.
 pub(crate) struct Query {
@@ -67,7 +66,7 @@ impl GraphqlClient {
         B: Fn(Option<f64>) -> Query,
     {
         let operation = build(None).operation;
-        self.with_retries(operation, || async {
+        self.with_retries(operation, true, || async {
             let built_for = self.pacer.maximum();
             let result = self.paced_send(&build(built_for)).await;
             if retry::resize(&result, built_for, self.pacer.maximum()) {
@@ -99,7 +98,8 @@ impl GraphqlClient {
     /// signed and may point at another host. A file of hundreds of megabytes takes minutes,
     /// so only a stalled download times out, never a slow one.
     pub(crate) async fn download(&self, url: &str) -> Result<Bytes, SourceError> {
-        self.with_retries("bulk download", || async {
+        // A download is bounded by its silence timeout, not by the query time limit.
+        self.with_retries("bulk download", false, || async {
             let response = self
                 .download
                 .get(url)
@@ -123,22 +123,45 @@ impl GraphqlClient {
         .await
     }
 
+    /// Makes the call until it succeeds or the retry policy gives up. A `bounded` call ends
+    /// within the policy's `call_timeout`, the attempt under way included.
     async fn with_retries<T, F, Fut>(
         &self,
         operation: &'static str,
+        bounded: bool,
         mut call: F,
     ) -> Result<T, SourceError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, SourceError>>,
     {
-        let mut attempts = retry::Attempts::default();
+        let started = Instant::now();
+        let mut attempts = Attempts::default();
         loop {
-            let error = match call().await {
+            let result = if bounded {
+                match self.retry.time_left(started.elapsed()) {
+                    Some(left) => tokio::time::timeout(left, call())
+                        .await
+                        .unwrap_or_else(|_| Err(out_of_time(operation, &self.retry))),
+                    None => Err(out_of_time(operation, &self.retry)),
+                }
+            } else {
+                call().await
+            };
+            let error = match result {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            match retry::next_wait(&error, &mut attempts, &self.retry) {
+            let throttled = matches!(error, SourceError::RateLimited { .. });
+            let elapsed = if bounded {
+                started.elapsed()
+            } else {
+                std::time::Duration::ZERO
+            };
+            match self
+                .retry
+                .next_wait(&mut attempts, error.retry(), throttled, elapsed)
+            {
                 Some(wait) => {
                     tracing::debug!(operation, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(wait).await;
@@ -182,5 +205,15 @@ fn transport(operation: &'static str) -> impl Fn(reqwest::Error) -> SourceError 
         SourceError::Transient {
             message: format!("{operation}: {what}: {}", error.without_url()),
         }
+    }
+}
+
+/// A query that reached the retry policy's time limit.
+fn out_of_time(operation: &str, policy: &RetryPolicy) -> SourceError {
+    SourceError::Transient {
+        message: format!(
+            "{operation}: no answer within the time limit of one query ({} s, attempts and waits included)",
+            policy.call_timeout.as_secs_f64()
+        ),
     }
 }

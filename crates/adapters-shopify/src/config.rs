@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use stockbridge_ports::Secret;
+use stockbridge_ports::{RetryPolicy, Secret};
 
 use crate::client::GraphqlClient;
 use crate::error::ShopifyError;
@@ -21,31 +21,6 @@ pub enum ReadMode {
     Paged,
     /// Always run a bulk export.
     Bulk,
-}
-
-/// How failed calls are retried. Throttling is paced, not counted against `max_attempts`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts of one call (the first included) on timeouts, connection failures and 5xx.
-    pub max_attempts: u32,
-    /// The first backoff; each next one doubles, with jitter.
-    pub base_delay: Duration,
-    /// The longest backoff.
-    pub max_delay: Duration,
-    /// Throttled answers one call may meet in a row before giving up; a guard against a shop
-    /// that never restores its bucket, not a limit a normal read reaches.
-    pub max_throttled: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(30),
-            max_throttled: 100,
-        }
-    }
 }
 
 /// Settings of the Shopify source. `Debug` never shows the token.
@@ -81,7 +56,9 @@ pub struct ShopifyConfig {
     pub levels_page_size: usize,
     /// Inventory item ids per incremental query (1..=250).
     pub items_batch_size: usize,
-    /// Retries of failed calls.
+    /// Retries of failed calls, throttled ones included, and the time limit of one query
+    /// (8 attempts, backoff from 250 ms to 30 s, 100 throttled answers in a row each waited
+    /// out as long as Shopify asks, 10 minutes per query in all).
     pub retry: RetryPolicy,
     /// Time between two looks at a running bulk export.
     pub bulk_poll_interval: Duration,
@@ -110,7 +87,13 @@ impl ShopifyConfig {
             page_size: 25,
             levels_page_size: 10,
             items_batch_size: 50,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy {
+                max_attempts: 8,
+                base_delay: Duration::from_millis(250),
+                max_retry_after: Duration::from_secs(600),
+                call_timeout: Duration::from_secs(600),
+                ..RetryPolicy::default()
+            },
             bulk_poll_interval: Duration::from_secs(2),
             bulk_timeout: Duration::from_secs(6 * 3600),
         }
@@ -189,8 +172,8 @@ impl ShopifyConfig {
                 ),
             );
         }
-        if self.retry.max_attempts == 0 {
-            return invalid("retry.max_attempts", "must be at least 1");
+        if let Err(why) = self.retry.check() {
+            return invalid("retry", why);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ pub(crate) const LOCATION: &str = "Location";
 pub(crate) const VARIANT: &str = "ProductVariant";
 pub(crate) const INVENTORY_ITEM: &str = "InventoryItem";
 pub(crate) const PRODUCT: &str = "Product";
+pub(crate) const VARIANT_COMPONENT: &str = "ProductVariantComponent";
 
 /// The numeric part of `gid://shopify/{kind}/N`, ignoring a `?query` suffix (inventory levels
 /// carry one).

@@ -15,10 +15,11 @@ mod health;
 mod source;
 pub mod webhook;
 
-pub use config::{ReadMode, RetryPolicy, ShopifyConfig, MAX_QUERY_COST};
+pub use config::{ReadMode, ShopifyConfig, MAX_QUERY_COST};
 pub use error::{AnswerError, ShopifyError};
 pub use health::{Scopes, ShopifyHealth, REQUIRED_SCOPES};
 pub use source::ShopifySource;
+pub use stockbridge_ports::RetryPolicy;
 pub use webhook::{
     parse_webhook, verify_webhook, verify_webhook_any, EventKind, LocationChange, ShopifyEvent,
     WebhookError, WebhookHeaders,

@@ -248,7 +248,7 @@ async fn an_export_refused_as_in_progress_starts_once_the_other_operation_ends()
     Mock::given(method("GET"))
         .and(path("/exports/8.jsonl"))
         .respond_with(ResponseTemplate::new(200).set_body_string(
-            r#"{"id":"gid://shopify/ProductVariant/1","sku":"A-1","inventoryPolicy":"DENY","product":{"id":"gid://shopify/Product/3","status":"ACTIVE"},"inventoryItem":{"id":"gid://shopify/InventoryItem/9","tracked":true}}"#,
+            r#"{"id":"gid://shopify/ProductVariant/1","sku":"A-1","inventoryPolicy":"DENY","requiresComponents":false,"product":{"id":"gid://shopify/Product/3","status":"ACTIVE"},"inventoryItem":{"id":"gid://shopify/InventoryItem/9","tracked":true}}"#,
         ))
         .expect(1)
         .mount(&server)

@@ -60,7 +60,7 @@ async fn mount_export_answering(server: &MockServer, download: ResponseTemplate,
         .await;
     let jsonl = [
         r#"{"id":"gid://shopify/InventoryLevel/5?inventory_item_id=9","location":{"id":"gid://shopify/Location/5"},"quantities":[{"name":"available","quantity":4}],"__parentId":"gid://shopify/ProductVariant/1"}"#,
-        r#"{"id":"gid://shopify/ProductVariant/1","sku":"A-1","inventoryPolicy":"CONTINUE","product":{"id":"gid://shopify/Product/3","status":"UNLISTED"},"inventoryItem":{"id":"gid://shopify/InventoryItem/9","tracked":true}}"#,
+        r#"{"id":"gid://shopify/ProductVariant/1","sku":"A-1","inventoryPolicy":"CONTINUE","requiresComponents":false,"product":{"id":"gid://shopify/Product/3","status":"UNLISTED"},"inventoryItem":{"id":"gid://shopify/InventoryItem/9","tracked":true}}"#,
         r#"{"id":"gid://shopify/InventoryLevel/2?inventory_item_id=9","location":{"id":"gid://shopify/Location/2"},"quantities":[{"name":"available","quantity":-1}],"__parentId":"gid://shopify/ProductVariant/1"}"#,
     ]
     .join("\n");

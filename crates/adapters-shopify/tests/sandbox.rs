@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use stockbridge_adapters_shopify::{ReadMode, RetryPolicy, Scopes, ShopifyConfig, ShopifySource};
 use stockbridge_domain::{
-    InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku, StockLevel,
-    VariantId, VariantSnapshot,
+    Component, InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku,
+    StockLevel, VariantId, VariantSnapshot,
 };
 use stockbridge_ports::contract::{source_contract, source_seed};
 use stockbridge_ports::{InventorySource, Secret, SourceError};
@@ -36,6 +36,7 @@ fn fixture(locations: &[Location], variants: &[VariantSnapshot]) -> Fixture {
                     ProductStatus::Unlisted => "UNLISTED",
                 },
                 "levels": v.levels.iter().map(|l| json!({"location_id": l.location.get(), "available": l.available})).collect::<Vec<_>>(),
+                "components": v.components.iter().flatten().map(|c| json!({"variant_id": c.variant_id.get(), "quantity": c.quantity.get()})).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -68,6 +69,7 @@ fn catalog(n: u64, locations: u64) -> (Vec<Location>, Vec<VariantSnapshot>) {
                 ProductStatus::Draft,
                 ProductStatus::Archived,
             ][(i % 3) as usize],
+            components: None,
             levels: (1..=locations)
                 .filter(|l| (i + l) % 3 != 0)
                 .map(|l| StockLevel {
@@ -279,6 +281,63 @@ async fn bulk_and_paged_reads_give_identical_snapshots() {
     assert_eq!(bulk.len(), 60);
     assert_eq!(bulk, paged);
     assert_eq!(sorted(bulk), sorted(variants));
+    sandbox.shutdown().await;
+}
+
+/// `catalog(10, 2)` plus 20 bundles (more than one components query holds) of its first
+/// variants, and one bundle whose component the shop does not have.
+fn with_bundles() -> (Vec<Location>, Vec<VariantSnapshot>) {
+    let (locations, mut variants) = catalog(10, 2);
+    let component = |id: u64, quantity: u32| Component {
+        variant_id: VariantId::new(id).unwrap(),
+        quantity: std::num::NonZeroU32::new(quantity).unwrap(),
+    };
+    let first = variants[0].variant_id.get();
+    for i in 0..21u64 {
+        let id = 19_000 + i;
+        let components = if i == 20 {
+            vec![component(77_777, 1)]
+        } else {
+            vec![
+                component(first + i % 10, 2),
+                component(first + (i + 1) % 10, 1),
+            ]
+        };
+        variants.push(VariantSnapshot {
+            variant_id: VariantId::new(id).unwrap(),
+            inventory_item_id: InventoryItemId::new(id).unwrap(),
+            sku: Some(Sku::new(format!("BUNDLE-{i}")).unwrap()),
+            tracked: true,
+            policy: InventoryPolicy::Deny,
+            product_status: ProductStatus::Active,
+            levels: Vec::new(),
+            components: Some(components),
+        });
+    }
+    (locations, variants)
+}
+
+#[tokio::test]
+async fn bundles_are_read_with_their_components_by_pages_by_bulk_and_by_items() {
+    let (locations, variants) = with_bundles();
+    let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;
+    let mut config = config(&sandbox);
+    config.page_size = 7;
+    let source = config.build().unwrap();
+    let paged = source.all_variants_paged().await.unwrap();
+    assert_eq!(sorted(paged.clone()), sorted(variants.clone()));
+    let bulk = source.all_variants_bulk().await.unwrap();
+    assert_eq!(bulk, sorted(paged));
+    let bundles: Vec<InventoryItemId> =
+        variants[10..].iter().map(|v| v.inventory_item_id).collect();
+    let items = source.variants_for_items(&bundles).await.unwrap();
+    assert_eq!(sorted(items), sorted(variants[10..].to_vec()));
+    let missing = variants.last().unwrap().components.as_ref().unwrap();
+    assert_eq!(
+        missing[0].variant_id.get(),
+        77_777,
+        "an unknown component is read by its id"
+    );
     sandbox.shutdown().await;
 }
 

@@ -23,6 +23,7 @@ fn config(server: &MockServer) -> ShopifyConfig {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
         max_throttled: 10,
+        ..RetryPolicy::default()
     };
     config
 }

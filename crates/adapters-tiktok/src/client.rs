@@ -1,6 +1,7 @@
 //! The signed HTTP client: one TikTok call, paced by the shared limiter, signed over the exact
-//! bytes it sends, re-signed with a fresh timestamp on every attempt, retried as
-//! [`SinkError::retry`] says, and refreshed once when the access token expired.
+//! bytes it sends, re-signed with a fresh timestamp on every attempt, retried by the ports'
+//! one [`RetryPolicy`] (within its time limit for the whole call), and refreshed once when
+//! the access token expired.
 //!
 //! A call refused for its token is repeated with the newer token when another call refreshed
 //! the tokens since this one picked its token up (TikTok then calls the old one invalid,
@@ -9,39 +10,17 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rand::Rng;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use stockbridge_ports::{Retry, SinkError};
+use stockbridge_ports::{Attempts, RetryPolicy, SinkError};
+use tokio::time::Instant;
 
 use crate::error::{classify, redact, refuses_the_token, transport, Answer, TikTokError};
 use crate::rate_limit::AdaptiveLimiter;
 use crate::signing::sign;
 use crate::tokens::{Lease, TokenKeeper};
-
-/// How failed calls are retried.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryPolicy {
-    pub(crate) max_retries: u32,
-    pub(crate) base: Duration,
-    pub(crate) cap: Duration,
-}
-
-impl RetryPolicy {
-    /// Capped exponential backoff with jitter: a random wait in `[d/2, d]`, `d = base·2^n`.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let full = self
-            .base
-            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
-            .min(self.cap);
-        let half = full / 2;
-        half + full
-            .saturating_sub(half)
-            .mul_f64(rand::thread_rng().gen::<f64>())
-    }
-}
 
 /// How many times one call is repeated because its token was replaced while it was in
 /// flight. Tokens are replaced only by refreshes, so more than a few means something is
@@ -98,14 +77,21 @@ impl Client {
         &self,
         req: &Request<'_>,
     ) -> Result<T, SinkError> {
-        let mut attempt = 0;
+        let started = Instant::now();
+        let mut attempts = Attempts::default();
         let mut refreshed = false;
         let mut stale_repeats = 0;
         loop {
             let (lease, renewed) = self.tokens.lease(!refreshed).await?;
             refreshed |= renewed;
             self.limiter.acquire().await;
-            let failure = match self.attempt(req, &lease).await {
+            let attempt = match self.retry.time_left(started.elapsed()) {
+                Some(left) => tokio::time::timeout(left, self.attempt(req, &lease))
+                    .await
+                    .unwrap_or_else(|_| Err(Failure::from(self.out_of_time(req)))),
+                None => Err(Failure::from(self.out_of_time(req))),
+            };
+            let failure = match attempt {
                 Ok(data) => {
                     self.limiter.on_success();
                     return parse_data(req.path, data);
@@ -125,27 +111,35 @@ impl Client {
                 }
             }
             let error = failure.error;
+            let throttled = matches!(error, SinkError::RateLimited { .. });
             if let SinkError::RateLimited { retry_after } = &error {
                 self.limiter.on_throttle(*retry_after);
             }
-            let wait = match error.retry() {
-                Retry::Never => return Err(error),
-                Retry::Backoff => self.retry.backoff(attempt),
-                Retry::After(wait) if wait <= self.retry.cap => wait,
-                Retry::After(_) => return Err(error),
-            };
-            if attempt >= self.retry.max_retries {
+            let Some(wait) =
+                self.retry
+                    .next_wait(&mut attempts, error.retry(), throttled, started.elapsed())
+            else {
                 return Err(error);
-            }
-            attempt += 1;
+            };
             tracing::warn!(
                 path = req.path,
-                attempt,
+                failures = attempts.failures(),
                 wait_ms = wait.as_millis() as u64,
                 error = %error,
                 "TikTok call failed; retrying"
             );
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A call that reached the retry policy's time limit.
+    fn out_of_time(&self, req: &Request<'_>) -> SinkError {
+        SinkError::Transient {
+            message: format!(
+                "{}: no answer within the time limit of one call ({} s, attempts and waits included)",
+                req.path,
+                self.retry.call_timeout.as_secs_f64()
+            ),
         }
     }
 
@@ -263,22 +257,6 @@ fn unix_seconds() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_exponentially_with_jitter_and_stays_under_the_cap() {
-        let policy = RetryPolicy {
-            max_retries: 5,
-            base: Duration::from_millis(100),
-            cap: Duration::from_millis(1000),
-        };
-        for _ in 0..50 {
-            let first = policy.backoff(0);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let third = policy.backoff(2);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
-            assert!(policy.backoff(30) <= Duration::from_millis(1000));
-        }
-    }
 
     #[test]
     fn retry_after_reads_whole_and_fractional_seconds() {

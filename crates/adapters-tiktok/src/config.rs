@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use stockbridge_ports::Secret;
+use stockbridge_ports::{RetryPolicy, Secret};
 
-use crate::client::{Client, RetryPolicy};
+use crate::client::Client;
 use crate::error::TikTokError;
 use crate::rate_limit::AdaptiveLimiter;
 use crate::sink::TikTokSink;
@@ -50,13 +50,10 @@ pub struct TikTokConfig {
     pub connect_timeout: Duration,
     /// How long one request may take in all.
     pub request_timeout: Duration,
-    /// Retries of a throttled or transiently failed call, after the first attempt.
-    pub max_retries: u32,
-    /// The first backoff wait; it doubles with each retry.
-    pub backoff_base: Duration,
-    /// The longest backoff wait, and the longest `Retry-After` waited inside the adapter
-    /// (a longer one is returned to the caller as `RateLimited`).
-    pub backoff_cap: Duration,
+    /// Retries of a throttled or transiently failed call, and the time limit of one call
+    /// (6 attempts, backoff from 500 ms to 30 s, a `Retry-After` over 30 s returned to the
+    /// caller as `RateLimited`, 2 minutes per call in all).
+    pub retry: RetryPolicy,
     /// Products per catalog page (1 to 100).
     pub page_size: u32,
 }
@@ -75,9 +72,7 @@ impl TikTokConfig {
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
-            max_retries: 5,
-            backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
             page_size: MAX_PAGE_SIZE,
         }
     }
@@ -108,11 +103,7 @@ impl TikTokConfig {
             app_key: self.app_key,
             tokens,
             limiter: AdaptiveLimiter::new(self.requests_per_second * PACING_SHARE),
-            retry: RetryPolicy {
-                max_retries: self.max_retries,
-                base: self.backoff_base,
-                cap: self.backoff_cap,
-            },
+            retry: self.retry,
         };
         Ok(TikTokSink::new(
             client,
@@ -137,6 +128,9 @@ impl TikTokConfig {
                 "requests_per_second must be a positive number (got {})",
                 self.requests_per_second
             )));
+        }
+        if let Err(why) = self.retry.check() {
+            return invalid(why);
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
             return Err(TikTokError::InvalidConfig(format!(

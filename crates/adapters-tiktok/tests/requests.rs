@@ -32,9 +32,10 @@ fn config(server: &MockServer) -> TikTokConfig {
     config.base_url = server.uri();
     config.auth_base_url = server.uri();
     config.requests_per_second = 100.0;
-    config.backoff_base = Duration::from_millis(10);
-    config.backoff_cap = Duration::from_secs(2);
-    config.max_retries = 3;
+    config.retry.base_delay = Duration::from_millis(10);
+    config.retry.max_delay = Duration::from_secs(2);
+    config.retry.max_attempts = 4;
+    config.retry.max_throttled = 3;
     config
 }
 

@@ -34,9 +34,10 @@ fn config(sandbox: &RunningSandbox) -> TikTokConfig {
     config.refresh_token = Some(Secret::new(creds.tiktok_refresh_token.clone()));
     config.base_url = sandbox.base_url();
     config.auth_base_url = sandbox.base_url();
-    config.backoff_base = Duration::from_millis(20);
-    config.backoff_cap = Duration::from_secs(2);
-    config.max_retries = 10;
+    config.retry.base_delay = Duration::from_millis(20);
+    config.retry.max_delay = Duration::from_secs(2);
+    config.retry.max_attempts = 11;
+    config.retry.max_throttled = 10;
     config
 }
 

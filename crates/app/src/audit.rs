@@ -13,8 +13,9 @@ use crate::report::Format;
 /// How many of the newest entries are searched when filtering by SKU.
 const SEARCH_DEPTH: usize = 100_000;
 
+/// An audit entry as `audit --format json` and the console show it.
 #[derive(Serialize)]
-struct JsonEntry<'a> {
+pub(crate) struct JsonEntry<'a> {
     at: String,
     run_id: Option<i64>,
     trigger: String,
@@ -40,7 +41,8 @@ fn outcome_parts(outcome: &AuditOutcome) -> (&'static str, Option<&str>, Option<
     }
 }
 
-fn json_entry(e: &AuditEntry) -> JsonEntry<'_> {
+/// An audit entry as `audit --format json` and the console show it.
+pub(crate) fn json_entry(e: &AuditEntry) -> JsonEntry<'_> {
     let (outcome, code, message) = outcome_parts(&e.outcome);
     JsonEntry {
         at: humantime::format_rfc3339_millis(e.at).to_string(),

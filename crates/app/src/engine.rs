@@ -6,6 +6,7 @@
 //! Inside, dependencies go one way: the pipeline uses reconcile and the writer, reconcile
 //! uses the writer, and all of them use the [`Stores`] defined here.
 
+mod latest;
 mod metrics;
 mod pipeline;
 mod reconcile;
@@ -15,15 +16,14 @@ use std::sync::Arc;
 
 use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 
+pub use latest::{Latest, LatestPlan};
 pub use metrics::Metrics;
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
 pub use reconcile::{
-    apply_updates, jobs_for, line_statuses, read_and_plan, reconcile, reconcile_guarded,
-    EngineError, Snapshot, SyncReport,
+    read_and_plan, reconcile, reconcile_guarded, EngineError, Snapshot, SyncReport,
 };
-pub use writer::{
-    count_statuses, execute, BatchOutcome, LineStatus, Progress, WriteJob, WriterOptions,
-};
+pub use stockbridge_domain::{LineCounts, LineStatus, WriteJob};
+pub use writer::{execute, BatchOutcome, Progress, WriterOptions};
 
 /// The three ports the engine works through.
 #[derive(Clone)]

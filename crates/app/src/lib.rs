@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod check;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod engine;
 pub mod error;

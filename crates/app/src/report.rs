@@ -3,7 +3,7 @@
 use serde::Serialize;
 use stockbridge_domain::{Plan, PlanLine};
 
-use crate::engine::{count_statuses, LineStatus};
+use crate::engine::{LineCounts, LineStatus};
 
 /// How a command prints: `plan`, `sync`, `audit` and `runs` take `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -36,6 +36,9 @@ pub struct JsonLine<'a> {
     current: Option<u32>,
     changed: bool,
     explanation: &'a str,
+    /// `true` on a bundle's line (its number comes from its components); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bundle: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +89,8 @@ fn status_word(status: &LineStatus) -> (&'static str, Option<&str>) {
     }
 }
 
-fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine<'a> {
+/// A plan line as the JSON output and the console show it.
+pub(crate) fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine<'a> {
     let (status, error) = match status.map(status_word) {
         Some((word, error)) => (Some(word), error),
         None => (None, None),
@@ -102,6 +106,7 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
         current: line.current.map(|q| q.get()),
         changed: line.changed(),
         explanation: &line.explanation,
+        bundle: line.bundle,
         status,
         error,
     }
@@ -111,7 +116,7 @@ fn json_line<'a>(line: &'a PlanLine, status: Option<&'a LineStatus>) -> JsonLine
 /// summary's `updated`, `unchanged` and `failed`, even when there are no lines).
 pub fn json(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
     let s = &plan.summary;
-    let counts = statuses.map(count_statuses);
+    let counts = statuses.map(LineCounts::of);
     let statuses = statuses.unwrap_or_default();
     let report = JsonReport {
         lines: plan
@@ -139,21 +144,16 @@ pub fn json(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
             updated: counts.map(|c| c.updated),
             unchanged: counts.map(|c| c.unchanged),
             failed: counts.map(|c| c.failed),
-            held_by_breaker: Some(held_count(statuses)).filter(|n| *n > 0),
+            held_by_breaker: counts.map(|c| c.held as usize).filter(|n| *n > 0),
         },
     };
     serde_json::to_string_pretty(&report).expect("the report serialises")
 }
 
-/// Lines the mass-drop breaker held.
-pub fn held_count(statuses: &[LineStatus]) -> usize {
-    statuses.iter().filter(|s| **s == LineStatus::Held).count()
-}
-
 /// A table for a terminal: SKU, warehouse, current → new, change (a plan, `statuses` `None`)
 /// or status (a sync), explanation; then warnings and the summary.
 pub fn table(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
-    let counts = statuses.map(count_statuses);
+    let counts = statuses.map(LineCounts::of);
     let statuses = statuses.unwrap_or_default();
     let mut rows: Vec<[String; 5]> = vec![[
         "SKU".into(),
@@ -225,7 +225,7 @@ pub fn table(plan: &Plan, statuses: Option<&[LineStatus]>) -> String {
             "; {} updated, {} unchanged, {} failed",
             c.updated, c.unchanged, c.failed
         ));
-        let held = held_count(statuses);
+        let held = c.held;
         if held > 0 {
             out.push_str(&format!(", {held} held by the breaker"));
         }

@@ -12,8 +12,9 @@ use crate::error::CommandError;
 use crate::history::open_state_store;
 use crate::report::Format;
 
+/// A run as `runs --format json` and the console show it.
 #[derive(Serialize)]
-struct JsonRun<'a> {
+pub(crate) struct JsonRun<'a> {
     id: i64,
     kind: &'static str,
     started_at: String,
@@ -64,7 +65,8 @@ fn rfc3339(at: SystemTime) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
-fn json_run(r: &RunRecord) -> JsonRun<'_> {
+/// A run as `runs --format json` and the console show it.
+pub(crate) fn json_run(r: &RunRecord) -> JsonRun<'_> {
     let (outcome, reason) = outcome_parts(&r.outcome);
     JsonRun {
         id: r.id.0,
@@ -78,7 +80,7 @@ fn json_run(r: &RunRecord) -> JsonRun<'_> {
 }
 
 /// How long the run took, to the millisecond; `-` when its end is unknown.
-fn duration(r: &RunRecord) -> String {
+pub(crate) fn duration(r: &RunRecord) -> String {
     r.finished_at
         .and_then(|end| end.duration_since(r.started_at).ok())
         .map_or("-".to_owned(), |took| {

@@ -20,8 +20,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::console::{ConsoleConfig, ConsoleParts};
 use crate::engine::{
-    Change, EngineError, Metrics, Pipeline, PipelineOptions, Stores, WriterOptions,
+    Change, EngineError, Latest, Metrics, Pipeline, PipelineOptions, Stores, WriterOptions,
 };
 use crate::error::CommandError;
 use crate::settings::Settings;
@@ -75,6 +76,9 @@ pub struct Application {
     router: Router,
     pipeline: Pipeline,
     changes: mpsc::UnboundedReceiver<Change>,
+    /// What [`Application::with_console`] gives the console; dropped when serving starts, so
+    /// that the router holds the queue's only senders.
+    console: Option<ConsoleParts>,
 }
 
 #[derive(Clone)]
@@ -86,7 +90,7 @@ struct HttpState {
 
 /// Why the mass-drop breaker holds writes, if it still does: held writes let through
 /// elsewhere (`stockbridge sync --accept-drops` on the same state file) clear it.
-async fn breaker_problem(
+pub(crate) async fn breaker_problem(
     metrics: &Metrics,
     store: &dyn stockbridge_ports::StateStore,
 ) -> Option<String> {
@@ -164,6 +168,14 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = watch::channel(false);
+        let latest = Arc::new(Latest::default());
+        let console = ConsoleParts {
+            stores: parts.stores.clone(),
+            metrics: metrics.clone(),
+            latest: latest.clone(),
+            changes: tx.clone(),
+            ready: ready_rx.clone(),
+        };
         let webhook_state = Arc::new(webhook::WebhookState {
             secret: parts.webhook_secret,
             shop_domain: parts.shop_domain,
@@ -202,13 +214,23 @@ impl Application {
             options,
             metrics,
             ready: ready_tx,
+            latest,
         };
         Application {
             listener,
             router,
             pipeline,
             changes: rx,
+            console: Some(console),
         }
+    }
+
+    /// Serves the console at `/` too.
+    pub fn with_console(mut self, config: ConsoleConfig) -> Application {
+        if let Some(parts) = self.console.take() {
+            self.router = self.router.merge(crate::console::router(parts, config));
+        }
+        self
     }
 
     /// The address it listens on.
@@ -223,6 +245,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        drop(self.console);
         let stop = CancellationToken::new();
         let mut worker = tokio::spawn(self.pipeline.run(self.changes, stop.clone()));
         let server_stop = stop.clone();
@@ -318,9 +341,18 @@ pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
         ..SandboxOptions::default()
     };
     let wired = wire_settings(run, &settings, sandbox_options).await?;
+    let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+    let console = ConsoleConfig {
+        token: settings.file.console.token.clone().map(|t| t.0),
+        loopback,
+        rules_toml: crate::console::rules_section(
+            &std::fs::read_to_string(&run.config).unwrap_or_default(),
+        ),
+    };
     let app = Application::build(&settings, &wired, listener, pipeline_options(&settings))
-        .map_err(|e| CommandError::configuration(anyhow::anyhow!(e)))?;
-    tracing::info!(listen = %addr, state = %wired.state_location, "serving: POST /webhooks/shopify, GET /healthz, GET /metrics");
+        .map_err(|e| CommandError::configuration(anyhow::anyhow!(e)))?
+        .with_console(console);
+    tracing::info!(listen = %addr, state = %wired.state_location, "serving: the console at /, POST /webhooks/shopify, GET /healthz, GET /metrics");
     app.run_until_stopped(shutdown_signal())
         .await
         .map_err(|e| match e.exit_code() {

@@ -18,8 +18,9 @@ use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
 pub use ranges::{
-    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, COALESCE_WINDOW,
-    CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND,
+    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, CALL_TIMEOUT,
+    COALESCE_WINDOW, CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY,
+    REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
 };
 pub use rules::rules_from_section;
 pub use safety::{ConsoleSection, SafetySection};
@@ -116,6 +117,10 @@ pub struct TikTokSection {
     /// How many product writes may be in flight at once.
     #[serde(default, deserialize_with = "values::integer")]
     pub concurrency: Option<i64>,
+    /// Longest one request may take, `30s` by default.
+    pub request_timeout: Option<String>,
+    /// Longest one call may take in all (attempts, timeouts, waits), `2m` by default.
+    pub call_timeout: Option<String>,
 }
 
 /// `[state]`.
@@ -269,6 +274,11 @@ pub struct Settings {
     pub requests_per_second: Option<f64>,
     /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8).
     pub concurrency: usize,
+    /// `[tiktok] request_timeout`, checked: the longest one request may take (default 30 s).
+    pub request_timeout: Duration,
+    /// `[tiktok] call_timeout`, checked: the longest one call may take in all, its attempts,
+    /// their timeouts and the waits between them (default 2 minutes).
+    pub call_timeout: Duration,
     /// `[safety]`, checked: when a full sync holds its zeroing writes.
     pub breaker: Breaker,
 }
@@ -336,6 +346,16 @@ impl Settings {
             CONCURRENCY,
             8,
         )? as usize;
+        let request_timeout = parse_bounded_duration(
+            "tiktok.request_timeout",
+            file.tiktok.request_timeout.as_deref().unwrap_or("30s"),
+            REQUEST_TIMEOUT,
+        )?;
+        let call_timeout = parse_bounded_duration(
+            "tiktok.call_timeout",
+            file.tiktok.call_timeout.as_deref().unwrap_or("2m"),
+            CALL_TIMEOUT,
+        )?;
         check_state_url(file.state.url.as_deref())?;
         let breaker = safety::breaker(&file.safety)?;
         Ok(Settings {
@@ -345,9 +365,33 @@ impl Settings {
             server,
             requests_per_second,
             concurrency,
+            request_timeout,
+            call_timeout,
             file,
         })
     }
+}
+
+/// A `[rules]` section alone, as the console's what-if editor holds it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RulesOnly {
+    #[serde(default)]
+    rules: RulesSection,
+}
+
+/// Reads rules from TOML text holding only a `[rules]` section, with the errors the file
+/// would give (naming the key); `label` names the text in them.
+pub fn rules_from_toml(text: &str, label: &str) -> Result<RuleSet, ConfigError> {
+    let parsed = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize::<RulesOnly>())
+        .map_err(|e| ConfigError::Invalid {
+            file: label.to_owned(),
+            message: describe_config_error(&e),
+        })?;
+    rules_from_section(&parsed.rules)
 }
 
 /// The `config` crate's message, which names the key, made to read as ours. A file that is

@@ -106,7 +106,6 @@ async fn write_differences(
         progress: std::io::stderr()
             .is_terminal()
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
-        ..WriterOptions::default()
     };
     let report = reconcile_guarded(
         &wired.stores,

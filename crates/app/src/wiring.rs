@@ -238,6 +238,8 @@ pub async fn wire(
     if let Some(rps) = settings.requests_per_second {
         endpoints.tiktok.requests_per_second = rps;
     }
+    endpoints.tiktok.request_timeout = settings.request_timeout;
+    endpoints.tiktok.retry.call_timeout = settings.call_timeout;
 
     let (state_location, temp_state) = match (&settings.state_url, &sandbox) {
         (Some(url), _) => (url.clone(), None),

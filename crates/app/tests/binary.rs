@@ -6,6 +6,7 @@ mod breaker;
 mod chaos;
 mod cli;
 mod config;
+mod console;
 mod crash;
 mod history;
 mod postgres_state;

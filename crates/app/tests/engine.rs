@@ -9,9 +9,7 @@ mod retries;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stockbridge_app::engine::{
-    jobs_for, read_and_plan, reconcile, EngineError, Stores, WriterOptions,
-};
+use stockbridge_app::engine::{read_and_plan, reconcile, EngineError, Stores, WriterOptions};
 use stockbridge_domain::*;
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
 use stockbridge_ports::{
@@ -39,6 +37,7 @@ fn seed_source() -> InMemorySource {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {
@@ -118,10 +117,7 @@ fn fixture() -> Fixture {
 }
 
 fn fast() -> WriterOptions {
-    WriterOptions {
-        backoff: Duration::from_millis(1),
-        ..WriterOptions::default()
-    }
+    WriterOptions::default()
 }
 
 fn rules_80() -> RuleSet {
@@ -261,7 +257,7 @@ async fn writes_that_lower_stock_go_first() {
     )
     .await
     .unwrap();
-    let jobs = jobs_for(&snapshot.plan, &snapshot.tiktok);
+    let jobs = snapshot.plan.write_jobs(&snapshot.tiktok);
     // MUG goes 788 -> 0 (lower); TEE stays 0; POSTER goes 5 -> 999999 (higher).
     let order: Vec<&str> = jobs.iter().map(|j| j.write.product_id.as_str()).collect();
     assert_eq!(order, vec!["9003", "9002"]);

@@ -42,6 +42,7 @@ fn variant(id: u64, sku: &str, available: i64) -> VariantSnapshot {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: vec![StockLevel {
             location: LocationId::new(1).unwrap(),
             available,
@@ -99,10 +100,7 @@ fn options() -> PipelineOptions {
         coalesce_window: Duration::from_millis(100),
         max_items_per_flush: 50,
         reconcile_every: Duration::from_secs(3600),
-        writer: WriterOptions {
-            backoff: Duration::from_millis(1),
-            ..WriterOptions::default()
-        },
+        writer: WriterOptions::default(),
         retry_after: Duration::from_millis(50),
         max_attempts: 5,
         final_flush_limit: Duration::from_millis(300),

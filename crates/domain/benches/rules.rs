@@ -42,6 +42,7 @@ fn setup() -> (ResolvedRules, Vec<VariantSnapshot>) {
                 InventoryPolicy::Deny
             },
             product_status: ProductStatus::Active,
+            components: None,
             levels: (1..=3)
                 .map(|l| StockLevel {
                     location: LocationId::new(l).unwrap(),
@@ -62,7 +63,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0u64;
             for v in &variants {
-                if let Some(q) = rules.evaluate(black_box(v), 0).quantity() {
+                if let Some(q) = rules.evaluate(black_box(v), 0).unwrap().quantity() {
                     total += u64::from(q.get());
                 }
             }

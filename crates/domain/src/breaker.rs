@@ -120,9 +120,7 @@ impl Verdict {
     /// The plan to write: without the held lines when tripped (their warehouses are then
     /// restated at TikTok's number by [`Plan::writes`]), the plan itself otherwise.
     pub fn writable(&self, plan: &Plan) -> Plan {
-        let mut writable = plan.clone();
-        writable.lines.retain(|l| !self.holds(l));
-        writable
+        plan.without(|l| self.holds(l))
     }
 
     /// Why the writes are held, for a log line, `/healthz` and the console.

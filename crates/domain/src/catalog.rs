@@ -2,6 +2,7 @@
 //! one side, TikTok warehouses and SKUs with their current per-warehouse quantities on the
 //! other. Adapters translate each platform's wire format into these types.
 
+use crate::bundle::Component;
 use crate::ids::{InventoryItemId, LocationId, ProductId, Sku, SkuId, VariantId, WarehouseId};
 use crate::quantity::Quantity;
 
@@ -73,10 +74,20 @@ pub struct VariantSnapshot {
     pub product_status: ProductStatus,
     /// `available` per location where the item is stocked; a location not listed counts 0.
     pub levels: Vec<StockLevel>,
+    /// `Some` when the variant is a bundle (Shopify's `requiresComponents`): what one bundle
+    /// is made of. A bundle has no stock of its own; its `levels`, `tracked` and `policy`
+    /// are ignored (sync-rules.md §8).
+    pub components: Option<Vec<Component>>,
 }
 
 impl VariantSnapshot {
+    /// Whether the variant is a bundle, whose stock is made of its components.
+    pub fn is_bundle(&self) -> bool {
+        self.components.is_some()
+    }
+
     /// Whether Shopify lets this variant sell without limit (untracked, or continue selling).
+    /// For a bundle this describes only its own switches, which the rules ignore.
     pub fn is_unlimited(&self) -> bool {
         !self.tracked || self.policy == InventoryPolicy::Continue
     }

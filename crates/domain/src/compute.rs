@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::bundle::{BundleCount, Checked, Components, UnreadableBundle};
 use crate::catalog::VariantSnapshot;
 use crate::ids::OrderId;
 use crate::quantity::{Percent, Quantity};
@@ -18,6 +19,8 @@ pub enum UnlimitedReason {
     Untracked,
     /// "Continue selling when out of stock" is on.
     ContinueSelling,
+    /// A bundle all of whose components are untracked or continue selling.
+    BundleComponents,
 }
 
 /// The steps that produced a number.
@@ -41,7 +44,8 @@ pub enum Steps {
     },
     /// Steps 4 to 8.
     Computed {
-        /// The sum over the mapping's active locations, before the hold and `max(sum, 0)`.
+        /// The sum over the mapping's active locations, before the hold and `max(sum, 0)`; for
+        /// a bundle, the number of whole bundles its components allow.
         sum: i64,
         /// Units held by TikTok orders Shopify does not know yet (§7), subtracted from `sum`.
         held: u64,
@@ -81,13 +85,15 @@ pub enum Decision {
     },
     /// Push this number.
     Push(Evaluation),
+    /// A bundle whose components cannot be read: no number, never a guess (§8).
+    Unreadable(UnreadableBundle),
 }
 
 impl Decision {
     /// The number to push, if any.
     pub fn quantity(&self) -> Option<Quantity> {
         match self {
-            Decision::Excluded { .. } => None,
+            Decision::Excluded { .. } | Decision::Unreadable(_) => None,
             Decision::Push(e) => Some(e.quantity),
         }
     }
@@ -98,35 +104,45 @@ fn cap_of(value: u64, cap: Quantity) -> Quantity {
 }
 
 impl ResolvedRules {
-    /// The decision for one variant and the mapping at `mapping_index`. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of these rules.
-    pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Decision {
+    /// The decision for one variant and the mapping at `mapping_index`; `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing.
+    pub fn evaluate(&self, variant: &VariantSnapshot, mapping_index: usize) -> Option<Decision> {
         self.evaluate_holding(variant, mapping_index, 0)
     }
 
     /// The decision for one variant and mapping when TikTok orders Shopify does not know yet
     /// hold `held` of its units (sync-rules.md §7): they are subtracted from the sum in step
-    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of these rules.
+    /// 4, before `max(sum, 0)`; unlimited and fixed numbers ignore them. `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing.
     pub fn evaluate_holding(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         held: u64,
-    ) -> Decision {
-        let mapping = &self.mappings()[mapping_index];
+    ) -> Option<Decision> {
+        self.evaluate_in(variant, &Components::none(), mapping_index, held)
+    }
+
+    /// The decision for one variant and mapping, looking a bundle's components (and the
+    /// units held of each) up in `components` (sync-rules.md §8); `None` when
+    /// `mapping_index` is not a mapping of these rules. Allocates nothing unless TikTok
+    /// orders hold units of a bundle's components.
+    pub fn evaluate_in(
+        &self,
+        variant: &VariantSnapshot,
+        components: &Components<'_>,
+        mapping_index: usize,
+        held: u64,
+    ) -> Option<Decision> {
+        let mapping = self.mappings().get(mapping_index)?;
         let found = self.override_for(variant.sku.as_ref());
         let mut params: Params = self.base;
         let mut override_index = None;
         if let Some((index, o)) = found {
             if o.exclude {
-                return Decision::Excluded {
+                return Some(Decision::Excluded {
                     override_index: index,
-                };
+                });
             }
             override_index = Some(index);
             params.percent = o.quantity_percent.unwrap_or(params.percent);
@@ -136,35 +152,50 @@ impl ResolvedRules {
         }
         let cap = params.max;
 
-        if variant.is_unlimited() {
-            let reason = if variant.tracked {
-                UnlimitedReason::ContinueSelling
-            } else {
-                UnlimitedReason::Untracked
-            };
+        let bundle = match variant.components.as_deref() {
+            None => None,
+            Some(list) => match Checked::new(list, components) {
+                Ok(checked) => Some(checked.count(|c| {
+                    let held = components.held(c, variant.variant_id, self, mapping_index);
+                    self.step4_sum(c, mapping, held)
+                })),
+                Err(why) => return Some(Decision::Unreadable(why)),
+            },
+        };
+        let unlimited = match bundle {
+            Some(BundleCount::Unlimited) => Some(UnlimitedReason::BundleComponents),
+            Some(BundleCount::Count { .. }) => None,
+            None if !variant.tracked => Some(UnlimitedReason::Untracked),
+            None if variant.is_unlimited() => Some(UnlimitedReason::ContinueSelling),
+            None => None,
+        };
+        if let Some(reason) = unlimited {
             let quantity = cap_of(u64::from(params.unlimited.get()), cap);
             let steps = Steps::Unlimited {
                 reason,
                 unlimited: params.unlimited,
                 cap,
             };
-            return Decision::Push(Evaluation {
+            return Some(Decision::Push(Evaluation {
                 quantity,
                 steps,
                 override_index,
-            });
+            }));
         }
 
         if let Some(fixed) = found.and_then(|(_, o)| o.fixed_quantity) {
             let quantity = cap_of(u64::from(fixed.get()), cap);
-            return Decision::Push(Evaluation {
+            return Some(Decision::Push(Evaluation {
                 quantity,
                 steps: Steps::Fixed { fixed, cap },
                 override_index,
-            });
+            }));
         }
 
-        let sum = self.sum(variant, mapping);
+        let sum = match bundle {
+            Some(BundleCount::Count { count }) => i64::try_from(count).unwrap_or(i64::MAX),
+            _ => self.sum(variant, mapping),
+        };
         let after_hold = sum.saturating_sub(i64::try_from(held).unwrap_or(i64::MAX));
         let after_percent = params.percent.apply_floor(after_hold.max(0) as u64);
         let after_reserve = after_percent.saturating_sub(params.reserve);
@@ -184,11 +215,18 @@ impl ResolvedRules {
             zero_below: params.zero_below,
             cap,
         };
-        Decision::Push(Evaluation {
+        Some(Decision::Push(Evaluation {
             quantity,
             steps,
             override_index,
-        })
+        }))
+    }
+
+    /// Step 4 for a variant that is not a bundle: the sum minus the held units, before
+    /// `max(sum, 0)`. A bundle's components go through it too.
+    fn step4_sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping, held: u64) -> i64 {
+        self.sum(variant, mapping)
+            .saturating_sub(i64::try_from(held).unwrap_or(i64::MAX))
     }
 
     fn sum(&self, variant: &VariantSnapshot, mapping: &ResolvedMapping) -> i64 {
@@ -207,28 +245,54 @@ impl ResolvedRules {
     }
 
     /// The explanation of an evaluation, as the plan shows it and the audit log stores it:
-    /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`.
+    /// `Location A 100 + Location B 200 = 300; x 80% = 240; - reserve 5 = 235`. `None` when
+    /// `mapping_index` is not a mapping of these rules or the evaluation names an override
+    /// they do not have (it was not made by them).
     pub fn explain(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         evaluation: &Evaluation,
-    ) -> String {
+    ) -> Option<String> {
         self.explain_holding(variant, mapping_index, evaluation, &[])
     }
 
     /// The explanation of an evaluation whose held units belong to `orders`:
-    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`.
+    /// `A 10 - held 3 (TikTok orders 576, 577) = 7; x 80% = 5`. `None` as for
+    /// [`ResolvedRules::explain`].
     pub fn explain_holding(
         &self,
         variant: &VariantSnapshot,
         mapping_index: usize,
         evaluation: &Evaluation,
         orders: &[OrderId],
-    ) -> String {
+    ) -> Option<String> {
+        self.explain_in(
+            variant,
+            &Components::none(),
+            mapping_index,
+            evaluation,
+            orders,
+        )
+    }
+
+    /// The explanation of an evaluation made by [`ResolvedRules::evaluate_in`]: a bundle's
+    /// sum names its components and the one that limits it,
+    /// `bundle: min(MUG 7/1, TEE 9/2 = 4) = 4`. `None` as for [`ResolvedRules::explain`].
+    pub fn explain_in(
+        &self,
+        variant: &VariantSnapshot,
+        components: &Components<'_>,
+        mapping_index: usize,
+        evaluation: &Evaluation,
+        orders: &[OrderId],
+    ) -> Option<String> {
+        let mapping = self.mappings().get(mapping_index)?;
         let mut out = String::new();
         if let Some(index) = evaluation.override_index {
-            let patterns: Vec<&str> = self.overrides[index]
+            let patterns: Vec<&str> = self
+                .overrides
+                .get(index)?
                 .skus
                 .iter()
                 .map(|p| p.as_str())
@@ -244,6 +308,9 @@ impl ResolvedRules {
                 let why = match reason {
                     UnlimitedReason::Untracked => "untracked",
                     UnlimitedReason::ContinueSelling => "continue selling when out of stock",
+                    UnlimitedReason::BundleComponents => {
+                        "bundle: every component untracked or continue selling"
+                    }
                 };
                 let _ = write!(out, "{why} -> {unlimited}");
                 if unlimited > cap {
@@ -266,7 +333,13 @@ impl ResolvedRules {
                 zero_below,
                 cap,
             } => {
-                self.explain_sum(&mut out, variant, &self.mappings()[mapping_index]);
+                match variant.components.as_deref() {
+                    Some(list) => {
+                        let at = (mapping_index, mapping);
+                        self.explain_bundle(&mut out, variant, list, components, at, sum);
+                    }
+                    None => self.explain_sum(&mut out, variant, mapping),
+                }
                 if held > 0 {
                     explain_held(&mut out, held, orders);
                 }
@@ -291,7 +364,61 @@ impl ResolvedRules {
                 }
             }
         }
-        out
+        Some(out)
+    }
+
+    /// `bundle: min(MUG 7/1, TEE 9/2 = 4)`: each component's step-4 sum over its units, the
+    /// limiting one followed by the count it allows.
+    fn explain_bundle(
+        &self,
+        out: &mut String,
+        bundle: &VariantSnapshot,
+        list: &[crate::bundle::Component],
+        components: &Components<'_>,
+        (mapping_index, mapping): (usize, &ResolvedMapping),
+        count: i64,
+    ) {
+        out.push_str("bundle: min(");
+        match Checked::new(list, components) {
+            Err(why) => {
+                let _ = write!(out, "{why}");
+            }
+            Ok(checked) => {
+                let mut limiting_named = false;
+                for (i, (component, units)) in checked.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match &component.sku {
+                        Some(sku) => out.push_str(sku.as_str()),
+                        None => {
+                            let _ = write!(out, "variant {}", component.variant_id);
+                        }
+                    }
+                    if !component.tracked {
+                        out.push_str(" untracked");
+                    } else if component.is_unlimited() {
+                        out.push_str(" continue selling");
+                    } else {
+                        let held =
+                            components.held(component, bundle.variant_id, self, mapping_index);
+                        let sum = self.step4_sum(component, mapping, held).max(0);
+                        if held > 0 {
+                            let own = self.sum(component, mapping);
+                            let _ = write!(out, " ({own} - held {held})/{units}");
+                        } else {
+                            let _ = write!(out, " {sum}/{units}");
+                        }
+                        let allowed = sum as u64 / units;
+                        if !limiting_named && i64::try_from(allowed) == Ok(count) {
+                            limiting_named = true;
+                            let _ = write!(out, " = {count}");
+                        }
+                    }
+                }
+            }
+        }
+        out.push(')');
     }
 
     fn explain_sum(&self, out: &mut String, variant: &VariantSnapshot, mapping: &ResolvedMapping) {

@@ -86,10 +86,8 @@ impl Holds {
 
     /// The units held for `variant` from the mapping at `mapping_index`: the lines of its
     /// SKU that ship from the mapping's warehouse, plus those with no warehouse or one that
-    /// no mapping targets (they are held from every mapping, so nothing is oversold).
-    ///
-    /// # Panics
-    /// When `mapping_index` is not a mapping of `rules`.
+    /// no mapping targets (they are held from every mapping, so nothing is oversold). Nothing
+    /// is held from a mapping `rules` do not have.
     pub fn held(
         &self,
         variant: &VariantSnapshot,
@@ -99,7 +97,9 @@ impl Holds {
         let Some(lines) = variant.sku.as_ref().and_then(|s| self.by_sku.get(s)) else {
             return Held::default();
         };
-        let target = rules.mappings()[mapping_index].warehouse();
+        let Some(target) = rules.mappings().get(mapping_index).map(|m| m.warehouse()) else {
+            return Held::default();
+        };
         let mut held = Held::default();
         for line in lines {
             let counts = match &line.warehouse {

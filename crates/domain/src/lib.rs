@@ -7,16 +7,20 @@
 //!
 //! The flow: build a [`RuleSet`] (from configuration), [`resolve`] it against the shop's
 //! [`Location`]s and TikTok's [`Warehouse`]s, then [`Plan::build`] from
-//! [`VariantSnapshot`]s and [`TikTokSku`]s, and send [`Plan::writes`].
+//! [`VariantSnapshot`]s and [`TikTokSku`]s, and send [`Plan::writes`]. A bundle's
+//! components are variants of the same catalog ([`Components`]).
 
 #![deny(missing_docs)]
 
 pub mod breaker;
+pub mod bundle;
 pub mod catalog;
 pub mod compute;
 pub mod hold;
 pub mod ids;
+pub mod live;
 pub mod matching;
+pub mod outcome;
 pub mod pattern;
 pub mod plan;
 pub mod quantity;
@@ -27,6 +31,7 @@ pub mod warning;
 pub mod write;
 
 pub use breaker::{Breaker, BreakerError, Verdict};
+pub use bundle::{BundleIndex, Component, Components, UnreadableBundle, MAX_COMPONENTS};
 pub use catalog::{
     InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
     WarehouseKind, WarehouseStatus, WarehouseStock,
@@ -36,7 +41,9 @@ pub use hold::{Held, HoldLine, Holds};
 pub use ids::{
     IdError, InventoryItemId, LocationId, OrderId, ProductId, Sku, SkuId, VariantId, WarehouseId,
 };
+pub use live::{LivePlan, LiveView};
 pub use matching::{match_skus, Matching};
+pub use outcome::{LineCounts, LineStatus, NOT_WRITTEN};
 pub use pattern::{EmptyPattern, SkuPattern};
 pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};
@@ -46,7 +53,12 @@ pub use rules::{
 };
 pub use validation::{check_structure, resolve, RuleError};
 pub use warning::Warning;
-pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteOutcome};
+pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteJob, WriteOutcome};
 
 #[cfg(test)]
 mod seed;
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -13,6 +13,8 @@ pub struct Matching {
     pub pairs: Vec<(usize, usize)>,
     /// TikTok SKUs left untouched because their SKU is ambiguous in Shopify.
     pub ambiguous: usize,
+    /// The ambiguous SKUs themselves (carried by TikTok, shared by several variants), sorted.
+    pub ambiguous_skus: Vec<String>,
     /// Variants with a SKU that no TikTok SKU carries, including variants that share their
     /// SKU with another variant.
     pub unmatched_variants: usize,
@@ -20,6 +22,13 @@ pub struct Matching {
     pub unmatched_tiktok_skus: usize,
     /// What the merchant should know.
     pub warnings: Vec<Warning>,
+}
+
+impl TikTokSku {
+    /// The SKU a variant must carry to feed this TikTok SKU: its seller SKU, trimmed.
+    pub fn sku_key(&self) -> &str {
+        self.seller_sku.trim()
+    }
 }
 
 /// Matches variants to TikTok SKUs.
@@ -38,7 +47,7 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
     let mut ambiguous: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut unmatched_tiktok = Vec::new();
     for (t, sku) in tiktok.iter().enumerate() {
-        let key = sku.seller_sku.trim();
+        let key = sku.sku_key();
         match by_sku.get(key).map(Vec::as_slice) {
             Some([v]) => {
                 matching.pairs.push((*v, t));
@@ -53,6 +62,7 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
     ambiguous.sort();
     for (sku, ts) in ambiguous {
         matching.ambiguous += ts.len();
+        matching.ambiguous_skus.push(sku.to_owned());
         matching.warnings.push(Warning::AmbiguousSku {
             sku: sku.to_owned(),
             variants: by_sku[sku]
@@ -83,7 +93,7 @@ pub fn match_skus(variants: &[VariantSnapshot], tiktok: &[TikTokSku]) -> Matchin
 
     // A variant is unmatched when no TikTok SKU carries its SKU, shared or not: a shared SKU
     // that TikTok carries is ambiguous (warned above), one that TikTok lacks is unmatched.
-    let carried: HashSet<&str> = tiktok.iter().map(|t| t.seller_sku.trim()).collect();
+    let carried: HashSet<&str> = tiktok.iter().map(TikTokSku::sku_key).collect();
     let unmatched: Vec<String> = variants
         .iter()
         .filter_map(|v| {

@@ -2,8 +2,9 @@
 //! give, what TikTok holds now, and why; and the per-product writes that get TikTok there
 //! (sync-rules.md §4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::bundle::Components;
 use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
 use crate::compute::{Decision, Evaluation, Steps};
 use crate::hold::Holds;
@@ -11,7 +12,7 @@ use crate::ids::{InventoryItemId, OrderId, ProductId, SkuId, VariantId, Warehous
 use crate::matching::match_skus;
 use crate::quantity::Quantity;
 use crate::warning::Warning;
-use crate::write::{ProductWrite, SkuWrite};
+use crate::write::{ProductWrite, SkuWrite, WriteJob};
 use crate::ResolvedRules;
 
 /// One number for one TikTok SKU in one warehouse.
@@ -41,6 +42,8 @@ pub struct PlanLine {
     pub held: u64,
     /// The TikTok orders behind `held`, each once.
     pub held_orders: Vec<OrderId>,
+    /// Whether the variant is a bundle, whose number comes from its components (§8).
+    pub bundle: bool,
 }
 
 impl PlanLine {
@@ -89,6 +92,13 @@ pub struct PlanSummary {
 }
 
 impl PlanSummary {
+    /// Sets `lines`, `changed` and the movements from the lines.
+    fn count_lines(&mut self, lines: &[PlanLine]) {
+        self.lines = lines.len();
+        self.changed = lines.iter().filter(|l| l.changed()).count();
+        self.count_movements(lines);
+    }
+
     /// Sets `up`, `down`, `zeroed`, `units_before` and `units_after` from the lines.
     pub fn count_movements(&mut self, lines: &[PlanLine]) {
         let (mut up, mut down, mut before, mut after) = (0, 0, 0u64, 0u64);
@@ -138,6 +148,28 @@ impl Plan {
         tiktok: &[TikTokSku],
         holds: &Holds,
     ) -> Plan {
+        Plan::build_with(rules, variants, tiktok, holds, &HashSet::new())
+    }
+
+    /// Computes the plan with the numbers of `unknown` (SKU, warehouse) pairs taken as not
+    /// known: their lines are changed whatever the rules give, so a write restates them
+    /// (the real-time view's lines whose last write failed: TikTok may hold either number).
+    pub fn build_restating(
+        rules: &ResolvedRules,
+        variants: &[VariantSnapshot],
+        tiktok: &[TikTokSku],
+        unknown: &HashSet<(SkuId, WarehouseId)>,
+    ) -> Plan {
+        Plan::build_with(rules, variants, tiktok, &Holds::none(), unknown)
+    }
+
+    fn build_with(
+        rules: &ResolvedRules,
+        variants: &[VariantSnapshot],
+        tiktok: &[TikTokSku],
+        holds: &Holds,
+        unknown: &HashSet<(SkuId, WarehouseId)>,
+    ) -> Plan {
         let matching = match_skus(variants, tiktok);
         let mut plan = Plan {
             warnings: rules.warnings().to_vec(),
@@ -153,6 +185,8 @@ impl Plan {
             ..Plan::default()
         };
         plan.warnings.extend(matching.warnings);
+        let components = Components::of(variants).holding(holds);
+        let mut unreadable = HashSet::new();
         for &(v, t) in &matching.pairs {
             let (variant, sku) = (&variants[v], &tiktok[t]);
             if !variant.product_status.is_synced() {
@@ -160,10 +194,24 @@ impl Plan {
             }
             let mut excluded = false;
             for (m, mapping) in rules.mappings().iter().enumerate() {
-                let held = holds.held(variant, rules, m);
-                let evaluation = match rules.evaluate_holding(variant, m, held.units) {
+                let held = components.held_of(variant, rules, m);
+                // `m` is a mapping of `rules`: there is always a decision.
+                let Some(decision) = rules.evaluate_in(variant, &components, m, held.units) else {
+                    continue;
+                };
+                let evaluation = match decision {
                     Decision::Excluded { .. } => {
                         excluded = true;
+                        continue;
+                    }
+                    Decision::Unreadable(reason) => {
+                        if unreadable.insert(variant.variant_id) {
+                            plan.warnings.push(Warning::BundleUnreadable {
+                                sku: sku.seller_sku.trim().to_owned(),
+                                variant: variant.variant_id,
+                                reason,
+                            });
+                        }
                         continue;
                     }
                     Decision::Push(e) => e,
@@ -190,8 +238,13 @@ impl Plan {
                     warehouse: mapping.warehouse().clone(),
                     warehouse_name: mapping.warehouse_name().to_owned(),
                     quantity: evaluation.quantity,
-                    current: Some(current.quantity),
-                    explanation: rules.explain_holding(variant, m, &evaluation, &held.orders),
+                    current: (unknown.is_empty()
+                        || !unknown.contains(&(sku.sku_id.clone(), mapping.warehouse().clone())))
+                    .then_some(current.quantity),
+                    explanation: rules
+                        .explain_in(variant, &components, m, &evaluation, &held.orders)
+                        .unwrap_or_default(),
+                    bundle: variant.is_bundle(),
                     held: if subtracts(&evaluation) {
                         held.units
                     } else {
@@ -208,10 +261,42 @@ impl Plan {
                 plan.summary.excluded += 1;
             }
         }
-        plan.summary.lines = plan.lines.len();
-        plan.summary.changed = plan.lines.iter().filter(|l| l.changed()).count();
-        plan.summary.count_movements(&plan.lines);
+        plan.warnings
+            .extend(shared_components(variants, &matching.pairs, &components));
+        plan.summary.count_lines(&plan.lines);
         plan
+    }
+
+    /// This plan without the lines `drop` names, its summary counting the lines kept (what
+    /// is left to write when the mass-drop breaker holds some).
+    pub fn without(&self, drop: impl Fn(&PlanLine) -> bool) -> Plan {
+        let mut kept = self.clone();
+        kept.lines.retain(|l| !drop(l));
+        kept.summary.count_lines(&kept.lines);
+        kept
+    }
+
+    /// The writes with the changed lines each carries, in the order they go out: writes that
+    /// may lower a number first ([`WriteJob::lowers_stock`]), so that when the rate limit
+    /// makes writes queue, the risk of overselling drains first; otherwise by product.
+    pub fn write_jobs(&self, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
+        let mut lines: HashMap<&ProductId, Vec<PlanLine>> = HashMap::new();
+        for line in self.lines.iter().filter(|l| l.changed()) {
+            lines
+                .entry(&line.product_id)
+                .or_default()
+                .push(line.clone());
+        }
+        let mut jobs: Vec<WriteJob> = self
+            .writes(tiktok)
+            .into_iter()
+            .map(|write| WriteJob {
+                lines: lines.remove(&write.product_id).unwrap_or_default(),
+                write,
+            })
+            .collect();
+        jobs.sort_by_key(|job| !job.lowers_stock());
+        jobs
     }
 
     /// The writes that bring TikTok to the plan: one per product with changed SKUs, each SKU
@@ -258,6 +343,48 @@ impl Plan {
 /// Whether held units entered the number (step 4); unlimited and fixed numbers ignore them.
 fn subtracts(evaluation: &Evaluation) -> bool {
     matches!(evaluation.steps, Steps::Computed { .. })
+}
+
+/// One warning per component that is listed on TikTok on its own and inside a listed bundle.
+fn shared_components(
+    variants: &[VariantSnapshot],
+    pairs: &[(usize, usize)],
+    components: &Components<'_>,
+) -> Vec<Warning> {
+    if components.is_empty() {
+        return Vec::new();
+    }
+    let listed: HashSet<usize> = pairs.iter().map(|&(v, _)| v).collect();
+    let listed_ids: HashSet<VariantId> = listed.iter().map(|&v| variants[v].variant_id).collect();
+    let mut shared: BTreeMap<VariantId, (String, Vec<String>)> = BTreeMap::new();
+    let mut bundles: Vec<usize> = listed
+        .into_iter()
+        .filter(|&v| variants[v].is_bundle())
+        .collect();
+    bundles.sort_unstable();
+    for b in bundles {
+        let bundle = &variants[b];
+        let bundle_sku = bundle.sku.as_ref().map_or("", |s| s.as_str());
+        for c in bundle.components.iter().flatten() {
+            let Some(component) = components.get(c.variant_id) else {
+                continue;
+            };
+            if !listed_ids.contains(&component.variant_id) {
+                continue;
+            }
+            let (_, in_bundles) = shared.entry(component.variant_id).or_insert_with(|| {
+                let sku = component.sku.as_ref().map_or("", |s| s.as_str());
+                (sku.to_owned(), Vec::new())
+            });
+            if !in_bundles.iter().any(|s| s == bundle_sku) {
+                in_bundles.push(bundle_sku.to_owned());
+            }
+        }
+    }
+    shared
+        .into_values()
+        .map(|(sku, bundles)| Warning::SharedComponent { sku, bundles })
+        .collect()
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {
@@ -35,6 +36,22 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
                 available: a,
             })
             .collect(),
+    }
+}
+
+/// A bundle (no stock of its own) made of `(component variant id, units)`.
+pub fn bundle(id: u64, sku: &str, parts: &[(u64, u32)]) -> VariantSnapshot {
+    VariantSnapshot {
+        components: Some(
+            parts
+                .iter()
+                .map(|&(v, q)| Component {
+                    variant_id: VariantId::new(v).unwrap(),
+                    quantity: std::num::NonZeroU32::new(q).unwrap(),
+                })
+                .collect(),
+        ),
+        ..variant(id, sku, &[])
     }
 }
 
@@ -95,5 +112,28 @@ pub fn resolved(rules: &RuleSet) -> ResolvedRules {
 
 /// The number for the variant through mapping 0.
 pub fn number(rules: &RuleSet, v: &VariantSnapshot) -> Option<u32> {
-    resolved(rules).evaluate(v, 0).quantity().map(Quantity::get)
+    resolved(rules)
+        .evaluate(v, 0)
+        .unwrap()
+        .quantity()
+        .map(Quantity::get)
+}
+
+/// A small shop at the default rules: TEE-RED-S goes up (0 → 300), MUG is right (985),
+/// CAP goes down (40 → 3), SOCK is shared by two variants (ambiguous).
+pub fn shop() -> (ResolvedRules, Vec<VariantSnapshot>, Vec<TikTokSku>) {
+    let variants = vec![
+        variant(101, "TEE-RED-S", &[(1, 100), (2, 200)]),
+        variant(102, "MUG", &[(1, 985)]),
+        variant(103, "CAP", &[(1, 3)]),
+        variant(104, "SOCK", &[(1, 7)]),
+        variant(105, "SOCK", &[(2, 1)]),
+    ];
+    let tiktok = vec![
+        tiktok("9001", "90011", "TEE-RED-S", &[("7001", 0), ("7002", 0)]),
+        tiktok("9002", "90021", "MUG", &[("7001", 985)]),
+        tiktok("9002", "90022", " CAP ", &[("7001", 40)]),
+        tiktok("9003", "90031", "SOCK", &[("7001", 1)]),
+    ];
+    (resolved(&RuleSet::default()), variants, tiktok)
 }

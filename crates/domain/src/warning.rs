@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::bundle::UnreadableBundle;
 use crate::ids::{SkuId, VariantId, WarehouseId};
 
 /// How many examples a warning about many items lists before "and N more".
@@ -60,6 +61,23 @@ pub enum Warning {
         /// Up to [`WARNING_EXAMPLES`] of their ids.
         examples: Vec<VariantId>,
     },
+    /// A bundle whose components cannot be read: its TikTok SKUs get no number (§8).
+    BundleUnreadable {
+        /// The bundle's SKU.
+        sku: String,
+        /// The bundle variant.
+        variant: VariantId,
+        /// Why.
+        reason: UnreadableBundle,
+    },
+    /// A component listed on TikTok on its own and inside bundles: each listing offers its
+    /// full stock (§8). One warning per shared component.
+    SharedComponent {
+        /// The component's SKU.
+        sku: String,
+        /// The SKUs of the listed bundles that contain it.
+        bundles: Vec<String>,
+    },
     /// TikTok SKUs whose seller SKU no Shopify variant carries.
     UnmatchedTikTokSkus {
         /// How many.
@@ -112,6 +130,15 @@ impl fmt::Display for Warning {
             Warning::VariantsWithoutSku { count, examples } => {
                 write!(f, "{count} Shopify variant(s) have no SKU and match nothing: ")?;
                 list(f, examples, *count)
+            }
+            Warning::BundleUnreadable { sku, variant, reason } => write!(
+                f,
+                "bundle {sku:?} (variant {variant}) gets no number: {reason}; its TikTok stock is left as it is"
+            ),
+            Warning::SharedComponent { sku, bundles } => {
+                write!(f, "SKU {sku:?} is listed on its own and inside bundle(s) ")?;
+                list(f, bundles, bundles.len())?;
+                f.write_str(": each listing offers its full stock, so it is offered more than once")
             }
             Warning::UnmatchedTikTokSkus { count, examples } => {
                 write!(f, "{count} TikTok SKU(s) match no Shopify variant: ")?;

@@ -1,7 +1,9 @@
-//! The shape of a TikTok Shop inventory write and its per-warehouse outcome.
+//! The shape of a TikTok Shop inventory write, the plan lines it carries and the order writes
+//! go out in, and its per-warehouse outcome.
 
 use crate::catalog::WarehouseStock;
 use crate::ids::{ProductId, SkuId, WarehouseId};
+use crate::plan::PlanLine;
 
 /// The new stock of one SKU: every warehouse it is stocked in, untargeted ones at their
 /// current quantity (TikTok refuses a write that leaves one out).
@@ -26,6 +28,26 @@ impl ProductWrite {
     /// How many (SKU, warehouse) quantities the write states.
     pub fn stock_count(&self) -> usize {
         self.skus.iter().map(|s| s.stock.len()).sum()
+    }
+}
+
+/// One product's write with the changed plan lines it carries (the warehouses it restates
+/// unchanged are not lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteJob {
+    /// The call.
+    pub write: ProductWrite,
+    /// The changed lines it carries.
+    pub lines: Vec<PlanLine>,
+}
+
+impl WriteJob {
+    /// Whether any of its numbers may go down: one goes below what TikTok holds, or what
+    /// TikTok holds is not known. Such writes are sent first (see `Plan::write_jobs`).
+    pub fn lowers_stock(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.current.is_none_or(|c| l.quantity < c))
     }
 }
 

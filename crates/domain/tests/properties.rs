@@ -31,6 +31,7 @@ fn variant(levels: &[(u64, i64)], tracked: bool, policy: InventoryPolicy) -> Var
         tracked,
         policy,
         product_status: ProductStatus::Active,
+        components: None,
         levels: levels
             .iter()
             .map(|&(l, a)| StockLevel {
@@ -39,6 +40,60 @@ fn variant(levels: &[(u64, i64)], tracked: bool, policy: InventoryPolicy) -> Var
             })
             .collect(),
     }
+}
+
+/// A component with its levels, units per bundle and whether it is tracked.
+type Part = (Vec<(u64, i64)>, u32, bool);
+
+fn parts() -> impl Strategy<Value = Vec<Part>> {
+    proptest::collection::vec((levels(), 1u32..=6, proptest::bool::weighted(0.8)), 1..5)
+}
+
+/// Components 1..=n from `parts`, then the bundle (variant 100) made of them.
+fn bundle_catalog(parts: &[Part]) -> Vec<VariantSnapshot> {
+    let mut catalog: Vec<VariantSnapshot> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, (levels, _, tracked))| VariantSnapshot {
+            variant_id: VariantId::new(i as u64 + 1).unwrap(),
+            sku: Some(Sku::new(format!("C{i}")).unwrap()),
+            ..variant(levels, *tracked, InventoryPolicy::Deny)
+        })
+        .collect();
+    let components = parts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, units, _))| Component {
+            variant_id: VariantId::new(i as u64 + 1).unwrap(),
+            quantity: std::num::NonZeroU32::new(*units).unwrap(),
+        })
+        .collect();
+    catalog.push(VariantSnapshot {
+        variant_id: VariantId::new(100).unwrap(),
+        sku: Some(Sku::new("BUNDLE").unwrap()),
+        components: Some(components),
+        ..variant(&[], true, InventoryPolicy::Deny)
+    });
+    catalog
+}
+
+fn bundle_number(rules: &RuleSet, catalog: &[VariantSnapshot]) -> u32 {
+    let r = resolve(rules, &locations(), &warehouses()).unwrap();
+    let components = Components::of(catalog);
+    r.evaluate_in(catalog.last().unwrap(), &components, 0, 0)
+        .unwrap()
+        .quantity()
+        .unwrap()
+        .get()
+}
+
+/// A component's step-4 sum, computed here independently of the domain.
+fn component_sum(levels: &[(u64, i64)], ignore: bool) -> i64 {
+    levels
+        .iter()
+        .map(|l| if ignore { l.1.max(0) } else { l.1 })
+        .sum::<i64>()
+        .max(0)
 }
 
 fn rule_set() -> impl Strategy<Value = RuleSet> {
@@ -71,7 +126,7 @@ fn levels() -> impl Strategy<Value = Vec<(u64, i64)>> {
 
 fn number(rules: &RuleSet, v: &VariantSnapshot) -> u32 {
     let r = resolve(rules, &locations(), &warehouses()).unwrap();
-    r.evaluate(v, 0).quantity().unwrap().get()
+    r.evaluate(v, 0).unwrap().quantity().unwrap().get()
 }
 
 proptest! {
@@ -144,12 +199,103 @@ proptest! {
     }
 
     #[test]
+    fn a_bundle_never_offers_more_than_any_component_allows(rules in rule_set(), parts in parts()) {
+        let n = u64::from(bundle_number(&rules, &bundle_catalog(&parts)));
+        let ignore = rules.negative_available == NegativeAvailable::Ignore;
+        for (levels, units, tracked) in &parts {
+            if *tracked {
+                let allowed = component_sum(levels, ignore) as u64 / u64::from(*units);
+                prop_assert!(n <= allowed, "{n} bundles but the component allows {allowed}");
+            }
+        }
+        prop_assert!(n <= u64::from(rules.max_quantity.get()));
+    }
+
+    #[test]
+    fn a_bundle_at_full_percent_is_its_least_component_count(parts in parts(), max in 0i64..=999_999) {
+        let rules = RuleSet { max_quantity: Quantity::new(max).unwrap(), ..RuleSet::default() };
+        let least = parts
+            .iter()
+            .filter(|p| p.2)
+            .map(|(levels, units, _)| component_sum(levels, false) / i64::from(*units))
+            .min();
+        let expected = match least {
+            Some(count) => count.min(max),
+            None => 999_999.min(max),
+        };
+        prop_assert_eq!(i64::from(bundle_number(&rules, &bundle_catalog(&parts))), expected);
+    }
+
+    #[test]
+    fn a_bundle_is_monotone_in_component_stock(rules in rule_set(), parts in parts(), which in 0usize..5, more in 0i64..10_000) {
+        let before = bundle_number(&rules, &bundle_catalog(&parts));
+        let mut raised = parts.clone();
+        let i = which % raised.len();
+        raised[i].0.push((1, more));
+        let after = bundle_number(&rules, &bundle_catalog(&raised));
+        prop_assert!(after >= before, "{after} < {before}");
+    }
+
+    #[test]
+    fn any_components_give_a_plan_without_panicking(
+        ids in proptest::collection::vec((1u64..=8, 1u32..=u32::MAX), 0..40),
+        stock in proptest::collection::vec(-10i64..i64::MAX / 4, 8),
+        nested in 0usize..8,
+    ) {
+        let mut catalog: Vec<VariantSnapshot> = stock
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 2)
+            .map(|(i, &s)| VariantSnapshot {
+                variant_id: VariantId::new(i as u64 + 1).unwrap(),
+                sku: Some(Sku::new(format!("C{i}")).unwrap()),
+                ..variant(&[(1, s), (2, s)], true, InventoryPolicy::Deny)
+            })
+            .collect();
+        if let Some(v) = catalog.get_mut(nested) {
+            v.components = Some(Vec::new());
+        }
+        let components: Vec<Component> = ids
+            .iter()
+            .map(|&(v, q)| Component {
+                variant_id: VariantId::new(v).unwrap(),
+                quantity: std::num::NonZeroU32::new(q).unwrap(),
+            })
+            .collect();
+        catalog.push(VariantSnapshot {
+            variant_id: VariantId::new(100).unwrap(),
+            sku: Some(Sku::new("BUNDLE").unwrap()),
+            components: Some(components),
+            ..variant(&[], true, InventoryPolicy::Deny)
+        });
+        let tiktok: Vec<TikTokSku> = catalog
+            .iter()
+            .map(|v| TikTokSku {
+                product_id: ProductId::new("1").unwrap(),
+                sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
+                seller_sku: v.sku.as_ref().unwrap().as_str().to_owned(),
+                stock: vec![WarehouseStock {
+                    warehouse: WarehouseId::new("7001").unwrap(),
+                    quantity: Quantity::ZERO,
+                }],
+            })
+            .collect();
+        let r = resolve(&RuleSet::default(), &locations(), &warehouses()).unwrap();
+        let plan = Plan::build(&r, &catalog, &tiktok);
+        let bundle_line = plan.lines.iter().find(|l| l.sku == "BUNDLE");
+        let unreadable = plan.warnings.iter().any(|w| {
+            matches!(w, Warning::BundleUnreadable { variant, .. } if variant.get() == 100)
+        });
+        prop_assert!(bundle_line.is_some() != unreadable);
+    }
+
+    #[test]
     fn held_units_never_raise_the_number(rules in rule_set(), levels in levels(), held in 0u64..3_000_000, more in 0u64..1_000) {
         let r = resolve(&rules, &locations(), &warehouses()).unwrap();
         let v = variant(&levels, true, InventoryPolicy::Deny);
-        let free = r.evaluate(&v, 0).quantity().unwrap().get();
-        let holding = r.evaluate_holding(&v, 0, held).quantity().unwrap().get();
-        let holding_more = r.evaluate_holding(&v, 0, held + more).quantity().unwrap().get();
+        let free = r.evaluate(&v, 0).unwrap().quantity().unwrap().get();
+        let holding = r.evaluate_holding(&v, 0, held).unwrap().quantity().unwrap().get();
+        let holding_more = r.evaluate_holding(&v, 0, held + more).unwrap().quantity().unwrap().get();
         prop_assert!(holding <= free, "{holding} > {free}");
         prop_assert!(holding_more <= holding, "{holding_more} > {holding}");
     }
@@ -162,8 +308,43 @@ proptest! {
         let mut less = levels.clone();
         less.push((1, -(held as i64)));
         prop_assert_eq!(
-            r.evaluate_holding(&v, 0, held).quantity(),
-            r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).quantity()
+            r.evaluate_holding(&v, 0, held).unwrap().quantity(),
+            r.evaluate(&variant(&less, true, InventoryPolicy::Deny), 0).unwrap().quantity()
         );
+    }
+
+    #[test]
+    fn orders_of_a_bundle_or_its_components_never_raise_any_listing(
+        parts in parts(),
+        held in proptest::collection::vec(0u64..20, 6),
+    ) {
+        let catalog = bundle_catalog(&parts);
+        let tiktok: Vec<TikTokSku> = catalog
+            .iter()
+            .map(|v| TikTokSku {
+                product_id: ProductId::new("1").unwrap(),
+                sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
+                seller_sku: v.sku.as_ref().unwrap().as_str().to_owned(),
+                stock: vec![WarehouseStock {
+                    warehouse: WarehouseId::new("7001").unwrap(),
+                    quantity: Quantity::ZERO,
+                }],
+            })
+            .collect();
+        let lines = catalog.iter().zip(&held).map(|(v, &quantity)| HoldLine {
+            order: OrderId::new(format!("o{}", v.variant_id)).unwrap(),
+            sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
+            seller_sku: v.sku.clone(),
+            warehouse: None,
+            quantity,
+        });
+        let holds = Holds::new(lines, &tiktok);
+        let r = resolve(&RuleSet::default(), &locations(), &warehouses()).unwrap();
+        let free = Plan::build(&r, &catalog, &tiktok);
+        let holding = Plan::build_holding(&r, &catalog, &tiktok, &holds);
+        for (f, h) in free.lines.iter().zip(&holding.lines) {
+            prop_assert_eq!(&f.sku, &h.sku);
+            prop_assert!(h.quantity <= f.quantity, "{}: {} > {}", h.sku, h.quantity, f.quantity);
+        }
     }
 }

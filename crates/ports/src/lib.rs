@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod retry;
 pub mod secret;
 pub mod sink;
 pub mod source;
@@ -20,6 +21,7 @@ pub mod contract;
 pub mod fakes;
 
 pub use error::{Retry, SinkError, SourceError, StoreError};
+pub use retry::{Attempts, RetryPolicy};
 pub use secret::Secret;
 pub use sink::InventorySink;
 pub use source::{read_all_pages, InventorySource, Page};

@@ -146,6 +146,18 @@ pub struct RunCounts {
     pub failed: u64,
 }
 
+impl From<stockbridge_domain::LineCounts> for RunCounts {
+    /// A run's counts from its lines' (lines held by the breaker count in `lines` only).
+    fn from(c: stockbridge_domain::LineCounts) -> RunCounts {
+        RunCounts {
+            lines: c.lines,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            failed: c.failed,
+        }
+    }
+}
+
 /// A recorded run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {

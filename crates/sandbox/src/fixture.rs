@@ -77,6 +77,21 @@ pub struct Variant {
     /// Inventory levels, one per stocked location.
     #[serde(default)]
     pub levels: Vec<Level>,
+    /// A bundle's components (`requiresComponents` is true when any are listed): one bundle
+    /// takes `quantity` units of each. A bundle has no levels of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
+}
+
+/// One component of a bundle (`ProductVariantComponent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// The component variant's numeric id. An id that is no variant of the fixture is served
+    /// by its id alone, as a component that cannot be read.
+    pub variant_id: u64,
+    /// Units of it in one bundle, at least 1.
+    pub quantity: u32,
 }
 
 impl Variant {

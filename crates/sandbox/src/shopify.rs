@@ -21,6 +21,9 @@ use crate::faults::{ApiOutcome, Emulator};
 use crate::server::Shared;
 use crate::webhooks::random_id;
 
+/// Shopify's limit on the components of one bundle.
+pub(crate) const MAX_COMPONENTS: usize = 30;
+
 const INVALID_TOKEN: &str =
     "[API] Invalid API key or access token (unrecognized login or wrong password)";
 const THROTTLE_DOCS: &str = "https://shopify.dev/api/usage/rate-limits";
@@ -73,6 +76,8 @@ async fn graphql(
     }
     let (delay, outcome) = shared.faults.api(Emulator::Shopify, "graphql");
     if !delay.is_zero() {
+        // Counted on arrival: a caller that gives up waiting never sees an answer counted.
+        shared.stats.shopify("graphql", "delayed");
         tokio::time::sleep(delay).await;
     }
     if outcome == ApiOutcome::Error {

@@ -350,6 +350,8 @@ async fn gate(
     }
     let (delay, outcome) = shared.faults.api(Emulator::TikTok, endpoint);
     if !delay.is_zero() {
+        // Counted on arrival: a caller that gives up waiting never sees an answer counted.
+        shared.stats.tiktok(endpoint, "delayed");
         tokio::time::sleep(delay).await;
     }
     match outcome {

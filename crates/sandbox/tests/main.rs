@@ -10,6 +10,8 @@ mod bucket;
 mod bulk;
 #[path = "sandbox/bulk_limits.rs"]
 mod bulk_limits;
+#[path = "sandbox/bundles.rs"]
+mod bundles;
 #[path = "sandbox/faults.rs"]
 mod faults;
 #[path = "sandbox/fixture.rs"]

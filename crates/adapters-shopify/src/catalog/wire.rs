@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::Deserialize;
 use stockbridge_domain::{
-    InventoryPolicy, Location, ProductStatus, Sku, StockLevel, VariantSnapshot,
+    Component, InventoryPolicy, Location, ProductStatus, Sku, StockLevel, VariantSnapshot,
 };
 
 use crate::error::AnswerError;
@@ -73,6 +73,8 @@ pub(crate) struct VariantFields {
     pub(crate) id: String,
     pub(crate) sku: Option<String>,
     pub(crate) inventory_policy: String,
+    /// Whether the variant is a bundle; its components are read apart.
+    pub(crate) requires_components: bool,
     pub(crate) product: ProductNode,
 }
 
@@ -152,6 +154,9 @@ impl VariantFields {
             tracked,
             policy: policy(&self.inventory_policy),
             product_status: product_status(&self.product.status),
+            // A bundle's components are filled in by whoever read it (a follow-up query, or
+            // the bulk export's child lines); one left empty makes the bundle unreadable.
+            components: self.requires_components.then(Vec::new),
             levels,
         })
     }
@@ -200,6 +205,28 @@ pub(crate) fn levels_of(
         .map(LevelNode::into_domain)
         .collect::<Result<_, _>>()?;
     Ok((levels, more))
+}
+
+/// One node of `productVariantComponents`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ComponentNode {
+    quantity: u32,
+    product_variant: Id,
+}
+
+impl ComponentNode {
+    pub(crate) fn into_domain(self) -> Result<Component, AnswerError> {
+        Ok(Component {
+            variant_id: gid::variant(&self.product_variant.id)?,
+            quantity: std::num::NonZeroU32::new(self.quantity).ok_or_else(|| {
+                AnswerError::UnknownValue {
+                    field: "productVariantComponents.quantity",
+                    value: self.quantity.to_string(),
+                }
+            })?,
+        })
+    }
 }
 
 /// `inventoryPolicy`. A value Shopify added since this was written reads as `DENY`: the
@@ -265,6 +292,7 @@ mod tests {
     fn node(sku: &str, status: &str, levels_next: bool) -> VariantNode {
         serde_json::from_value(serde_json::json!({
             "id": "gid://shopify/ProductVariant/101", "sku": sku, "inventoryPolicy": "CONTINUE",
+            "requiresComponents": false,
             "product": {"id": "gid://shopify/Product/10", "status": status},
             "inventoryItem": {"id": "gid://shopify/InventoryItem/1001", "tracked": false,
                 "inventoryLevels": {"nodes": [
@@ -324,6 +352,7 @@ mod tests {
     fn an_unknown_inventory_policy_reads_as_deny_so_stock_still_limits_the_variant() {
         let mut value = serde_json::json!({
             "id": "gid://shopify/ProductVariant/5", "sku": "B", "inventoryPolicy": "BACKORDER",
+            "requiresComponents": false,
             "product": {"id": "gid://shopify/Product/1", "status": "ACTIVE"},
             "inventoryItem": {"id": "gid://shopify/InventoryItem/6", "tracked": true}
         });

@@ -124,10 +124,30 @@ async fn a_slow_answer_times_out_as_transient() {
         .await;
     let mut config = config(&server);
     config.request_timeout = Duration::from_millis(200);
-    config.max_retries = 1;
+    config.retry.max_attempts = 2;
+    config.retry.max_throttled = 1;
     let err = config.build().unwrap().apply(&write()).await.unwrap_err();
     assert!(matches!(err, SinkError::Transient { .. }), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_hung_call_ends_at_its_time_limit_before_using_every_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(path(UPDATE_PATH))
+        .respond_with(ok(json!({})).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let mut config = config(&server);
+    config.request_timeout = Duration::from_millis(200);
+    config.retry.max_attempts = 6;
+    config.retry.call_timeout = Duration::from_millis(500);
+    let err = config.build().unwrap().apply(&write()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Transient { .. }), "{err:?}");
+    // Each attempt takes its 200 ms request timeout: at most three start within 500 ms,
+    // where six attempts without the limit would take over 1.2 s.
+    let attempts = server.received_requests().await.unwrap().len();
+    assert!((1..=3).contains(&attempts), "{attempts} attempts");
 }
 
 #[tokio::test]

@@ -18,12 +18,14 @@ use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::latest::{Latest, LatestPlan};
 use super::metrics::Metrics;
 use super::reconcile::{reconcile_guarded, EngineError};
-use super::writer::{LineStatus, WriterOptions};
+use super::writer::WriterOptions;
 use super::Stores;
 use queue::Pending;
-use realtime::Live;
+use stockbridge_domain::LineStatus;
+use stockbridge_domain::LiveView;
 
 /// How long processed webhook ids are kept for deduplication.
 pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -104,6 +106,8 @@ pub struct Pipeline {
     pub metrics: Arc<Metrics>,
     /// Set to true once a reconciliation has succeeded (for `/healthz`).
     pub ready: watch::Sender<bool>,
+    /// The last full reconciliation's plan (for the console).
+    pub latest: Arc<Latest>,
 }
 
 /// Aborts a task when dropped.
@@ -165,7 +169,7 @@ impl Pipeline {
                 change = changes.recv() => match change {
                     None => break,
                     Some(Change::Items { items, hints, topic, changed_at, received }) => {
-                        let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                        let fallen = live.as_mut().map(|l| realtime::fallen(l, &hints)).unwrap_or_default();
                         pending.add_all(items, &topic, changed_at, &fallen);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
@@ -208,7 +212,10 @@ impl Pipeline {
                     changed_at,
                     ..
                 }) => {
-                    let fallen = live.as_mut().map(|l| l.fallen(&hints)).unwrap_or_default();
+                    let fallen = live
+                        .as_mut()
+                        .map(|l| realtime::fallen(l, &hints))
+                        .unwrap_or_default();
                     pending.add_all(items, &topic, changed_at, &fallen);
                 }
                 Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
@@ -235,7 +242,7 @@ impl Pipeline {
     }
 
     /// When the next full reconciliation is due: soon while none has succeeded.
-    fn next_reconcile(&self, live: &Option<Live>) -> tokio::time::Instant {
+    fn next_reconcile(&self, live: &Option<LiveView>) -> tokio::time::Instant {
         let wait = if live.is_some() {
             self.options.reconcile_every
         } else {
@@ -250,7 +257,7 @@ impl Pipeline {
     async fn reconcile_into(
         &self,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         self.reconcile_with(&self.options.breaker, reason, live, cancel)
@@ -262,7 +269,7 @@ impl Pipeline {
         &self,
         breaker: &Breaker,
         reason: &str,
-        live: &mut Option<Live>,
+        live: &mut Option<LiveView>,
         cancel: &CancellationToken,
     ) -> Result<(), EngineError> {
         match self.full_reconcile(breaker, reason, cancel).await {
@@ -281,7 +288,7 @@ impl Pipeline {
         breaker: &Breaker,
         reason: &str,
         cancel: &CancellationToken,
-    ) -> Result<Live, EngineError> {
+    ) -> Result<LiveView, EngineError> {
         let started = Instant::now();
         // Shopify retries a delivery for up to 4 hours; ids older than a day cannot recur.
         let horizon = SystemTime::now() - WEBHOOK_ID_RETENTION;
@@ -311,6 +318,11 @@ impl Pipeline {
                         .then(|| report.verdict.reason(breaker)),
                 );
                 self.count(&report.statuses);
+                self.latest.set(LatestPlan {
+                    plan: report.plan.clone(),
+                    at: SystemTime::now(),
+                    run_id: report.run_id,
+                });
                 tracing::info!(
                     reason,
                     lines = report.counts.lines,
@@ -333,7 +345,7 @@ impl Pipeline {
                 }
             }
         }
-        result.map(Live::from_report)
+        result.map(realtime::live_view)
     }
 
     fn count(&self, statuses: &[LineStatus]) {

@@ -1,19 +1,18 @@
 //! A full reconciliation: read both stores, resolve the rules, plan, write what differs,
 //! record the run. `sync` runs it once; `serve` runs it at start and on a schedule.
 
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    resolve, Breaker, Plan, ProductWrite, ResolvedRules, RuleError, RuleSet, SkuId, TikTokSku,
-    VariantSnapshot, Verdict, WarehouseId,
+    resolve, Breaker, LineCounts, LineStatus, Plan, ResolvedRules, RuleError, RuleSet, TikTokSku,
+    VariantSnapshot, Verdict,
 };
 use stockbridge_ports::{
     HeldWrite, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
-use super::writer::{count_statuses, execute, LineStatus, WriteJob, WriterOptions};
+use super::writer::{execute, WriterOptions};
 use super::Stores;
 
 /// Why a reconciliation could not run.
@@ -98,61 +97,14 @@ pub struct SyncReport {
     pub interrupted: bool,
     /// The rules as resolved for this run.
     pub rules: ResolvedRules,
-    /// TikTok's SKUs with the numbers TikTok holds after the run.
+    /// TikTok's SKUs as read for the run, before its writes (`Plan::apply_updated` with
+    /// `statuses` gives what TikTok holds after).
     pub tiktok: Vec<TikTokSku>,
     /// Shopify's variants as read for the run.
     pub variants: Vec<VariantSnapshot>,
     /// What the mass-drop breaker made of the plan; when it tripped, the zeroing lines are
     /// [`LineStatus::Held`] and kept in the state store.
     pub verdict: Verdict,
-}
-
-/// Groups the plan's writes with the changed lines each carries; writes that lower a number
-/// go first, so that when the rate limit forces a queue, overselling risk drains first.
-pub fn jobs_for(plan: &Plan, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
-    let mut lines_by_product: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, line) in plan.lines.iter().enumerate().filter(|(_, l)| l.changed()) {
-        lines_by_product
-            .entry(line.product_id.as_str())
-            .or_default()
-            .push(i);
-    }
-    let mut jobs: Vec<WriteJob> = plan
-        .writes(tiktok)
-        .into_iter()
-        .map(|write: ProductWrite| {
-            let lines = lines_by_product
-                .get(write.product_id.as_str())
-                .map(|idx| idx.iter().map(|&i| plan.lines[i].clone()).collect())
-                .unwrap_or_default();
-            WriteJob { write, lines }
-        })
-        .collect();
-    jobs.sort_by_key(|job| !job.lowers_stock());
-    jobs
-}
-
-/// The status of each plan line, from the statuses of the lines written.
-pub fn line_statuses(
-    plan: &Plan,
-    written: &HashMap<(SkuId, WarehouseId), LineStatus>,
-) -> Vec<LineStatus> {
-    plan.lines
-        .iter()
-        .map(|line| {
-            if !line.changed() {
-                return LineStatus::Unchanged;
-            }
-            written
-                .get(&(line.sku_id.clone(), line.warehouse.clone()))
-                .cloned()
-                .unwrap_or_else(|| {
-                    LineStatus::Failed(
-                        "not written: the run was interrupted; the next sync writes it".into(),
-                    )
-                })
-        })
-        .collect()
 }
 
 /// One full reconciliation, recorded as a run, guarded by the default mass-drop breaker.
@@ -202,7 +154,9 @@ pub async fn reconcile_guarded(
             verdict.reason(breaker)
         );
     }
-    let jobs = jobs_for(&verdict.writable(&snapshot.plan), &snapshot.tiktok);
+    let jobs = verdict
+        .writable(&snapshot.plan)
+        .write_jobs(&snapshot.tiktok);
     let outcome = match execute(stores, jobs, &trigger, Some(run_id), options, cancel).await {
         Ok(outcome) => outcome,
         // The writes in flight were finished and their recording tried: the run ends
@@ -211,9 +165,9 @@ pub async fn reconcile_guarded(
     };
 
     let plan = snapshot.plan;
-    let mut statuses = line_statuses(&plan, &outcome.statuses);
+    let mut statuses = plan.statuses(&outcome.statuses);
     let held = held_writes(&plan, &verdict, &mut statuses, run_id);
-    let counts = count_statuses(&statuses);
+    let counts = RunCounts::from(LineCounts::of(&statuses));
     let run_outcome = if outcome.interrupted {
         RunOutcome::Aborted("interrupted".into())
     } else if counts.failed > 0 {
@@ -226,8 +180,6 @@ pub async fn reconcile_guarded(
         .finish_run(run_id, SystemTime::now(), counts, run_outcome)
         .await?;
     stores.store.hold_writes(&held).await?;
-    let mut tiktok = snapshot.tiktok;
-    apply_updates(&mut tiktok, &plan, &statuses);
     Ok(SyncReport {
         plan,
         statuses,
@@ -235,7 +187,7 @@ pub async fn reconcile_guarded(
         run_id,
         interrupted: outcome.interrupted,
         rules: snapshot.rules,
-        tiktok,
+        tiktok: snapshot.tiktok,
         variants: snapshot.variants,
         verdict,
     })
@@ -285,22 +237,4 @@ async fn abort_run(stores: &Stores, run_id: RunId, error: EngineError) -> Engine
         tracing::warn!(run = run_id.0, error = %e, "could not record the run as aborted");
     }
     error
-}
-
-/// Makes `tiktok` hold the numbers of the lines that were updated.
-pub fn apply_updates(tiktok: &mut [TikTokSku], plan: &Plan, statuses: &[LineStatus]) {
-    let updated: HashMap<(&SkuId, &WarehouseId), stockbridge_domain::Quantity> = plan
-        .lines
-        .iter()
-        .zip(statuses)
-        .filter(|(_, s)| **s == LineStatus::Updated)
-        .map(|(l, _)| ((&l.sku_id, &l.warehouse), l.quantity))
-        .collect();
-    for sku in tiktok.iter_mut() {
-        for stock in &mut sku.stock {
-            if let Some(q) = updated.get(&(&sku.sku_id, &stock.warehouse)) {
-                stock.quantity = *q;
-            }
-        }
-    }
 }

@@ -1,55 +1,20 @@
-//! Executes product writes against TikTok Shop: concurrently within a bound, retried where
-//! the one retry classification says so, every attempted (SKU, warehouse) recorded in the
-//! audit log with its outcome, in one transaction per product.
+//! Executes product writes against TikTok Shop: concurrently within a bound, each sent once
+//! (the adapter retries it within the one retry policy of the ports), every attempted (SKU,
+//! warehouse) recorded in the audit log with its outcome, in one transaction per product.
 
 use std::collections::HashMap;
 use std::future::ready;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use futures::StreamExt;
 use stockbridge_domain::{
-    PlanLine, ProductWrite, SkuId, WarehouseId, WarehouseOutcome, WriteOutcome,
+    LineStatus, SkuId, WarehouseId, WarehouseOutcome, WriteJob, WriteOutcome,
 };
-use stockbridge_ports::{
-    AuditEntry, AuditOutcome, InventorySink, Retry, RunCounts, RunId, SinkError, StoreError,
-    Trigger,
-};
+use stockbridge_ports::{AuditEntry, AuditOutcome, RunId, SinkError, StoreError, Trigger};
 use tokio_util::sync::CancellationToken;
 
 use super::Stores;
-
-/// One product's write with the plan lines it carries.
-#[derive(Debug, Clone)]
-pub struct WriteJob {
-    /// The call.
-    pub write: ProductWrite,
-    /// The changed lines it carries (restated, unchanged warehouses are not lines).
-    pub lines: Vec<PlanLine>,
-}
-
-impl WriteJob {
-    /// Whether any of its numbers may go down (such writes are sent first): one goes below
-    /// what TikTok holds, or what TikTok holds is not known.
-    pub fn lowers_stock(&self) -> bool {
-        self.lines
-            .iter()
-            .any(|l| l.current.is_none_or(|c| l.quantity < c))
-    }
-}
-
-/// What became of one plan line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineStatus {
-    /// TikTok holds the new number.
-    Updated,
-    /// TikTok already held it.
-    Unchanged,
-    /// The write failed or was refused (why).
-    Failed(String),
-    /// The mass-drop breaker held it: a zeroing write, sent once an operator approves.
-    Held,
-}
 
 /// Follows a batch of writes (a progress bar on a terminal).
 pub trait Progress: Send + Sync {
@@ -61,32 +26,11 @@ pub trait Progress: Send + Sync {
     fn finish(&self);
 }
 
-/// Counts lines by status: the run's counts, and the summary of a sync report.
-pub fn count_statuses(statuses: &[LineStatus]) -> RunCounts {
-    let mut counts = RunCounts {
-        lines: statuses.len() as u64,
-        ..RunCounts::default()
-    };
-    for status in statuses {
-        match status {
-            LineStatus::Updated => counts.updated += 1,
-            LineStatus::Unchanged => counts.unchanged += 1,
-            LineStatus::Failed(_) => counts.failed += 1,
-            LineStatus::Held => {}
-        }
-    }
-    counts
-}
-
 /// How writes are executed.
 #[derive(Clone)]
 pub struct WriterOptions {
     /// Product writes in flight at once.
     pub concurrency: usize,
-    /// Attempts per write for retryable failures (the adapter retries too).
-    pub attempts: u32,
-    /// First backoff between attempts; doubles each time.
-    pub backoff: Duration,
     /// Told how many lines there are to write, and how many are done after each product.
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -95,8 +39,6 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             concurrency: 8,
-            attempts: 3,
-            backoff: Duration::from_millis(500),
             progress: None,
         }
     }
@@ -109,33 +51,6 @@ pub struct BatchOutcome {
     pub statuses: HashMap<(SkuId, WarehouseId), LineStatus>,
     /// Whether cancellation stopped it before every job was attempted.
     pub interrupted: bool,
-}
-
-async fn apply_with_retry(
-    sink: &dyn InventorySink,
-    write: &ProductWrite,
-    options: &WriterOptions,
-    cancel: &CancellationToken,
-) -> Result<Vec<WriteOutcome>, SinkError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let err = match sink.apply(write).await {
-            Ok(outcomes) => return Ok(outcomes),
-            Err(e) => e,
-        };
-        let wait = match err.retry() {
-            Retry::Never => return Err(err),
-            _ if attempt >= options.attempts => return Err(err),
-            Retry::Backoff => options.backoff * 2u32.saturating_pow(attempt - 1),
-            Retry::After(wait) => wait,
-        };
-        tracing::warn!(product = %write.product_id, attempt, error = %err, wait_ms = wait.as_millis() as u64, "write failed, retrying");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = cancel.cancelled() => return Err(err),
-        }
-    }
 }
 
 fn audit_entries(
@@ -225,7 +140,9 @@ pub async fn execute(
     let mut results = futures::stream::iter(jobs)
         .take_while(|_| ready(!stop_ref.is_cancelled()))
         .map(|job| async move {
-            let result = apply_with_retry(sink, &job.write, options, stop_ref).await;
+            // The adapter retries within its policy; a write that still fails is reported
+            // here and tried again by the next run or requeued by the pipeline.
+            let result = sink.apply(&job.write).await;
             (job, result)
         })
         .buffer_unordered(options.concurrency.max(1));

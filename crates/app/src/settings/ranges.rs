@@ -77,6 +77,20 @@ pub fn parse_bounded_duration(
 /// `[tiktok] requests_per_second`: from a request every ten seconds to TikTok's largest quota.
 pub const REQUESTS_PER_SECOND: std::ops::RangeInclusive<f64> = 0.1..=10_000.0;
 
+/// `[tiktok] request_timeout`: one request to TikTok, answer included.
+pub const REQUEST_TIMEOUT: DurationRange = DurationRange {
+    min: Duration::from_millis(100),
+    max: Duration::from_secs(300),
+    allowed: "a duration from 100ms to 5m, such as \"30s\"",
+};
+
+/// `[tiktok] call_timeout`: everything one call to TikTok may take, retries included.
+pub const CALL_TIMEOUT: DurationRange = DurationRange {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(3600),
+    allowed: "a duration from 1s to 1h, such as \"2m\"",
+};
+
 /// `[tiktok] concurrency`: product writes in flight at once.
 pub const CONCURRENCY: std::ops::RangeInclusive<i64> = 1..=64;
 

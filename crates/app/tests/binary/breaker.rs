@@ -11,7 +11,7 @@ use crate::binary::support::*;
 
 /// 24 SKUs stocked only at Main (10 each, TikTok holds 10) and 2 only at Annex (7 each,
 /// TikTok holds 3). With Main inactive, 24 of the 26 lines above 0 go to 0.
-pub fn drop_fixture(main_active: bool) -> String {
+pub(crate) fn drop_fixture(main_active: bool) -> String {
     let mut variants = Vec::new();
     let mut products = Vec::new();
     for n in 0..24 {

@@ -3,6 +3,7 @@
 //! no secret leaks (`secrets`), and what `audit` shows.
 
 mod audit;
+mod bundles;
 mod plan;
 mod secrets;
 mod sync;

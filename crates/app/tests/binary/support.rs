@@ -11,6 +11,47 @@ use serde_json::Value;
 /// mugs, an untracked e-book and a continue-selling candle.
 pub const SEED: &str = include_str!("../../src/demo/fixture.json");
 
+/// A store with bundles (sync-rules.md §8): MUG 7 (also listed on its own) and TEE 4 + 5;
+/// BOX is 2 × MUG + 1 × TEE; READER is an untracked e-book and 3 × TEE; GIFTSET is made
+/// only of untracked and continue-selling items; MYSTERY's component is not in the shop.
+pub const BUNDLES: &str = r#"{
+  "shopify": {
+    "locations": [{"id": 1, "name": "Location A"}, {"id": 2, "name": "Location B"}],
+    "variants": [
+      {"id": 201, "product_id": 20, "sku": "MUG", "inventory_item_id": 2001,
+       "levels": [{"location_id": 1, "available": 7}]},
+      {"id": 202, "product_id": 21, "sku": "TEE", "inventory_item_id": 2002,
+       "levels": [{"location_id": 1, "available": 4}, {"location_id": 2, "available": 5}]},
+      {"id": 203, "product_id": 22, "sku": "EBOOK", "inventory_item_id": 2003, "tracked": false},
+      {"id": 204, "product_id": 23, "sku": "CANDLE", "inventory_item_id": 2004,
+       "inventory_policy": "CONTINUE"},
+      {"id": 301, "product_id": 30, "sku": "BOX", "inventory_item_id": 3001,
+       "components": [{"variant_id": 201, "quantity": 2}, {"variant_id": 202, "quantity": 1}]},
+      {"id": 302, "product_id": 31, "sku": "READER", "inventory_item_id": 3002,
+       "components": [{"variant_id": 203, "quantity": 1}, {"variant_id": 202, "quantity": 3}]},
+      {"id": 303, "product_id": 32, "sku": "GIFTSET", "inventory_item_id": 3003,
+       "components": [{"variant_id": 203, "quantity": 1}, {"variant_id": 204, "quantity": 2}]},
+      {"id": 304, "product_id": 33, "sku": "MYSTERY", "inventory_item_id": 3004,
+       "components": [{"variant_id": 999, "quantity": 1}]}
+    ]
+  },
+  "tiktok": {
+    "warehouses": [{"id": "7001", "name": "α", "is_default": true}],
+    "products": [
+      {"id": "9201", "skus": [{"id": "92011", "seller_sku": "MUG",
+        "inventory": [{"warehouse_id": "7001", "quantity": 0}]}]},
+      {"id": "9301", "skus": [{"id": "93011", "seller_sku": "BOX",
+        "inventory": [{"warehouse_id": "7001", "quantity": 0}]}]},
+      {"id": "9302", "skus": [{"id": "93021", "seller_sku": "READER",
+        "inventory": [{"warehouse_id": "7001", "quantity": 0}]}]},
+      {"id": "9303", "skus": [{"id": "93031", "seller_sku": "GIFTSET",
+        "inventory": [{"warehouse_id": "7001", "quantity": 0}]}]},
+      {"id": "9304", "skus": [{"id": "93041", "seller_sku": "MYSTERY",
+        "inventory": [{"warehouse_id": "7001", "quantity": 5}]}]}
+    ]
+  }
+}"#;
+
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockbridge"));
     cmd.env_remove("STOCKBRIDGE_LOG");

@@ -1,32 +1,33 @@
-//! Writes TikTok fails: retried when transient, reported when they keep failing or a SKU is
-//! refused, and written by the next run.
+//! Writes TikTok fails: sent once by the engine (the adapter retries within the one retry
+//! policy), reported when they fail or a SKU is refused, and written by the next run.
 
 use stockbridge_app::engine::LineStatus;
 
 use super::*;
 
 #[tokio::test]
-async fn transient_failure_is_retried_and_succeeds() {
+async fn a_failed_write_is_sent_once_by_the_engine_which_leaves_retries_to_the_adapter() {
     let f = fixture();
     let options = WriterOptions {
         concurrency: 1,
         ..fast()
     };
-    let report = reconcile_failing_writes(&f, 2, &options).await;
-    assert_eq!(report.counts.failed, 0);
-    assert_eq!(report.counts.updated, 2);
-    assert_eq!(q(&f, "90011", "7001"), Some(240));
+    let (report, calls) = reconcile_failing_writes(&f, 1, &options).await;
+    assert_eq!(
+        calls, 2,
+        "one call per product, the failed one not repeated"
+    );
+    assert_eq!((report.counts.failed, report.counts.updated), (1, 1));
 }
 
 #[tokio::test]
-async fn write_still_failing_after_retries_is_reported_and_succeeds_next_run() {
+async fn a_failed_write_is_reported_and_succeeds_next_run() {
     let f = fixture();
     let options = WriterOptions {
-        attempts: 2,
         concurrency: 1,
         ..fast()
     };
-    let report = reconcile_failing_writes(&f, 2, &options).await;
+    let (report, _) = reconcile_failing_writes(&f, 1, &options).await;
     assert_eq!(report.counts.failed, 1, "{:?}", report.statuses);
     let failed = report
         .statuses
@@ -60,21 +61,23 @@ async fn write_still_failing_after_retries_is_reported_and_succeeds_next_run() {
     assert_eq!(q(&f, "90021", "7001"), Some(999_999));
 }
 
-/// Runs a reconciliation whose first `failures` write calls fail with a transient error.
+/// Runs a reconciliation whose first `failures` write calls fail with a transient error;
+/// its report, and how many write calls the engine made.
 async fn reconcile_failing_writes(
     f: &Fixture,
     failures: u32,
     options: &WriterOptions,
-) -> stockbridge_app::engine::SyncReport {
-    let sink = FailWrites {
+) -> (stockbridge_app::engine::SyncReport, u32) {
+    let sink = Arc::new(FailWrites {
         inner: f.sink.clone(),
         remaining: std::sync::Mutex::new(failures),
-    };
+        calls: std::sync::atomic::AtomicU32::new(0),
+    });
     let stores = Stores {
-        sink: Arc::new(sink),
+        sink: sink.clone(),
         ..f.stores.clone()
     };
-    reconcile(
+    let report = reconcile(
         &stores,
         &rules_80(),
         RunKind::Sync,
@@ -82,13 +85,15 @@ async fn reconcile_failing_writes(
         &CancellationToken::new(),
     )
     .await
-    .unwrap()
+    .unwrap();
+    (report, sink.calls.load(std::sync::atomic::Ordering::SeqCst))
 }
 
-/// Delegates to the fake sink, failing the first `remaining` writes.
+/// Delegates to the fake sink, failing the first `remaining` writes; counts write calls.
 struct FailWrites {
     inner: Arc<InMemorySink>,
     remaining: std::sync::Mutex<u32>,
+    calls: std::sync::atomic::AtomicU32,
 }
 
 #[async_trait::async_trait]
@@ -112,6 +117,7 @@ impl stockbridge_ports::InventorySink for FailWrites {
         &self,
         write: &ProductWrite,
     ) -> Result<Vec<WriteOutcome>, stockbridge_ports::SinkError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         {
             let mut remaining = self.remaining.lock().unwrap();
             if *remaining > 0 {

@@ -18,6 +18,7 @@ fn line(n: usize, current: Option<i64>, quantity: i64) -> PlanLine {
         explanation: String::new(),
         held: 0,
         held_orders: Vec::new(),
+        bundle: false,
     }
 }
 

@@ -5,9 +5,10 @@ mod overrides;
 
 fn explained(rules: &RuleSet, v: &VariantSnapshot) -> String {
     let r = resolved(rules);
-    match r.evaluate(v, 0) {
-        Decision::Push(e) => r.explain(v, 0, &e),
+    match r.evaluate(v, 0).unwrap() {
+        Decision::Push(e) => r.explain(v, 0, &e).unwrap(),
         Decision::Excluded { .. } => "excluded".into(),
+        Decision::Unreadable(why) => format!("unreadable: {why}"),
     }
 }
 
@@ -54,7 +55,7 @@ fn all_active_locations_sum_into_the_default_warehouse() {
     assert_eq!(r.mappings().len(), 1);
     assert_eq!(r.mappings()[0].warehouse().as_str(), "7001");
     let v = variant(1, "A", &[(1, 100), (2, 200)]);
-    assert_eq!(r.evaluate(&v, 0).quantity().unwrap().get(), 300);
+    assert_eq!(r.evaluate(&v, 0).unwrap().quantity().unwrap().get(), 300);
 }
 
 #[test]
@@ -67,7 +68,7 @@ fn location_a_at_80_percent_into_beta_gives_80() {
     let r = resolved(&rules);
     assert_eq!(r.mappings()[0].warehouse().as_str(), "7002");
     let v = variant(1, "A", &[(1, 100), (2, 200)]);
-    assert_eq!(r.evaluate(&v, 0).quantity().unwrap().get(), 80);
+    assert_eq!(r.evaluate(&v, 0).unwrap().quantity().unwrap().get(), 80);
 }
 
 // §2, one test per step.
@@ -83,11 +84,12 @@ fn excluded_sku_gets_no_number() {
     };
     let r = resolved(&rules);
     assert_eq!(
-        r.evaluate(&variant(1, "TEE-RED", &[(1, 5)]), 0),
+        r.evaluate(&variant(1, "TEE-RED", &[(1, 5)]), 0).unwrap(),
         Decision::Excluded { override_index: 0 }
     );
     assert_eq!(
         r.evaluate(&variant(2, "MUG", &[(1, 5)]), 0)
+            .unwrap()
             .quantity()
             .unwrap()
             .get(),
@@ -283,12 +285,12 @@ fn inactive_location_counts_zero_and_is_explained() {
     };
     let r = resolve(&rules, &locations, &seed_warehouses()).unwrap();
     let v = variant(1, "A", &[(1, 100), (2, 200)]);
-    let Decision::Push(e) = r.evaluate(&v, 0) else {
+    let Decision::Push(e) = r.evaluate(&v, 0).unwrap() else {
         panic!("excluded")
     };
     assert_eq!(e.quantity.get(), 100);
     assert_eq!(
-        r.explain(&v, 0, &e),
+        r.explain(&v, 0, &e).unwrap(),
         "Location A 100 + Location B (inactive) 0 = 100"
     );
 }
@@ -299,6 +301,7 @@ fn all_skips_inactive_locations() {
     let r = resolve(&RuleSet::default(), &locations, &seed_warehouses()).unwrap();
     assert_eq!(
         r.evaluate(&variant(1, "A", &[(1, 100), (2, 200)]), 0)
+            .unwrap()
             .quantity()
             .unwrap()
             .get(),
@@ -312,4 +315,26 @@ fn explanation_of_no_stock_says_so() {
         explained(&RuleSet::default(), &variant(1, "A", &[])),
         "no stock at the mapped locations = 0"
     );
+}
+
+#[test]
+fn a_mapping_or_override_the_rules_do_not_have_gives_none_not_a_panic() {
+    let rules = resolved(&RuleSet::default());
+    let v = variant(101, "TEE-RED-S", &[(1, 100), (2, 200)]);
+    assert_eq!(rules.evaluate(&v, 1), None);
+    assert_eq!(rules.evaluate(&v, usize::MAX), None);
+    let Some(Decision::Push(e)) = rules.evaluate(&v, 0) else {
+        panic!("mapping 0 pushes a number")
+    };
+    assert_eq!(
+        rules.explain(&v, 0, &e).as_deref(),
+        Some("Location A 100 + Location B 200 = 300")
+    );
+    assert_eq!(rules.explain(&v, 1, &e), None);
+    let foreign = Evaluation {
+        override_index: Some(3),
+        ..e
+    };
+    assert_eq!(rules.explain(&v, 0, &foreign), None, "no override 3 here");
+    assert_eq!(Holds::none().held(&v, &rules, 9), Held::default());
 }

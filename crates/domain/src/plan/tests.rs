@@ -224,3 +224,168 @@ fn several_mappings_give_one_line_each() {
     let writes = plan.writes(&tiktok);
     assert_eq!(writes[0].skus[0].stock.len(), 2);
 }
+
+#[test]
+fn writes_that_may_lower_a_number_go_out_first_each_with_its_changed_lines() {
+    let (rules, variants, tiktok) = shop();
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    let jobs = plan.write_jobs(&tiktok);
+    let order: Vec<(&str, bool)> = jobs
+        .iter()
+        .map(|j| (j.write.product_id.as_str(), j.lowers_stock()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![("9002", true), ("9001", false)],
+        "CAP falls 40 -> 3 and goes before TEE's rise, though 9001 sorts first"
+    );
+    let skus: Vec<&str> = jobs[0].lines.iter().map(|l| l.sku.as_str()).collect();
+    assert_eq!(
+        skus,
+        vec!["CAP"],
+        "MUG is restated in the write, not a line"
+    );
+    assert_eq!(jobs[0].write.skus.len(), 1);
+}
+
+#[test]
+fn a_plan_without_some_lines_counts_only_the_lines_kept() {
+    let (rules, variants, tiktok) = shop();
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    assert_eq!((plan.summary.lines, plan.summary.changed), (3, 2));
+    let kept = plan.without(|l| l.sku == "CAP");
+    assert_eq!((kept.summary.lines, kept.summary.changed), (2, 1));
+    assert_eq!((kept.summary.up, kept.summary.down), (1, 0));
+    assert_eq!(kept.write_jobs(&tiktok).len(), 1);
+    assert_eq!(plan.summary.lines, 3, "the plan itself is left as built");
+}
+
+// §8, bundles in the plan.
+
+fn bundle_store() -> (Vec<VariantSnapshot>, Vec<TikTokSku>) {
+    let variants = vec![
+        variant(1, "MUG", &[(1, 7)]),
+        variant(2, "TEE", &[(1, 9)]),
+        bundle(3, "BOX", &[(1, 2), (2, 1)]),
+        bundle(4, "GIFT", &[(1, 1)]),
+    ];
+    let tiktok = vec![
+        tiktok("9001", "90011", "MUG", &[("7001", 0)]),
+        tiktok("9002", "90021", "BOX", &[("7001", 0)]),
+        tiktok("9003", "90031", "GIFT", &[("7001", 0)]),
+    ];
+    (variants, tiktok)
+}
+
+#[test]
+fn bundle_lines_are_marked_and_computed_from_their_components() {
+    let (variants, tiktok) = bundle_store();
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    let lines: Vec<(&str, u32, bool)> = plan
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity.get(), l.bundle))
+        .collect();
+    assert_eq!(
+        lines,
+        [("MUG", 7, false), ("BOX", 3, true), ("GIFT", 7, true)]
+    );
+    assert_eq!(
+        plan.lines[1].explanation,
+        "bundle: min(MUG 7/2 = 3, TEE 9/1) = 3"
+    );
+}
+
+#[test]
+fn a_component_listed_on_its_own_and_in_bundles_is_warned_once() {
+    let (variants, tiktok) = bundle_store();
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    let shared: Vec<String> = plan
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, Warning::SharedComponent { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shared,
+        ["SKU \"MUG\" is listed on its own and inside bundle(s) BOX, GIFT: each listing offers its full stock, so it is offered more than once"]
+    );
+}
+
+#[test]
+fn a_component_not_listed_on_its_own_is_not_warned() {
+    let (variants, mut tiktok) = bundle_store();
+    tiktok.remove(0);
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    assert!(!plan
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::SharedComponent { .. })));
+}
+
+#[test]
+fn an_unreadable_bundle_gets_no_line_and_one_warning_across_mappings_and_listings() {
+    let rules = resolved(&RuleSet {
+        location_mappings: vec![
+            listed(&["Location A"], Some("α")),
+            listed(&["Location B"], Some("β")),
+        ],
+        ..RuleSet::default()
+    });
+    let variants = vec![
+        variant(2, "TEE", &[(1, 9)]),
+        bundle(3, "BOX", &[(1, 2), (2, 1)]),
+    ];
+    let tiktok = vec![
+        tiktok("9002", "90021", "BOX", &[("7001", 5), ("7002", 5)]),
+        tiktok("9004", "90041", "BOX", &[("7001", 5), ("7002", 5)]),
+    ];
+    let plan = Plan::build(&rules, &variants, &tiktok);
+    assert!(plan.lines.is_empty());
+    let unreadable: Vec<String> = plan
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, Warning::BundleUnreadable { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        unreadable,
+        ["bundle \"BOX\" (variant 3) gets no number: its component variant 1 could not be read; its TikTok stock is left as it is"]
+    );
+    assert!(plan.writes(&tiktok).is_empty());
+}
+
+#[test]
+fn units_held_of_a_component_or_by_a_bundle_order_lower_every_listing_made_of_it() {
+    let (variants, tiktok) = bundle_store();
+    let hold = |order: &str, sku: &str, quantity| HoldLine {
+        order: OrderId::new(order).unwrap(),
+        sku_id: SkuId::new("1").unwrap(),
+        seller_sku: Sku::parse_optional(Some(sku)),
+        warehouse: None,
+        quantity,
+    };
+    let holds = Holds::new([hold("576", "MUG", 2), hold("577", "BOX", 1)], &[]);
+    let plan = Plan::build_holding(&resolved(&RuleSet::default()), &variants, &tiktok, &holds);
+    let lines: Vec<(&str, u32, &str)> = plan
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity.get(), l.explanation.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "MUG",
+                3,
+                "Location A 7 - held 4 (TikTok orders 576, 577) = 3"
+            ),
+            (
+                "BOX",
+                1,
+                "bundle: min(MUG (7 - held 2)/2 = 2, TEE 9/1) - held 1 (TikTok order 577) = 1"
+            ),
+            ("GIFT", 3, "bundle: min(MUG (7 - held 4)/1 = 3) = 3"),
+        ]
+    );
+}

@@ -1,6 +1,6 @@
 use stockbridge_domain::{
-    InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku, StockLevel,
-    VariantId, VariantSnapshot,
+    Component, InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku,
+    StockLevel, VariantId, VariantSnapshot,
 };
 
 use crate::source::InventorySource;
@@ -20,13 +20,15 @@ fn variant(id: u64, sku: Option<&str>, levels: Vec<StockLevel>) -> VariantSnapsh
         tracked: true,
         policy: InventoryPolicy::Deny,
         product_status: ProductStatus::Active,
+        components: None,
         levels,
     }
 }
 
-/// The shop a source under contract must hold: three locations (one inactive) and seven
-/// variants covering untracked, continue-selling, negative, blank-SKU, duplicate-SKU and draft
-/// cases. Variant `N` has inventory item `N + 900`.
+/// The shop a source under contract must hold: three locations (one inactive) and eight
+/// variants covering untracked, continue-selling, negative, blank-SKU, duplicate-SKU, draft and
+/// bundle cases (108 is 2 × 101 + 1 × 107, with no levels of its own). Variant `N` has
+/// inventory item `N + 900`.
 pub fn source_seed() -> (Vec<Location>, Vec<VariantSnapshot>) {
     let locations = vec![
         Location {
@@ -51,6 +53,12 @@ pub fn source_seed() -> (Vec<Location>, Vec<VariantSnapshot>) {
     continues.policy = InventoryPolicy::Continue;
     let mut draft = variant(106, Some("CT-TEE-S"), vec![level(2, 1)]);
     draft.product_status = ProductStatus::Draft;
+    let mut kit = variant(108, Some("CT-KIT"), vec![]);
+    let part = |id: u64, quantity: u32| Component {
+        variant_id: VariantId::new(id).unwrap(),
+        quantity: std::num::NonZeroU32::new(quantity).unwrap(),
+    };
+    kit.components = Some(vec![part(101, 2), part(107, 1)]);
     let variants = vec![
         variant(101, Some("CT-TEE-S"), vec![level(1, 10), level(2, 5)]),
         variant(102, Some("CT-TEE-M"), vec![level(1, -3), level(3, 7)]),
@@ -63,6 +71,7 @@ pub fn source_seed() -> (Vec<Location>, Vec<VariantSnapshot>) {
             Some("CT-SOCK"),
             vec![level(1, 0), level(2, 0), level(3, 0)],
         ),
+        kit,
     ];
     (locations, variants)
 }
@@ -120,6 +129,7 @@ pub async fn source_contract<S: InventorySource + ?Sized>(source: &S) {
     let wanted = [
         InventoryItemId::new(1002).unwrap(),
         InventoryItemId::new(1003).unwrap(),
+        InventoryItemId::new(1008).unwrap(),
         InventoryItemId::new(424_242).unwrap(),
     ];
     let some = source
@@ -132,7 +142,7 @@ pub async fn source_contract<S: InventorySource + ?Sized>(source: &S) {
         .collect();
     assert_eq!(
         ids,
-        vec![102, 103],
+        vec![102, 103, 108],
         "variants_for_items() must return exactly the known items"
     );
     let by_id = |id: u64| {
@@ -144,8 +154,8 @@ pub async fn source_contract<S: InventorySource + ?Sized>(source: &S) {
     };
     assert_eq!(
         normalised(some),
-        vec![by_id(102), by_id(103)],
-        "incremental reads must equal full reads"
+        vec![by_id(102), by_id(103), by_id(108)],
+        "incremental reads must equal full reads, a bundle's components included"
     );
 
     let none = source

@@ -1,6 +1,7 @@
 //! Bulk operations: `bulkOperationRunQuery` snapshots the variants and their levels into a
 //! JSONL file served under `/_sandbox/bulk/{id}.jsonl`. Child lines carry `__parentId` and,
 //! unless `groupObjects: true`, are scattered among the parents so clients must join by id.
+//! A bundle's `productVariantComponents`, when selected, are child lines of its variant.
 //!
 //! At most [`CONCURRENT_BULK_QUERIES`] operations run at once, as from API 2026-01 whatever
 //! version the path names; one more is refused with `LIMIT_REACHED`. A fault on the
@@ -17,6 +18,7 @@ use serde_json::json;
 
 use self::plan::{plan, Plan};
 use super::gid::{gid, level_gid};
+use super::schema::components::component_id;
 use super::schema::UnsignedInt64;
 use super::search::{Search, Target};
 use crate::clock;
@@ -312,14 +314,28 @@ fn snapshot(shared: &Shared, plan: &Plan) -> (Vec<(bool, String)>, u64) {
             crate::fixture::InventoryPolicy::Continue => "CONTINUE",
         };
         let status = format!("{:?}", v.product_status).to_ascii_uppercase();
-        let line = json!({
+        let mut line = json!({
             "id": variant_gid,
             "sku": v.sku,
             "inventoryPolicy": policy,
             "product": {"id": gid("Product", v.product_id), "status": status},
             "inventoryItem": {"id": gid("InventoryItem", v.inventory_item_id), "tracked": v.tracked},
         });
+        if plan.requires_components {
+            line["requiresComponents"] = json!(!v.components.is_empty());
+        }
         lines.push((false, line.to_string()));
+        if plan.components {
+            for (i, c) in v.components.iter().enumerate() {
+                let line = json!({
+                    "id": gid("ProductVariantComponent", component_id(v.id, i)),
+                    "quantity": c.quantity,
+                    "productVariant": {"id": gid("ProductVariant", c.variant_id)},
+                    "__parentId": variant_gid,
+                });
+                lines.push((true, line.to_string()));
+            }
+        }
         for level in &v.levels {
             let quantities: Vec<_> = plan
                 .names

@@ -1,6 +1,7 @@
 //! The Admin GraphQL schema the emulator serves: Shopify's names for everything the adapter
 //! reads, built with async-graphql.
 
+pub(crate) mod components;
 mod connection;
 mod installation;
 mod listing;

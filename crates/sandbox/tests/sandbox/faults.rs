@@ -110,6 +110,21 @@ async fn latency_delays_answers() {
 }
 
 #[tokio::test]
+async fn a_call_abandoned_during_its_latency_is_counted_as_delayed_on_arrival() {
+    let sandbox = start(fixture()).await;
+    control(&sandbox, "faults", json!({"tiktok": {"latency_ms": 60000}})).await;
+    let abandoned = tokio::time::timeout(Duration::from_millis(200), shops().send(&sandbox)).await;
+    assert!(abandoned.is_err(), "the answer waits a minute");
+    let delayed = eventually(Duration::from_secs(5), || async {
+        let n = sandbox.stats().count("tiktok", "shops", "delayed");
+        (n > 0).then_some(n)
+    })
+    .await;
+    assert_eq!(delayed, 1);
+    assert_eq!(sandbox.stats().count("tiktok", "shops", "ok"), 0);
+}
+
+#[tokio::test]
 async fn reads_back_the_faults_in_force_and_refuses_a_rate_above_one() {
     let sandbox = start(fixture()).await;
     let faults = json!({"seed": 3, "webhooks": {"duplicate_rate": 0.5, "reorder_rate": 0.0, "delay_ms": 0, "drop_rate": 0.0}});

@@ -35,6 +35,18 @@ fn durations_beyond_their_upper_bound_are_refused_naming_key_value_and_range() {
             "\"500000000000y\"",
             "from 0s to 10s",
         ),
+        (
+            "[tiktok]\nrequest_timeout = \"50ms\"\n",
+            "tiktok.request_timeout",
+            "\"50ms\"",
+            "from 100ms to 5m",
+        ),
+        (
+            "[tiktok]\ncall_timeout = \"2h\"\n",
+            "tiktok.call_timeout",
+            "\"2h\"",
+            "from 1s to 1h",
+        ),
     ] {
         let e = err(toml);
         assert!(
@@ -134,4 +146,18 @@ fn max_items_per_flush_is_50_by_default_and_accepted_at_its_bounds() {
         let s = load(&format!("[server]\nmax_items_per_flush = {n}\n"), &[]).unwrap();
         assert_eq!(s.server.max_items_per_flush, n);
     }
+}
+
+#[test]
+fn tiktok_timeouts_default_to_30_seconds_per_request_and_2_minutes_per_call() {
+    let s = load("", &[]).unwrap();
+    assert_eq!(s.request_timeout, Duration::from_secs(30));
+    assert_eq!(s.call_timeout, Duration::from_secs(120));
+    let s = load(
+        "[tiktok]\nrequest_timeout = \"300ms\"\ncall_timeout = \"1s\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.request_timeout, Duration::from_millis(300));
+    assert_eq!(s.call_timeout, Duration::from_secs(1));
 }

@@ -109,6 +109,63 @@ fn failed_write_is_reported_with_exit_1_and_succeeds_on_the_next_run() {
     assert_eq!(sandbox.tiktok_quantity("90011", "7001"), Some(240));
 }
 
+#[test]
+fn a_hung_tiktok_ends_sync_with_exit_1_once_each_write_reaches_its_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let fix = write(dir.path(), "fixture.json", SEED);
+    let sandbox = SandboxProcess::start(&fix, &[]);
+    let cfg = sandbox.config(dir.path(), "[rules]\nquantity_percent = 80\n");
+    // TikTok takes a minute to answer any write: every attempt times out.
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        Some(json!({"tiktok": {"latency_ms": 60000, "endpoints": ["inventory_update"]}})),
+    );
+    let mut env = SECRETS.to_vec();
+    env.extend([
+        ("STOCKBRIDGE__TIKTOK__REQUEST_TIMEOUT", "300ms"),
+        ("STOCKBRIDGE__TIKTOK__CALL_TIMEOUT", "1s"),
+    ]);
+    let hung = run(
+        &[
+            "sync",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(hung.code, 1, "{}", hung.stderr);
+    let report = hung.json();
+    let lines = report["lines"].as_array().unwrap();
+    assert_eq!(report["summary"]["failed"], 4, "{report:#}");
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["status"] == "failed")
+            .all(|l| l["error"].as_str().unwrap().contains("unavailable")),
+        "{report:#}"
+    );
+    let products: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["status"] == "failed")
+        .map(|l| l["tiktok_product_id"].as_str().unwrap())
+        .collect();
+    let products = products.len() as u64;
+    // Each attempt waits its 300 ms request timeout, and the first backoff is at least
+    // 250 ms: within the one-second limit a write is attempted once or twice, where the
+    // policy would allow six attempts, and the engine adds none of its own.
+    let attempts = sandbox.control("GET", "/_sandbox/stats", None)["tiktok"]["inventory_update"]
+        ["delayed"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        (products..=2 * products).contains(&attempts),
+        "{attempts} attempts for {products} products"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_sync_finishes_writes_in_flight_records_them_and_starts_no_more() {

@@ -99,3 +99,45 @@ fn after_kill_9_a_change_made_while_down_is_caught_up_at_restart() {
         w.sandbox.tiktok_quantity("90011", "7001")
     );
 }
+
+#[test]
+fn a_component_change_in_serve_updates_every_bundle_made_of_it_within_seconds() {
+    let w = world_from(BUNDLES, "150ms", "");
+    let _serve = ServeProcess::start(&w.config);
+    assert_eq!(
+        w.sandbox.tiktok_quantity("93011", "7001"),
+        Some(3),
+        "start-up reconcile: min(MUG 7/2, TEE 9/1) = 3"
+    );
+    assert_eq!(
+        w.sandbox.tiktok_quantity("93021", "7001"),
+        Some(3),
+        "READER: TEE 9/3"
+    );
+    // TEE drops from 4 + 5 to 1 + 5: BOX is still limited by the mugs, READER by TEE 6/3.
+    set_level(&w.sandbox, 2002, 1, 1);
+    assert!(
+        poll_until(Duration::from_secs(5), || w
+            .sandbox
+            .tiktok_quantity("93021", "7001")
+            == Some(2)),
+        "READER follows its TEE; holds {:?}",
+        w.sandbox.tiktok_quantity("93021", "7001")
+    );
+    // MUG drops to 2: BOX becomes 1, and MUG's own listing follows too.
+    set_level(&w.sandbox, 2001, 1, 2);
+    assert!(
+        poll_until(Duration::from_secs(5), || w
+            .sandbox
+            .tiktok_quantity("93011", "7001")
+            == Some(1)),
+        "BOX follows its MUG; holds {:?}",
+        w.sandbox.tiktok_quantity("93011", "7001")
+    );
+    assert_eq!(w.sandbox.tiktok_quantity("92011", "7001"), Some(2));
+    assert_eq!(
+        w.sandbox.tiktok_quantity("93041", "7001"),
+        Some(5),
+        "the bundle that cannot be read is never written"
+    );
+}

@@ -4,10 +4,13 @@
 use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
 use async_graphql::Value;
 
-/// What the bulk query asks for: the root connection, its `query:` filter and quantity names.
+/// What the bulk query asks for: the root connection, its `query:` filter, quantity names,
+/// and whether it selects a bundle's `requiresComponents` and `productVariantComponents`.
 pub(super) struct Plan {
     pub(super) search: Option<String>,
     pub(super) names: Vec<String>,
+    pub(super) requires_components: bool,
+    pub(super) components: bool,
 }
 
 pub(super) fn plan(text: &str) -> Result<Plan, String> {
@@ -60,7 +63,24 @@ pub(super) fn plan(text: &str) -> Result<Plan, String> {
     if names.is_empty() {
         names.push("available".to_owned());
     }
-    Ok(Plan { search, names })
+    let set = &root.selection_set.node;
+    Ok(Plan {
+        search,
+        names,
+        requires_components: selects(set, "requiresComponents"),
+        components: selects(set, "productVariantComponents"),
+    })
+}
+
+/// Whether a field of this name is selected anywhere under `set`.
+fn selects(set: &SelectionSet, name: &str) -> bool {
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(f) => {
+            f.node.name.node == name || selects(&f.node.selection_set.node, name)
+        }
+        Selection::InlineFragment(f) => selects(&f.node.selection_set.node, name),
+        Selection::FragmentSpread(_) => false,
+    })
 }
 
 fn find_quantity_names(set: &SelectionSet, out: &mut Vec<String>) {

@@ -5,6 +5,7 @@
 use async_graphql::{Error, ErrorExtensions, SimpleObject};
 use base64::Engine;
 
+use super::components::ProductVariantComponent;
 use super::objects::{InventoryItem, InventoryLevel, Location, ProductVariant};
 
 /// The largest page Shopify serves.
@@ -46,6 +47,11 @@ connection!(LocationConnection, LocationEdge, Location);
 connection!(ProductVariantConnection, ProductVariantEdge, ProductVariant);
 connection!(InventoryItemConnection, InventoryItemEdge, InventoryItem);
 connection!(InventoryLevelConnection, InventoryLevelEdge, InventoryLevel);
+connection!(
+    ProductVariantComponentConnection,
+    ProductVariantComponentEdge,
+    ProductVariantComponent
+);
 
 /// A connection type built from one page of keyed nodes.
 pub(crate) trait Paged: Sized {

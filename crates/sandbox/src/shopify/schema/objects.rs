@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, ID};
 
-use super::connection::{cut, InventoryLevelConnection, Page, Paged, ProductVariantConnection};
+use super::components::components_of;
+use super::connection::{
+    cut, InventoryLevelConnection, Page, Paged, ProductVariantComponentConnection,
+    ProductVariantConnection,
+};
 use super::{shared, UnsignedInt64};
 use crate::clock;
 use crate::fixture;
@@ -136,6 +140,24 @@ impl ProductVariant {
     }
     async fn inventory_item(&self) -> InventoryItem {
         InventoryItem(self.0.clone())
+    }
+    /// Whether the variant is a bundle, whose stock is made of its components.
+    async fn requires_components(&self) -> bool {
+        !self.0.variant.components.is_empty()
+    }
+    async fn product_variant_components(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductVariantComponentConnection> {
+        let page = Page::new(first, after, last, before)?;
+        let world = shared(ctx).world();
+        let components = components_of(&world.shopify, &self.0.variant);
+        let (items, more) = cut(components.into_iter(), &page);
+        Ok(Paged::page(items, more, page.after))
     }
 }
 
