@@ -16,6 +16,26 @@ pub enum WebhookError {
     /// A required header is absent.
     #[error("the webhook lacks the {0} header")]
     MissingHeader(&'static str),
+    /// An id header is longer than [`WebhookHeaders::MAX_LEN`].
+    #[error(
+        "the webhook's {header} header is {len} bytes long; at most {} are accepted",
+        WebhookHeaders::MAX_LEN
+    )]
+    HeaderTooLong {
+        /// The header.
+        header: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The body is the payload of another topic's resource (a product sent as a location,
+    /// say): the signature covers the body only, so the topic header could have been changed.
+    #[error("the body of a {topic} webhook is {found}, not the topic's resource")]
+    WrongResource {
+        /// The delivery's topic.
+        topic: String,
+        /// What the body is instead.
+        found: String,
+    },
     /// The signature header is not base64 of a SHA-256 digest.
     #[error("the webhook signature header is not a base64 HMAC-SHA256")]
     MalformedSignature,

@@ -239,9 +239,72 @@ fn garbage_bodies_are_typed_errors_for_every_topic() {
         for body in &bodies {
             match parse_webhook(&headers(topic), body) {
                 Ok(_)
-                | Err(WebhookError::MalformedBody { .. } | WebhookError::InvalidId { .. }) => {}
+                | Err(
+                    WebhookError::MalformedBody { .. }
+                    | WebhookError::InvalidId { .. }
+                    | WebhookError::WrongResource { .. },
+                ) => {}
                 Err(other) => panic!("{topic}: unexpected error {other}"),
             }
         }
     }
+}
+
+#[test]
+fn a_body_of_another_resource_is_refused_whatever_the_topic_header_says() {
+    let product = br#"{"id":10,"title":"Tee","admin_graphql_api_id":"gid://shopify/Product/10","variants":[{"id":101,"inventory_item_id":1001}]}"#;
+    assert!(
+        parse_webhook(&headers("inventory_levels/update"), product).is_err(),
+        "a product has no inventory_item_id of its own"
+    );
+    for topic in ["locations/update", "inventory_items/update"] {
+        let err = parse_webhook(&headers(topic), product).unwrap_err();
+        assert!(
+            matches!(err, WebhookError::WrongResource { .. }),
+            "{topic}: {err:?}"
+        );
+    }
+    assert!(parse_webhook(&headers("products/update"), product).is_ok());
+    // Without admin_graphql_api_id, a product is still known by its variants, and a level
+    // by its inventory_item_id.
+    let bare_product = br#"{"id":10,"variants":[]}"#;
+    assert!(parse_webhook(&headers("locations/update"), bare_product).is_err());
+    let bare_level = br#"{"id":5,"inventory_item_id":1001,"location_id":1}"#;
+    let err = parse_webhook(&headers("locations/update"), bare_level).unwrap_err();
+    assert!(err.to_string().contains("inventory level"), "{err}");
+    let location = br#"{"id":5,"name":"A","admin_graphql_api_id":"gid://shopify/Location/5"}"#;
+    assert!(parse_webhook(&headers("locations/update"), location).is_ok());
+}
+
+#[test]
+fn ids_longer_than_128_bytes_are_refused_naming_the_header() {
+    let long = "w".repeat(129);
+    let err = WebhookHeaders::from_pairs([
+        ("X-Shopify-Topic", "products/update"),
+        ("X-Shopify-Shop-Domain", "demo.myshopify.com"),
+        ("X-Shopify-Webhook-Id", long.as_str()),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the webhook's X-Shopify-Webhook-Id header is 129 bytes long; at most 128 are accepted"
+    );
+    let at_the_bound = "e".repeat(128);
+    assert!(WebhookHeaders::from_pairs([
+        ("X-Shopify-Topic", "products/update"),
+        ("X-Shopify-Shop-Domain", "demo.myshopify.com"),
+        ("X-Shopify-Webhook-Id", "w-1"),
+        ("X-Shopify-Event-Id", at_the_bound.as_str()),
+    ])
+    .is_ok());
+    let err = WebhookHeaders::from_pairs([
+        ("X-Shopify-Topic", "products/update"),
+        ("X-Shopify-Shop-Domain", "demo.myshopify.com"),
+        ("X-Shopify-Webhook-Id", "w-1"),
+        ("X-Shopify-Event-Id", long.as_str()),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(err, WebhookError::HeaderTooLong { header, .. } if header == "X-Shopify-Event-Id")
+    );
 }

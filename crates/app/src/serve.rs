@@ -3,9 +3,9 @@
 //! the shutdown future completes, then stops accepting, finishes in-flight writes and
 //! returns. Tests start it on port 0 with their own shutdown future.
 
+mod connections;
 mod webhook;
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,9 @@ use stockbridge_sandbox::SandboxOptions;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::TimeoutLayer;
+
+pub use connections::ConnectionLimits;
 
 use crate::console::{ConsoleConfig, ConsoleParts};
 use crate::engine::{
@@ -40,14 +43,17 @@ pub struct ServeParts {
     pub webhook_secret: stockbridge_ports::Secret,
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
+    /// Most deliveries a minute remembered for deduplication.
+    pub webhook_ids_per_minute: u32,
+    /// How long a request may take from its head to its answer, its body included.
+    pub body_timeout: Duration,
+    /// How long and how many connections are kept.
+    pub connections: ConnectionLimits,
 }
 
 /// Why a server stopped other than by its shutdown future.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The HTTP server failed.
-    #[error("the server failed: {0}")]
-    Server(#[from] std::io::Error),
     /// No reconciliation could succeed: the configuration or the credentials are wrong.
     #[error(transparent)]
     Configuration(EngineError),
@@ -74,6 +80,7 @@ impl ServeError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    connections: ConnectionLimits,
     pipeline: Pipeline,
     changes: mpsc::UnboundedReceiver<Change>,
     /// What [`Application::with_console`] gives the console; dropped when serving starts, so
@@ -155,6 +162,15 @@ impl Application {
             shop_domain: wired.shop_domain.clone(),
             webhook_secret: secret,
             max_body_bytes: settings.server.max_body_bytes,
+            webhook_ids_per_minute: settings.server.webhook_ids_per_minute,
+            body_timeout: settings.server.body_timeout,
+            connections: ConnectionLimits {
+                header_timeout: settings.server.header_timeout,
+                idle_timeout: settings.server.idle_timeout,
+                max_connections: connections::fit_to_open_file_limit(
+                    settings.server.max_connections,
+                ),
+            },
         };
         Ok(Self::from_parts(parts, listener, options))
     }
@@ -182,6 +198,7 @@ impl Application {
             store: parts.stores.store.clone(),
             changes: tx,
             metrics: metrics.clone(),
+            remember: webhook::RememberBudget::per_minute(parts.webhook_ids_per_minute),
         });
         let too_large = metrics.clone();
         let router = Router::new()
@@ -207,7 +224,12 @@ impl Application {
                 metrics: metrics.clone(),
                 ready: ready_rx,
                 store: parts.stores.store.clone(),
-            });
+            })
+            // A body sent a byte at a time ends here; the answer is 408.
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                parts.body_timeout,
+            ));
         let pipeline = Pipeline {
             stores: parts.stores,
             rules: parts.rules,
@@ -219,6 +241,7 @@ impl Application {
         Application {
             listener,
             router,
+            connections: parts.connections,
             pipeline,
             changes: rx,
             console: Some(console),
@@ -251,15 +274,13 @@ impl Application {
         let server_stop = stop.clone();
         // The router holds the queue's only sender: when the server has finished, the
         // pipeline's queue closes and its final flush starts.
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    () = shutdown => {}
-                    () = server_stop.cancelled() => {}
-                }
-                server_stop.cancel();
-            })
-            .into_future();
+        let server = connections::serve(self.listener, self.router, self.connections, async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = server_stop.cancelled() => {}
+            }
+            server_stop.cancel();
+        });
         tokio::pin!(server);
         let (served, ended, early) = tokio::select! {
             served = &mut server => {
@@ -272,13 +293,13 @@ impl Application {
                 (server.await, ended, early)
             }
         };
+        let () = served;
         match ended {
-            Err(e) => return Err(ServeError::PipelineFailed(e)),
-            Ok(Err(e)) => return Err(ServeError::Configuration(e)),
-            Ok(Ok(())) if early => return Err(ServeError::PipelineEnded),
-            Ok(Ok(())) => {}
+            Err(e) => Err(ServeError::PipelineFailed(e)),
+            Ok(Err(e)) => Err(ServeError::Configuration(e)),
+            Ok(Ok(())) if early => Err(ServeError::PipelineEnded),
+            Ok(Ok(())) => Ok(()),
         }
-        Ok(served?)
     }
 }
 

@@ -18,9 +18,10 @@ use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
 pub use ranges::{
-    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, CALL_TIMEOUT,
-    COALESCE_WINDOW, CONCURRENCY, MAX_BODY_BYTES, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY,
-    REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
+    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, BODY_TIMEOUT,
+    CALL_TIMEOUT, COALESCE_WINDOW, CONCURRENCY, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_BODY_BYTES,
+    MAX_CONNECTIONS, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
+    WEBHOOK_IDS_PER_MINUTE,
 };
 pub use rules::rules_from_section;
 pub use safety::{ConsoleSection, SafetySection};
@@ -147,6 +148,18 @@ pub struct ServerSection {
     /// Most items one real-time flush re-reads, 50 by default.
     #[serde(default, deserialize_with = "values::integer")]
     pub max_items_per_flush: Option<i64>,
+    /// Time a client has to send a request head, `10s` by default.
+    pub header_timeout: Option<String>,
+    /// Time a request may take from its head to its answer, body included, `30s` by default.
+    pub body_timeout: Option<String>,
+    /// Time an open connection may stay without a request, `60s` by default.
+    pub idle_timeout: Option<String>,
+    /// Most connections open at once, 256 by default.
+    #[serde(default, deserialize_with = "values::integer")]
+    pub max_connections: Option<i64>,
+    /// Most webhook deliveries a minute remembered for deduplication, 6000 by default.
+    #[serde(default, deserialize_with = "values::integer")]
+    pub webhook_ids_per_minute: Option<i64>,
 }
 
 /// `[rules]`.
@@ -296,6 +309,16 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Most items one real-time flush re-reads from Shopify.
     pub max_items_per_flush: usize,
+    /// Time a client has to send a request head.
+    pub header_timeout: Duration,
+    /// Time a request may take from its head to its answer.
+    pub body_timeout: Duration,
+    /// Time a connection may stay open without a request.
+    pub idle_timeout: Duration,
+    /// Most connections open at once (lowered to fit the open-file limit when serving).
+    pub max_connections: usize,
+    /// Most webhook deliveries a minute remembered for deduplication.
+    pub webhook_ids_per_minute: u32,
 }
 
 impl Settings {

@@ -7,6 +7,8 @@ mod faults;
 mod lifecycle;
 mod paused;
 mod priority;
+mod reconcile_requests;
+mod unknown_items;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -135,6 +137,9 @@ async fn start_with(
         shop_domain: SHOP.into(),
         webhook_secret: Secret::new(SECRET),
         max_body_bytes: 64 * 1024,
+        body_timeout: std::time::Duration::from_secs(30),
+        webhook_ids_per_minute: 6000,
+        connections: stockbridge_app::serve::ConnectionLimits::default(),
     };
     let options = options();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -100,6 +100,11 @@ impl LiveView {
         &self.rules
     }
 
+    /// Whether the view knows `item`: the last reconciliation, or a re-read since, saw it.
+    pub fn knows(&self, item: InventoryItemId) -> bool {
+        self.levels.contains_key(&item)
+    }
+
     /// What to re-read to plan the changed `items`: them, every bundle made of one of them,
     /// and every component of those bundles ([`BundleIndex::with_bundles`]).
     pub fn to_read(&self, items: &[InventoryItemId]) -> Vec<InventoryItemId> {

@@ -127,6 +127,11 @@ struct IdBody {
 }
 
 /// Reads a delivery's body by its topic. Verify the signature first.
+///
+/// Shopify signs the body only, so a body must also be the topic's resource: its
+/// `admin_graphql_api_id`, when it has one, names the topic's kind (`InventoryLevel`,
+/// `InventoryItem`, `Product`, `Location`), and it carries no top-level `variants` (a
+/// product's) or `inventory_item_id` (an inventory level's) unless it is one.
 pub fn parse_webhook(headers: &WebhookHeaders, body: &[u8]) -> Result<ShopifyEvent, WebhookError> {
     let topic = headers.topic.as_str();
     let parse = Parser { topic };
@@ -193,6 +198,9 @@ pub fn parse_webhook(headers: &WebhookHeaders, body: &[u8]) -> Result<ShopifyEve
             }
         },
     };
+    if let Some(expected) = resource_of(topic) {
+        parse.check_resource(expected, &parse.body::<ResourceBody>(body)?)?;
+    }
     Ok(ShopifyEvent {
         webhook_id: headers.webhook_id.clone(),
         event_id: headers.event_id.clone(),
@@ -200,6 +208,28 @@ pub fn parse_webhook(headers: &WebhookHeaders, body: &[u8]) -> Result<ShopifyEve
         shop_domain: headers.shop_domain.clone(),
         kind,
     })
+}
+
+/// The resource, by its GraphQL type name, that a topic's body is.
+fn resource_of(topic: &str) -> Option<&'static str> {
+    Some(match topic.split_once('/')?.0 {
+        "inventory_levels" => "InventoryLevel",
+        "inventory_items" => "InventoryItem",
+        "products" => "Product",
+        "locations" => "Location",
+        _ => return None,
+    })
+}
+
+/// The top-level keys that tell one resource's body from another's.
+#[derive(Deserialize)]
+struct ResourceBody {
+    #[serde(default)]
+    admin_graphql_api_id: Option<String>,
+    #[serde(default)]
+    variants: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    inventory_item_id: Option<serde::de::IgnoredAny>,
 }
 
 fn location_change(topic: &str) -> Option<LocationChange> {
@@ -223,6 +253,33 @@ impl Parser<'_> {
             topic: self.topic.to_owned(),
             source,
         })
+    }
+
+    /// Refuses a body that is another resource than `expected`.
+    fn check_resource(&self, expected: &str, body: &ResourceBody) -> Result<(), WebhookError> {
+        let wrong = |found: String| WebhookError::WrongResource {
+            topic: self.topic.to_owned(),
+            found,
+        };
+        if let Some(gid) = &body.admin_graphql_api_id {
+            let kind = gid
+                .strip_prefix("gid://shopify/")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default();
+            if kind != expected {
+                let kind: String = kind.chars().take(40).collect();
+                return Err(wrong(format!("a {kind:?} (admin_graphql_api_id)")));
+            }
+        }
+        if body.variants.is_some() && expected != "Product" {
+            return Err(wrong("a product (it lists variants)".to_owned()));
+        }
+        if body.inventory_item_id.is_some() && expected != "InventoryLevel" {
+            return Err(wrong(
+                "an inventory level (it names an inventory_item_id)".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn item(&self, id: u64) -> Result<InventoryItemId, WebhookError> {

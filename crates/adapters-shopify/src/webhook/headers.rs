@@ -38,9 +38,15 @@ impl WebhookHeaders {
     /// The payload version header.
     pub const API_VERSION: &'static str = "X-Shopify-API-Version";
 
+    /// The longest topic, shop domain, webhook id or event id accepted, in bytes. Shopify's
+    /// are far shorter (a webhook id is a UUID); a longer one is refused, so that a replayed
+    /// body cannot fill the processed-webhooks table with huge ids.
+    pub const MAX_LEN: usize = 128;
+
     /// Reads the headers through `lookup`, which is asked for each header by its canonical
     /// name and then by the name without `X-`; it must match names without regard to case
-    /// (as `http::HeaderMap::get` does). Topic, shop domain and webhook id are required.
+    /// (as `http::HeaderMap::get` does). Topic, shop domain and webhook id are required;
+    /// those and the event id may be at most [`WebhookHeaders::MAX_LEN`] bytes long.
     pub fn from_lookup<F>(lookup: F) -> Result<WebhookHeaders, WebhookError>
     where
         F: Fn(&str) -> Option<String>,
@@ -51,12 +57,19 @@ impl WebhookHeaders {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let required = |name: &'static str| get(name).ok_or(WebhookError::MissingHeader(name));
+        let bounded = |name: &'static str| match get(name) {
+            Some(v) if v.len() > Self::MAX_LEN => Err(WebhookError::HeaderTooLong {
+                header: name,
+                len: v.len(),
+            }),
+            v => Ok(v),
+        };
+        let required = |name: &'static str| bounded(name)?.ok_or(WebhookError::MissingHeader(name));
         Ok(WebhookHeaders {
             topic: required(Self::TOPIC)?,
             shop_domain: required(Self::SHOP_DOMAIN)?,
             webhook_id: required(Self::WEBHOOK_ID)?,
-            event_id: get(Self::EVENT_ID),
+            event_id: bounded(Self::EVENT_ID)?,
             triggered_at: get(Self::TRIGGERED_AT),
             api_version: get(Self::API_VERSION),
             hmac: get(Self::HMAC),

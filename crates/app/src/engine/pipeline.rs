@@ -148,6 +148,9 @@ impl Pipeline {
         }));
         let mut live = None;
         self.reconcile_into("start-up", &mut live, &stop).await?;
+        // A reconciliation asked for while one runs waits here; however many are asked for
+        // meanwhile, one more runs (webhooks replayed by the thousand cost one).
+        let mut reconcile_asked: Option<String> = None;
         let mut pending = Pending::default();
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut next_reconcile = self.next_reconcile(&live);
@@ -168,21 +171,35 @@ impl Pipeline {
                 }
                 change = changes.recv() => match change {
                     None => break,
-                    Some(Change::Items { items, hints, topic, changed_at, received }) => {
+                    Some(Change::Items { mut items, hints, topic, changed_at, received }) => {
+                        let bound = self.options.max_items_per_flush;
+                        if live.as_ref().is_some_and(|l| realtime::drop_unknown_past(l, &mut items, bound)) {
+                            tracing::info!(topic = %topic, "a webhook named more unknown items than one flush reads: a reconciliation reads them instead");
+                            reconcile_asked.get_or_insert(format!("{topic} naming unknown items"));
+                            if items.is_empty() {
+                                continue;
+                            }
+                        }
                         let fallen = live.as_mut().map(|l| realtime::fallen(l, &hints)).unwrap_or_default();
                         pending.add_all(items, &topic, changed_at, &fallen);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
                     Some(Change::Reconcile { reason }) => {
-                        self.reconcile_into(&reason, &mut live, &stop).await?;
-                        next_reconcile = self.next_reconcile(&live);
+                        reconcile_asked.get_or_insert(reason);
                     }
                     Some(Change::AcceptDrops) => {
+
                         self.reconcile_with(&Breaker::off(), "drops accepted", &mut live, &stop).await?;
                         next_reconcile = self.next_reconcile(&live);
                     }
                 },
+                // After the queued changes, so that every request already queued joins it.
+                () = std::future::ready(()), if reconcile_asked.is_some() => {
+                    let reason = reconcile_asked.take().unwrap_or_default();
+                    self.reconcile_into(&reason, &mut live, &stop).await?;
+                    next_reconcile = self.next_reconcile(&live);
+                }
                 // Without a live view (no reconciliation has succeeded yet), changes wait
                 // for the next attempt.
                 () = tokio::time::sleep_until(deadline.unwrap_or(next_reconcile)),

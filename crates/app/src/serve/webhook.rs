@@ -1,18 +1,69 @@
 //! `POST /webhooks/shopify`: verify, refuse, deduplicate, enqueue, answer 200 at once. The
 //! work happens in the pipeline afterwards; a webhook is a trigger, never the truth.
 
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
+use stockbridge_adapters_shopify::{
+    parse_webhook, verify_webhook, EventKind, WebhookError, WebhookHeaders,
+};
 use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::mpsc;
 
 use crate::engine::{Change, Hint, Metrics};
+
+/// How old a delivery may be, by `X-Shopify-Triggered-At`, and still be acted on: Shopify
+/// retries a delivery for 4 hours (8 attempts), plus an hour for clocks and queues. An older
+/// one is a replay: it is answered 200 (so nothing retries it) and ignored; the scheduled
+/// reconciliation covers whatever it was about.
+pub const REPLAY_HORIZON: Duration = Duration::from_secs(5 * 3600);
+
+/// At most `limit` deliveries a minute are remembered for deduplication, so that the
+/// processed-webhooks table grows by a bounded amount a minute (each delivery adds two ids
+/// of at most 128 bytes). Deliveries past the limit are still processed: a webhook is a
+/// trigger, so processing one twice costs a re-read, never a wrong number.
+pub struct RememberBudget {
+    limit: u32,
+    window: Mutex<(tokio::time::Instant, u32)>,
+}
+
+impl RememberBudget {
+    /// A budget of `limit` a minute.
+    pub fn per_minute(limit: u32) -> RememberBudget {
+        RememberBudget {
+            limit,
+            window: Mutex::new((tokio::time::Instant::now(), 0)),
+        }
+    }
+
+    /// Takes one from this minute's budget; whether there was one.
+    fn take(&self) -> bool {
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = tokio::time::Instant::now();
+        if now.duration_since(window.0) >= Duration::from_secs(60) {
+            *window = (now, 0);
+        }
+        if window.1 >= self.limit {
+            if window.1 == self.limit {
+                tracing::warn!(
+                    limit = self.limit,
+                    "more webhooks this minute than server.webhook_ids_per_minute: the rest are processed without being remembered"
+                );
+                window.1 += 1;
+            }
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
+}
 
 /// What the webhook handler needs.
 pub struct WebhookState {
@@ -26,6 +77,8 @@ pub struct WebhookState {
     pub changes: mpsc::UnboundedSender<Change>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// How many deliveries a minute are remembered.
+    pub remember: RememberBudget,
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -37,7 +90,10 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Whether this delivery was seen before, by webhook id or by event id and topic. Both ids
 /// are remembered in one store transaction.
-async fn seen_before(store: &dyn StateStore, h: &WebhookHeaders) -> bool {
+async fn seen_before(store: &dyn StateStore, budget: &RememberBudget, h: &WebhookHeaders) -> bool {
+    if !budget.take() {
+        return false;
+    }
     let mut ids = vec![format!("webhook:{}", h.webhook_id)];
     if let Some(event) = &h.event_id {
         ids.push(format!("event:{}:{event}", h.topic));
@@ -85,12 +141,19 @@ pub async fn receive(
         return (StatusCode::UNAUTHORIZED, "invalid signature\n");
     }
     let parsed = WebhookHeaders::from_lookup(|name| header(&headers, name));
-    let Ok(h) = parsed else {
-        Metrics::inc(&state.metrics.rejected_malformed);
-        return (
-            StatusCode::BAD_REQUEST,
-            "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n",
-        );
+    let h = match parsed {
+        Ok(h) => h,
+        Err(e) => {
+            Metrics::inc(&state.metrics.rejected_malformed);
+            tracing::warn!(error = %e, "webhook refused");
+            let answer = match e {
+                WebhookError::HeaderTooLong { .. } => {
+                    "an X-Shopify-* id header is longer than 128 bytes\n"
+                }
+                _ => "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n",
+            };
+            return (StatusCode::BAD_REQUEST, answer);
+        }
     };
     if !h.shop_domain.eq_ignore_ascii_case(&state.shop_domain) {
         Metrics::inc(&state.metrics.rejected_shop);
@@ -102,10 +165,21 @@ pub async fn receive(
         Err(e) => {
             Metrics::inc(&state.metrics.rejected_malformed);
             tracing::warn!(topic = %h.topic, error = %e, "webhook body unreadable");
-            return (StatusCode::BAD_REQUEST, "unreadable body\n");
+            let answer = match e {
+                WebhookError::WrongResource { .. } => "the body is not the topic's resource\n",
+                _ => "unreadable body\n",
+            };
+            return (StatusCode::BAD_REQUEST, answer);
         }
     };
-    if seen_before(state.store.as_ref(), &h).await {
+    if let Some(age) = age(h.triggered_at.as_deref()) {
+        if age > REPLAY_HORIZON {
+            Metrics::inc(&state.metrics.webhooks_duplicate);
+            tracing::warn!(topic = %h.topic, webhook_id = %h.webhook_id, age_s = age.as_secs(), "webhook triggered longer ago than Shopify retries: ignored as a replay");
+            return (StatusCode::OK, "too old\n");
+        }
+    }
+    if seen_before(state.store.as_ref(), &state.remember, &h).await {
         Metrics::inc(&state.metrics.webhooks_duplicate);
         tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "duplicate webhook ignored");
         return (StatusCode::OK, "duplicate\n");
@@ -123,6 +197,12 @@ pub async fn receive(
     tracing::debug!(topic = %h.topic, webhook_id = %h.webhook_id, "webhook accepted");
     let _ = state.changes.send(change);
     (StatusCode::OK, "ok\n")
+}
+
+/// How long ago `X-Shopify-Triggered-At` was, when it reads as a time in the past.
+fn age(triggered_at: Option<&str>) -> Option<Duration> {
+    let at = humantime::parse_rfc3339_weak(triggered_at?).ok()?;
+    SystemTime::now().duration_since(at).ok()
 }
 
 /// What the pipeline is told of an event: the items to re-read (with the number the webhook
@@ -215,15 +295,15 @@ mod tests {
     async fn a_delivery_remembers_its_webhook_and_event_ids_in_one_store_call() {
         let ids = &["webhook:w-1", "event:inventory_levels/update:e-1"];
         let store = store_expecting(ids, true);
-        assert!(!seen_before(&store, &headers(Some("e-1"))).await);
+        assert!(!seen_before(&store, &budget(), &headers(Some("e-1"))).await);
         let store = store_expecting(ids, false);
-        assert!(seen_before(&store, &headers(Some("e-1"))).await);
+        assert!(seen_before(&store, &budget(), &headers(Some("e-1"))).await);
     }
 
     #[tokio::test]
     async fn a_delivery_without_an_event_id_remembers_its_webhook_id_alone() {
         let store = store_expecting(&["webhook:w-1"], true);
-        assert!(!seen_before(&store, &headers(None)).await);
+        assert!(!seen_before(&store, &budget(), &headers(None)).await);
     }
 
     #[tokio::test]
@@ -234,7 +314,48 @@ mod tests {
                 message: "locked".into(),
             })
         });
-        assert!(!seen_before(&store, &headers(Some("e-1"))).await);
+        assert!(!seen_before(&store, &budget(), &headers(Some("e-1"))).await);
+    }
+
+    fn budget() -> RememberBudget {
+        RememberBudget::per_minute(100)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_budget_a_minute_deliveries_are_processed_without_being_remembered() {
+        let budget = RememberBudget::per_minute(2);
+        // Two deliveries are remembered; the store is not asked about a third (a mock
+        // panics on a call past the expected ones).
+        let mut store = MockStateStore::new();
+        store
+            .expect_remember_delivery()
+            .times(2)
+            .returning(|_, _| Ok(true));
+        assert!(!seen_before(&store, &budget, &headers(None)).await);
+        assert!(!seen_before(&store, &budget, &headers(None)).await);
+        assert!(
+            !seen_before(&store, &budget, &headers(None)).await,
+            "processed, not remembered"
+        );
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let again = store_expecting(&["webhook:w-1"], false);
+        assert!(
+            seen_before(&again, &budget, &headers(None)).await,
+            "a new minute remembers again"
+        );
+    }
+
+    #[test]
+    fn the_age_of_a_delivery_is_read_from_its_trigger_time() {
+        assert_eq!(age(None), None);
+        assert_eq!(age(Some("not a time")), None);
+        assert!(age(Some("2020-01-01T00:00:00Z")).is_some_and(|a| a > REPLAY_HORIZON));
+        let future = humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(600));
+        assert_eq!(
+            age(Some(&future.to_string())),
+            None,
+            "a time ahead is no age"
+        );
     }
 
     fn hints_of(kind: EventKind) -> Vec<Hint> {

@@ -20,6 +20,34 @@ pub const COALESCE_WINDOW: DurationRange = DurationRange {
     allowed: "a duration from 0s to 10s, such as \"300ms\"",
 };
 
+/// `[server] header_timeout`: long enough for a slow network, short enough that a client
+/// sending nothing lets its connection go.
+pub const HEADER_TIMEOUT: DurationRange = DurationRange {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(300),
+    allowed: "a duration from 1s to 5m, such as \"10s\"",
+};
+
+/// `[server] body_timeout`.
+pub const BODY_TIMEOUT: DurationRange = DurationRange {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(600),
+    allowed: "a duration from 1s to 10m, such as \"30s\"",
+};
+
+/// `[server] idle_timeout`.
+pub const IDLE_TIMEOUT: DurationRange = DurationRange {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(3600),
+    allowed: "a duration from 1s to 1h, such as \"60s\"",
+};
+
+/// `[server] max_connections`: the most connections open at once.
+pub const MAX_CONNECTIONS: std::ops::RangeInclusive<i64> = 1..=65_536;
+
+/// `[server] webhook_ids_per_minute`: deliveries remembered for deduplication a minute.
+pub const WEBHOOK_IDS_PER_MINUTE: std::ops::RangeInclusive<i64> = 10..=1_000_000;
+
 /// `[server] max_items_per_flush`: the most items one real-time flush re-reads.
 pub const MAX_ITEMS_PER_FLUSH: std::ops::RangeInclusive<i64> = 1..=1000;
 
@@ -141,6 +169,33 @@ pub(super) fn server_settings(server: &ServerSection) -> Result<ServerSettings, 
             MAX_ITEMS_PER_FLUSH,
             50,
         )? as usize,
+        header_timeout: parse_bounded_duration(
+            "server.header_timeout",
+            server.header_timeout.as_deref().unwrap_or("10s"),
+            HEADER_TIMEOUT,
+        )?,
+        body_timeout: parse_bounded_duration(
+            "server.body_timeout",
+            server.body_timeout.as_deref().unwrap_or("30s"),
+            BODY_TIMEOUT,
+        )?,
+        idle_timeout: parse_bounded_duration(
+            "server.idle_timeout",
+            server.idle_timeout.as_deref().unwrap_or("60s"),
+            IDLE_TIMEOUT,
+        )?,
+        max_connections: bounded_integer(
+            "server.max_connections",
+            server.max_connections,
+            MAX_CONNECTIONS,
+            256,
+        )? as usize,
+        webhook_ids_per_minute: bounded_integer(
+            "server.webhook_ids_per_minute",
+            server.webhook_ids_per_minute,
+            WEBHOOK_IDS_PER_MINUTE,
+            6000,
+        )? as u32,
     })
 }
 

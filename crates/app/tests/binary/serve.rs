@@ -3,8 +3,10 @@
 //! reaching TikTok (`realtime`), what the webhook endpoint refuses (`webhooks`), stopping on
 //! a signal (`shutdown`) and the metrics (`metrics`).
 
+mod connections;
 mod metrics;
 mod realtime;
+mod replays;
 mod shutdown;
 mod webhooks;
 

@@ -71,6 +71,9 @@ async fn serve_ends_with_exit_code_2_when_the_rules_do_not_fit_the_stores() {
         shop_domain: SHOP.into(),
         webhook_secret: Secret::new(SECRET),
         max_body_bytes: 64 * 1024,
+        body_timeout: std::time::Duration::from_secs(30),
+        webhook_ids_per_minute: 6000,
+        connections: stockbridge_app::serve::ConnectionLimits::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::from_parts(parts, listener, options());

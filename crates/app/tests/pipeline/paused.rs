@@ -93,7 +93,7 @@ impl Running {
         });
     }
 
-    fn send(&self, change: Change) {
+    pub(super) fn send(&self, change: Change) {
         self.changes.as_ref().unwrap().send(change).unwrap();
     }
 
@@ -101,7 +101,7 @@ impl Running {
         self.ready.wait_for(|ready| *ready).await.unwrap();
     }
 
-    fn count(&self, counter: impl Fn(&Metrics) -> &std::sync::atomic::AtomicU64) -> u64 {
+    pub(super) fn count(&self, counter: impl Fn(&Metrics) -> &std::sync::atomic::AtomicU64) -> u64 {
         counter(&self.metrics).load(Ordering::Relaxed)
     }
 

@@ -24,6 +24,23 @@ pub(super) fn live_view(report: SyncReport) -> LiveView {
     )
 }
 
+/// When more than `bound` of `items` are unknown to the live view (the last reconciliation
+/// did not read them), drops those and says so: reading them one flush at a time would cost
+/// more Shopify reads than one reconciliation, which reads every item there is. A few
+/// unknown items (a new product's variants) are kept and re-read.
+pub(super) fn drop_unknown_past(
+    live: &LiveView,
+    items: &mut Vec<InventoryItemId>,
+    bound: usize,
+) -> bool {
+    let unknown = items.iter().filter(|item| !live.knows(**item)).count();
+    if unknown <= bound {
+        return false;
+    }
+    items.retain(|item| live.knows(*item));
+    true
+}
+
 /// Notes the webhooks' hints in the view; the items whose `available` fell (re-read first).
 pub(super) fn fallen(live: &mut LiveView, hints: &[Hint]) -> HashSet<InventoryItemId> {
     hints

@@ -149,6 +149,89 @@ fn max_items_per_flush_is_50_by_default_and_accepted_at_its_bounds() {
 }
 
 #[test]
+fn connection_limits_outside_their_ranges_are_refused_naming_key_value_and_range() {
+    for (toml, key, value, range) in [
+        (
+            "header_timeout = \"0s\"",
+            "server.header_timeout",
+            "\"0s\"",
+            "from 1s to 5m",
+        ),
+        (
+            "header_timeout = \"6m\"",
+            "server.header_timeout",
+            "\"6m\"",
+            "from 1s to 5m",
+        ),
+        (
+            "body_timeout = \"11m\"",
+            "server.body_timeout",
+            "\"11m\"",
+            "from 1s to 10m",
+        ),
+        (
+            "idle_timeout = \"2h\"",
+            "server.idle_timeout",
+            "\"2h\"",
+            "from 1s to 1h",
+        ),
+        (
+            "idle_timeout = \"soon\"",
+            "server.idle_timeout",
+            "\"soon\"",
+            "from 1s to 1h",
+        ),
+        (
+            "max_connections = 0",
+            "server.max_connections",
+            "0",
+            "from 1 to 65536",
+        ),
+        (
+            "max_connections = 65537",
+            "server.max_connections",
+            "65537",
+            "from 1 to 65536",
+        ),
+    ] {
+        let e = err(&format!("[server]\n{toml}\n"));
+        assert!(
+            e.contains(key) && e.contains(value) && e.contains(range),
+            "{toml}: {e}"
+        );
+    }
+}
+
+#[test]
+fn connection_limits_have_defaults_and_are_accepted_at_their_bounds() {
+    let s = load("", &[]).unwrap().server;
+    assert_eq!(
+        (
+            s.header_timeout,
+            s.body_timeout,
+            s.idle_timeout,
+            s.max_connections
+        ),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(30),
+            Duration::from_secs(60),
+            256
+        )
+    );
+    let s = load(
+        "[server]\nheader_timeout = \"5m\"\nbody_timeout = \"1s\"\nidle_timeout = \"1h\"\nmax_connections = 65536\n",
+        &[],
+    )
+    .unwrap()
+    .server;
+    assert_eq!(s.header_timeout, Duration::from_secs(300));
+    assert_eq!(s.body_timeout, Duration::from_secs(1));
+    assert_eq!(s.idle_timeout, Duration::from_secs(3600));
+    assert_eq!(s.max_connections, 65_536);
+}
+
+#[test]
 fn tiktok_timeouts_default_to_30_seconds_per_request_and_2_minutes_per_call() {
     let s = load("", &[]).unwrap();
     assert_eq!(s.request_timeout, Duration::from_secs(30));
