@@ -10,6 +10,7 @@ mod console;
 mod crash;
 mod history;
 mod orders;
+mod postgres_state;
 mod schedule;
 mod serve;
 #[cfg(unix)]
