@@ -140,7 +140,7 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
 async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
     breaker_problem(&state.metrics, state.store.as_ref()).await;
     (
-        [("content-type", "text/plain; version=0.0.4")],
+        [("content-type", crate::engine::METRICS_CONTENT_TYPE)],
         state.metrics.render(),
     )
 }

@@ -71,16 +71,25 @@ impl fmt::Display for UnreadableBundle {
 /// with the units TikTok orders in flight hold of each (§7).
 #[derive(Debug, Clone, Default)]
 pub struct Components<'a> {
+    /// `None` when no bundle lists a component: nothing is built, nothing is looked up.
+    index: Option<Index<'a>>,
+    holds: Option<&'a Holds>,
+}
+
+#[derive(Debug, Clone)]
+struct Index<'a> {
     by_id: HashMap<VariantId, &'a VariantSnapshot>,
     /// A component's id → the bundles made of it, with the units one bundle takes.
     in_bundles: HashMap<VariantId, Vec<(&'a VariantSnapshot, u64)>>,
-    holds: Option<&'a Holds>,
 }
 
 impl<'a> Components<'a> {
     /// No components at all: every bundle evaluated against it is unreadable.
-    pub fn none() -> Self {
-        Components::default()
+    pub const fn none() -> Self {
+        Components {
+            index: None,
+            holds: None,
+        }
     }
 
     /// Indexes the variants of `variants` that some bundle in `variants` lists as a
@@ -107,11 +116,13 @@ impl<'a> Components<'a> {
             }
         }
         Components {
-            by_id: wanted
-                .into_iter()
-                .filter_map(|(id, v)| Some((id, v?)))
-                .collect(),
-            in_bundles,
+            index: Some(Index {
+                by_id: wanted
+                    .into_iter()
+                    .filter_map(|(id, v)| Some((id, v?)))
+                    .collect(),
+                in_bundles,
+            }),
             holds: None,
         }
     }
@@ -161,12 +172,14 @@ impl<'a> Components<'a> {
             return Held::default();
         };
         let mut held = holds.held(variant, rules, mapping_index);
-        let bundles = self
-            .in_bundles
-            .get(&variant.variant_id)
-            .into_iter()
-            .flatten();
-        for (bundle, units) in bundles.filter(|(b, _)| Some(b.variant_id) != except) {
+        let Some(bundles) = self
+            .index
+            .as_ref()
+            .and_then(|i| i.in_bundles.get(&variant.variant_id))
+        else {
+            return held;
+        };
+        for (bundle, units) in bundles.iter().filter(|(b, _)| Some(b.variant_id) != except) {
             let of_bundle = holds.held(bundle, rules, mapping_index);
             held.units = held
                 .units
@@ -180,12 +193,12 @@ impl<'a> Components<'a> {
 
     /// Whether no bundle lists any component.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.index.as_ref().is_none_or(|i| i.by_id.is_empty())
     }
 
     /// The component variant with this id, if it was read.
     pub fn get(&self, id: VariantId) -> Option<&'a VariantSnapshot> {
-        self.by_id.get(&id).copied()
+        self.index.as_ref()?.by_id.get(&id).copied()
     }
 }
 

@@ -2,7 +2,6 @@
 //! approval of the writes the breaker holds.
 
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use axum::extract::{Path, Query, State};
@@ -227,7 +226,7 @@ pub async fn overview(
             "status": status,
             "problem": problem,
             "last_run": last,
-            "queue_depth": metrics.queue_depth.load(Ordering::Relaxed),
+            "queue_depth": metrics.queue_depth.get(),
             "writes_chart": writes,
             "lag_chart": lag_chart,
             "failures": failures,

@@ -1,48 +1,60 @@
-//! The numbers `GET /metrics` serves, in Prometheus text format.
+//! The numbers the engine and the webhook server record, kept in a registry of the
+//! Prometheus project's client library (`prometheus-client`). Recording knows nothing of how
+//! they are served; `serve` renders the registry for `GET /metrics` (OpenMetrics text).
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the lag histogram, in seconds.
 const LAG_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; LAG_BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Counters and gauges of a running server.
-#[derive(Default)]
+type Labels = Vec<(&'static str, &'static str)>;
+
+/// Counters and gauges of a running server. Each field is a handle on one series of the
+/// registry: recording through it is what `/metrics` shows.
 pub struct Metrics {
+    registry: Registry,
     /// Webhooks received, valid or not, too large ones included.
-    pub webhooks_received: AtomicU64,
+    pub webhooks_received: Counter,
     /// Refused: bad signature.
-    pub rejected_signature: AtomicU64,
+    pub rejected_signature: Counter,
     /// Refused: another shop.
-    pub rejected_shop: AtomicU64,
+    pub rejected_shop: Counter,
     /// Refused: headers or body unreadable.
-    pub rejected_malformed: AtomicU64,
+    pub rejected_malformed: Counter,
     /// Refused: too large (counted by the body limit layer's answer).
-    pub rejected_too_large: AtomicU64,
+    pub rejected_too_large: Counter,
     /// Deliveries seen before.
-    pub webhooks_duplicate: AtomicU64,
+    pub webhooks_duplicate: Counter,
     /// Lines written and applied.
-    pub writes_updated: AtomicU64,
+    pub writes_updated: Counter,
     /// Lines whose write failed or was refused.
-    pub writes_failed: AtomicU64,
+    pub writes_failed: Counter,
     /// Reconciliations finished.
-    pub reconciles_ok: AtomicU64,
+    pub reconciles_ok: Counter,
     /// Reconciliations that could not run.
-    pub reconciles_failed: AtomicU64,
-    /// Duration of the last reconciliation, in milliseconds.
-    pub last_reconcile_ms: AtomicU64,
+    pub reconciles_failed: Counter,
+    /// Duration of the last reconciliation, in seconds.
+    pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
     /// Inventory items waiting to be read and written.
-    pub queue_depth: AtomicU64,
-    lag: Mutex<Histogram>,
+    pub queue_depth: Gauge,
+    /// 1 while the configuration no longer fits the stores.
+    configuration_error: Gauge,
+    /// 1 while the mass-drop breaker holds writes.
+    breaker_tripped: Gauge,
+    /// Time from a Shopify change to TikTok holding the new number.
+    lag: Histogram,
     /// Why the last reconciliation could not run, when the configuration no longer fits the
     /// stores (a warehouse disabled, a location deleted, credentials revoked).
     configuration_problem: Mutex<Option<String>>,
@@ -50,14 +62,127 @@ pub struct Metrics {
     breaker: Mutex<Option<String>>,
 }
 
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// One series of a labelled family, as a handle of its own.
+fn series(family: &Family<Labels, Counter>, name: &'static str, value: &'static str) -> Counter {
+    family.get_or_create(&vec![(name, value)]).clone()
+}
+
+impl Default for Metrics {
+    /// Every series registered, at zero.
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let counter = |registry: &mut Registry, name: &str, help: &str| {
+            let c = Counter::default();
+            registry.register(name, help, c.clone());
+            c
+        };
+        let webhooks_received = counter(
+            &mut registry,
+            "stockbridge_webhooks_received",
+            "Shopify webhooks received",
+        );
+        let rejected = Family::<Labels, Counter>::default();
+        registry.register(
+            "stockbridge_webhooks_rejected",
+            "Shopify webhooks refused, by reason",
+            rejected.clone(),
+        );
+        let webhooks_duplicate = counter(
+            &mut registry,
+            "stockbridge_webhooks_duplicate",
+            "Shopify webhooks already processed",
+        );
+        let writes = Family::<Labels, Counter>::default();
+        registry.register(
+            "stockbridge_writes",
+            "(SKU, warehouse) quantities written to TikTok Shop, by outcome",
+            writes.clone(),
+        );
+        let reconciles = Family::<Labels, Counter>::default();
+        registry.register(
+            "stockbridge_reconciles",
+            "Full reconciliations, by outcome",
+            reconciles.clone(),
+        );
+        let last_reconcile_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "stockbridge_reconcile_duration_seconds",
+            "Duration of the last full reconciliation",
+            last_reconcile_seconds.clone(),
+        );
+        let configuration_error = Gauge::default();
+        registry.register(
+            "stockbridge_configuration_error",
+            "1 while the last reconciliation failed because the configuration no longer fits the stores",
+            configuration_error.clone(),
+        );
+        let breaker_tripped = Gauge::default();
+        registry.register(
+            "stockbridge_breaker_tripped",
+            "1 while the mass-drop breaker holds zeroing writes for an operator to approve",
+            breaker_tripped.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register(
+            "stockbridge_queue_depth",
+            "Inventory items waiting to be synced",
+            queue_depth.clone(),
+        );
+        let lag = Histogram::new(LAG_BUCKETS);
+        registry.register(
+            "stockbridge_sync_lag_seconds",
+            "Time from a Shopify change to TikTok holding the new number",
+            lag.clone(),
+        );
+        Metrics {
+            webhooks_received,
+            rejected_signature: series(&rejected, "reason", "signature"),
+            rejected_shop: series(&rejected, "reason", "shop"),
+            rejected_malformed: series(&rejected, "reason", "malformed"),
+            rejected_too_large: series(&rejected, "reason", "too_large"),
+            webhooks_duplicate,
+            writes_updated: series(&writes, "outcome", "updated"),
+            writes_failed: series(&writes, "outcome", "failed"),
+            reconciles_ok: series(&reconciles, "outcome", "ok"),
+            reconciles_failed: series(&reconciles, "outcome", "failed"),
+            last_reconcile_seconds,
+            queue_depth,
+            configuration_error,
+            breaker_tripped,
+            lag,
+            configuration_problem: Mutex::new(None),
+            breaker: Mutex::new(None),
+            registry,
+        }
+    }
+}
+
 impl Metrics {
     /// Adds one.
-    pub fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn inc(counter: &Counter) {
+        counter.inc();
+    }
+
+    /// Sets the number of items waiting.
+    pub fn set_queue_depth(&self, items: usize) {
+        self.queue_depth
+            .set(i64::try_from(items).unwrap_or(i64::MAX));
+    }
+
+    /// Records how long the last full reconciliation took.
+    pub fn set_last_reconcile(&self, took: Duration) {
+        self.last_reconcile_seconds.set(took.as_secs_f64());
     }
 
     /// Records why the configuration no longer fits the stores, or that it fits again (`None`).
     pub fn set_configuration_problem(&self, problem: Option<String>) {
+        self.configuration_error.set(i64::from(problem.is_some()));
         *self.configuration_problem.lock().unwrap() = problem;
     }
 
@@ -68,6 +193,7 @@ impl Metrics {
 
     /// Records that the mass-drop breaker holds writes (why), or that it holds none (`None`).
     pub fn set_breaker(&self, reason: Option<String>) {
+        self.breaker_tripped.set(i64::from(reason.is_some()));
         *self.breaker.lock().unwrap() = reason;
     }
 
@@ -78,91 +204,15 @@ impl Metrics {
 
     /// Records the time from a Shopify change to TikTok holding the new number.
     pub fn observe_lag(&self, lag: Duration) {
-        let seconds = lag.as_secs_f64();
-        let mut h = self.lag.lock().unwrap();
-        for (i, bound) in LAG_BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += seconds;
+        self.lag.observe(lag.as_secs_f64());
     }
 
-    /// The Prometheus text exposition.
+    /// The registry in the OpenMetrics text format ([`CONTENT_TYPE`]), which Prometheus
+    /// reads.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let mut counter = |name: &str, help: &str, kind: &str, rows: &[(&str, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, value) in rows {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        };
-        counter(
-            "stockbridge_webhooks_received_total",
-            "Shopify webhooks received.",
-            "counter",
-            &[("", get(&self.webhooks_received))],
-        );
-        counter(
-            "stockbridge_webhooks_rejected_total",
-            "Shopify webhooks refused, by reason.",
-            "counter",
-            &[
-                ("{reason=\"signature\"}", get(&self.rejected_signature)),
-                ("{reason=\"shop\"}", get(&self.rejected_shop)),
-                ("{reason=\"malformed\"}", get(&self.rejected_malformed)),
-                ("{reason=\"too_large\"}", get(&self.rejected_too_large)),
-            ],
-        );
-        counter(
-            "stockbridge_webhooks_duplicate_total",
-            "Shopify webhooks already processed.",
-            "counter",
-            &[("", get(&self.webhooks_duplicate))],
-        );
-        counter(
-            "stockbridge_writes_total",
-            "(SKU, warehouse) quantities written to TikTok Shop, by outcome.",
-            "counter",
-            &[
-                ("{outcome=\"updated\"}", get(&self.writes_updated)),
-                ("{outcome=\"failed\"}", get(&self.writes_failed)),
-            ],
-        );
-        counter(
-            "stockbridge_reconciles_total",
-            "Full reconciliations, by outcome.",
-            "counter",
-            &[
-                ("{outcome=\"ok\"}", get(&self.reconciles_ok)),
-                ("{outcome=\"failed\"}", get(&self.reconciles_failed)),
-            ],
-        );
-        let last = get(&self.last_reconcile_ms) as f64 / 1000.0;
-        let _ = writeln!(out, "# HELP stockbridge_reconcile_duration_seconds Duration of the last full reconciliation.\n# TYPE stockbridge_reconcile_duration_seconds gauge\nstockbridge_reconcile_duration_seconds {last}");
-        let broken = u8::from(self.configuration_problem.lock().unwrap().is_some());
-        let _ = writeln!(out, "# HELP stockbridge_configuration_error 1 while the last reconciliation failed because the configuration no longer fits the stores.\n# TYPE stockbridge_configuration_error gauge\nstockbridge_configuration_error {broken}");
-        let tripped = u8::from(self.breaker.lock().unwrap().is_some());
-        let _ = writeln!(out, "# HELP stockbridge_breaker_tripped 1 while the mass-drop breaker holds zeroing writes for an operator to approve.\n# TYPE stockbridge_breaker_tripped gauge\nstockbridge_breaker_tripped {tripped}");
-        let _ = writeln!(out, "# HELP stockbridge_queue_depth Inventory items waiting to be synced.\n# TYPE stockbridge_queue_depth gauge\nstockbridge_queue_depth {}", get(&self.queue_depth));
-        let h = self.lag.lock().unwrap();
-        let _ = writeln!(out, "# HELP stockbridge_sync_lag_seconds Time from a Shopify change to TikTok holding the new number.\n# TYPE stockbridge_sync_lag_seconds histogram");
-        for (i, bound) in LAG_BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "stockbridge_sync_lag_seconds_bucket{{le=\"{bound}\"}} {}",
-                h.counts[i]
-            );
-        }
-        let _ = writeln!(
-            out,
-            "stockbridge_sync_lag_seconds_bucket{{le=\"+Inf\"}} {}",
-            h.count
-        );
-        let _ = writeln!(out, "stockbridge_sync_lag_seconds_sum {}", h.sum);
-        let _ = writeln!(out, "stockbridge_sync_lag_seconds_count {}", h.count);
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
         out
     }
 }
@@ -172,32 +222,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_counters_and_a_cumulative_lag_histogram() {
+    fn renders_counters_by_label_and_a_cumulative_lag_histogram() {
         let m = Metrics::default();
         Metrics::inc(&m.webhooks_received);
         Metrics::inc(&m.rejected_signature);
         m.observe_lag(Duration::from_millis(300));
         m.observe_lag(Duration::from_secs(3));
         let text = m.render();
-        assert!(
-            text.contains("stockbridge_webhooks_received_total 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("stockbridge_webhooks_rejected_total{reason=\"signature\"} 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("stockbridge_sync_lag_seconds_bucket{le=\"0.5\"} 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("stockbridge_sync_lag_seconds_bucket{le=\"5\"} 2"),
-            "{text}"
-        );
-        assert!(
-            text.contains("stockbridge_sync_lag_seconds_count 2"),
-            "{text}"
-        );
+        for sample in [
+            "stockbridge_webhooks_received_total 1",
+            "stockbridge_webhooks_rejected_total{reason=\"signature\"} 1",
+            "stockbridge_webhooks_rejected_total{reason=\"too_large\"} 0",
+            "stockbridge_writes_total{outcome=\"updated\"} 0",
+            "stockbridge_sync_lag_seconds_bucket{le=\"0.5\"} 1",
+            "stockbridge_sync_lag_seconds_bucket{le=\"5.0\"} 2",
+            "stockbridge_sync_lag_seconds_bucket{le=\"+Inf\"} 2",
+            "stockbridge_sync_lag_seconds_count 2",
+            "stockbridge_queue_depth 0",
+        ] {
+            assert!(
+                text.lines().any(|l| l == sample),
+                "{sample} missing:\n{text}"
+            );
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn gauges_follow_what_is_recorded() {
+        let m = Metrics::default();
+        m.set_queue_depth(7);
+        m.set_last_reconcile(Duration::from_millis(1500));
+        m.set_configuration_problem(Some("warehouse 7002 disabled".into()));
+        m.set_breaker(Some("9 of 10 lines would go to 0".into()));
+        let text = m.render();
+        for sample in [
+            "stockbridge_queue_depth 7",
+            "stockbridge_reconcile_duration_seconds 1.5",
+            "stockbridge_configuration_error 1",
+            "stockbridge_breaker_tripped 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == sample),
+                "{sample} missing:\n{text}"
+            );
+        }
+        m.set_configuration_problem(None);
+        m.set_breaker(None);
+        let text = m.render();
+        assert!(text
+            .lines()
+            .any(|l| l == "stockbridge_configuration_error 0"));
+        assert!(text.lines().any(|l| l == "stockbridge_breaker_tripped 0"));
     }
 }

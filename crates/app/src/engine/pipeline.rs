@@ -9,7 +9,6 @@
 mod queue;
 mod realtime;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -155,9 +154,7 @@ impl Pipeline {
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut next_reconcile = self.next_reconcile(&live);
         loop {
-            self.metrics
-                .queue_depth
-                .store(pending.len() as u64, Ordering::Relaxed);
+            self.metrics.set_queue_depth(pending.len());
             // The schedule comes before the queue, so that a steady stream of changes never
             // holds it back; queued changes come before the flush, so that changes that
             // arrived during the last flush go out together in the next one.
@@ -254,7 +251,7 @@ impl Pipeline {
             // Bounded, so that a stop is never held by a long backlog or a slow store.
             tracing::warn!(items = pending.len(), "stopped before every change was written; the next start-up reconciliation writes the rest");
         }
-        self.metrics.queue_depth.store(0, Ordering::Relaxed);
+        self.metrics.set_queue_depth(0);
         Ok(())
     }
 
@@ -321,9 +318,7 @@ impl Pipeline {
             cancel,
         )
         .await;
-        self.metrics
-            .last_reconcile_ms
-            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.metrics.set_last_reconcile(started.elapsed());
         match &result {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);

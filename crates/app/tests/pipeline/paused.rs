@@ -101,8 +101,8 @@ impl Running {
         self.ready.wait_for(|ready| *ready).await.unwrap();
     }
 
-    pub(super) fn count(&self, counter: impl Fn(&Metrics) -> &std::sync::atomic::AtomicU64) -> u64 {
-        counter(&self.metrics).load(Ordering::Relaxed)
+    pub(super) fn count(&self, value: impl Fn(&Metrics) -> u64) -> u64 {
+        value(&self.metrics)
     }
 
     /// Stops it as the server does: the stop, then the queue's sending side gone.
@@ -144,7 +144,7 @@ async fn a_steady_stream_of_changes_never_holds_back_the_scheduled_reconcile() {
         p.change(10);
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
-    let reconciles = p.count(|m| &m.reconciles_ok);
+    let reconciles = p.count(|m| m.reconciles_ok.get());
     assert!(
         reconciles >= 3,
         "the start-up reconcile and one a second during 3 s of changes: {reconciles}"
@@ -290,9 +290,10 @@ async fn a_write_failing_past_every_attempt_is_left_to_the_scheduled_reconcile()
     source.set_available(item(30), main_location(), 70);
     p.change(30);
     assert!(
-        until(Duration::from_secs(5), || p.count(|m| &m.writes_failed)
+        until(Duration::from_secs(5), || p
+            .count(|m| m.writes_failed.get())
             == max_attempts
-            && p.count(|m| &m.queue_depth) == 0)
+            && p.count(|m| m.queue_depth.get() as u64) == 0)
         .await,
         "every attempt failed and the item left the queue"
     );
@@ -327,7 +328,7 @@ async fn a_transient_failure_at_start_keeps_the_pipeline_unready_and_retrying() 
     let mut p = spawn(stores(source, sink.clone(), &store), options());
     assert!(
         until(Duration::from_millis(20), || p
-            .count(|m| &m.reconciles_failed)
+            .count(|m| m.reconciles_failed.get())
             == 1)
         .await
     );

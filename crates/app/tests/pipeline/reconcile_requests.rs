@@ -16,7 +16,7 @@ async fn thirty_reconciliations_asked_for_at_once_run_as_one() {
     let reads = SlowReads::new(source.clone(), Duration::ZERO);
     let mut p = spawn(stores(reads.clone(), sink.clone(), &store), options());
     p.until_ready().await;
-    let started = p.count(|m| &m.reconciles_ok);
+    let started = p.count(|m| m.reconciles_ok.get());
     let flushed = reads.reading.notified();
     for i in 0..30 {
         p.send(Change::Reconcile {
@@ -26,7 +26,7 @@ async fn thirty_reconciliations_asked_for_at_once_run_as_one() {
     source.set_available(item(10), main_location(), 42);
     p.change(10);
     flushed.await;
-    let ran = p.count(|m| &m.reconciles_ok) - started;
+    let ran = p.count(|m| m.reconciles_ok.get()) - started;
     assert_eq!(ran, 1, "one reconciliation for thirty requests");
     p.stop().await.unwrap();
     assert_eq!(held(&sink, "91"), Some(42));
