@@ -51,7 +51,7 @@ pub(crate) async fn save(
                 .map_err(|_| corrupt(format!("order line quantity {}", line.quantity)))?;
             tx.execute(
                 "INSERT INTO held_order_lines (shop_id, order_id, line, sku_id, seller_sku, \
-                 warehouse_id, quantity) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 warehouse_id, quantity, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     &scope.shop_id,
                     &order.id.as_str(),
@@ -60,6 +60,7 @@ pub(crate) async fn save(
                     &line.seller_sku.as_ref().map(Sku::as_str),
                     &line.warehouse.as_ref().map(WarehouseId::as_str),
                     &quantity,
+                    &scope.epoch,
                 ],
             )
             .await
