@@ -378,24 +378,24 @@ async fn processed_webhook_ids_older_than_a_day_are_forgotten_at_reconciliation(
     let store = Arc::new(InMemoryStore::new());
     let two_days_ago = SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
     store
-        .remember_webhook("webhook:ancient", two_days_ago)
+        .remember_delivery(&["webhook:ancient".to_string()], two_days_ago)
         .await
         .unwrap();
     store
-        .remember_webhook("webhook:recent", SystemTime::now())
+        .remember_delivery(&["webhook:recent".to_string()], SystemTime::now())
         .await
         .unwrap();
     let server = start(store.clone()).await;
     assert!(
         store
-            .remember_webhook("webhook:ancient", SystemTime::now())
+            .remember_delivery(&["webhook:ancient".to_string()], SystemTime::now())
             .await
             .unwrap(),
         "forgotten"
     );
     assert!(
         !store
-            .remember_webhook("webhook:recent", SystemTime::now())
+            .remember_delivery(&["webhook:recent".to_string()], SystemTime::now())
             .await
             .unwrap(),
         "kept"

@@ -51,9 +51,6 @@ impl StateStore for FailingRecordStore {
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         self.inner.runs(limit).await
     }
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
-        self.inner.remember_webhook(id, at).await
-    }
     async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
         self.inner.remember_delivery(ids, at).await
     }

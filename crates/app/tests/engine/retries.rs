@@ -107,12 +107,6 @@ impl stockbridge_ports::InventorySink for FailWrites {
     ) -> Result<stockbridge_ports::Page<TikTokSku>, stockbridge_ports::SinkError> {
         self.inner.skus_page(cursor).await
     }
-    async fn current_stock(
-        &self,
-        products: &[ProductId],
-    ) -> Result<Vec<TikTokSku>, stockbridge_ports::SinkError> {
-        self.inner.current_stock(products).await
-    }
     async fn apply(
         &self,
         write: &ProductWrite,

@@ -93,9 +93,6 @@ impl InventorySink for FaultyWrites {
     async fn skus_page(&self, cursor: Option<String>) -> Result<Page<TikTokSku>, SinkError> {
         self.inner.skus_page(cursor).await
     }
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
-        self.inner.current_stock(products).await
-    }
     async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if take_one(&self.fail) {
