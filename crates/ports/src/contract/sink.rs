@@ -4,6 +4,7 @@ use stockbridge_domain::{
 };
 
 use crate::error::SinkError;
+use crate::fakes::shop::tiktok_sku as sku;
 use crate::sink::InventorySink;
 
 fn wh(
@@ -30,15 +31,6 @@ fn stock(pairs: &[(&str, i64)]) -> Vec<WarehouseStock> {
             quantity: Quantity::new(*q).unwrap(),
         })
         .collect()
-}
-
-fn sku(product: &str, id: &str, seller_sku: &str, pairs: &[(&str, i64)]) -> TikTokSku {
-    TikTokSku {
-        product_id: ProductId::new(product).unwrap(),
-        sku_id: SkuId::new(id).unwrap(),
-        seller_sku: seller_sku.into(),
-        stock: stock(pairs),
-    }
 }
 
 /// The shop a sink under contract must hold: four warehouses (a default and a second sales
