@@ -342,6 +342,27 @@ async fn bundles_are_read_with_their_components_by_pages_by_bulk_and_by_items() 
 }
 
 #[tokio::test]
+async fn a_small_bucket_reads_the_components_in_smaller_pages_and_misses_none() {
+    // 200 points hold 3 bundles of 65 points per components query: the 21 bundles take
+    // several pages of each search, followed by cursor.
+    let (locations, variants) = with_bundles();
+    let options = SandboxOptions {
+        shopify_bucket_size: 200.0,
+        shopify_restore_rate: 2000.0,
+        ..SandboxOptions::default()
+    };
+    let sandbox = start(fixture(&locations, &variants), options).await;
+    let mut config = config(&sandbox);
+    config.read_mode = ReadMode::Paged;
+    config.page_size = 4;
+    config.levels_page_size = 2;
+    let source = config.build().unwrap();
+    let read = source.all_variants().await.unwrap();
+    assert_eq!(sorted(read), sorted(variants));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn incremental_reads_span_several_batches_and_skip_unknown_items() {
     let (locations, variants) = catalog(20, 3);
     let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;

@@ -323,12 +323,20 @@ impl Pipeline {
             Ok(report) => {
                 Metrics::inc(&self.metrics.reconciles_ok);
                 self.metrics.set_configuration_problem(None);
-                self.metrics.set_breaker(
-                    report
-                        .verdict
-                        .tripped
-                        .then(|| report.verdict.reason(breaker)),
-                );
+                let held = report
+                    .verdict
+                    .tripped
+                    .then(|| report.verdict.reason(breaker));
+                if let Some(why) = &held {
+                    // An operator must act: approve the held writes or fix the rules.
+                    tracing::error!(
+                        reason,
+                        zeroed = report.verdict.zeroed,
+                        above_zero = report.verdict.above_zero,
+                        "{why}"
+                    );
+                }
+                self.metrics.set_breaker(held);
                 self.count(&report.statuses);
                 self.latest.set(LatestPlan {
                     plan: report.plan.clone(),

@@ -146,14 +146,6 @@ pub async fn reconcile_guarded(
         RunKind::Reconcile => Trigger::Reconcile,
     };
     let verdict = breaker.judge(&snapshot.plan.lines);
-    if verdict.tripped {
-        tracing::error!(
-            zeroed = verdict.zeroed,
-            above_zero = verdict.above_zero,
-            "{}",
-            verdict.reason(breaker)
-        );
-    }
     let jobs = verdict
         .writable(&snapshot.plan)
         .write_jobs(&snapshot.tiktok);
