@@ -3,6 +3,7 @@
 //! full path; secrets are held in `Secret` and never print.
 
 mod connection;
+mod fleet;
 mod orders;
 mod ranges;
 mod rules;
@@ -18,6 +19,7 @@ use stockbridge_domain::{Breaker, RuleSet};
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
+pub use fleet::{FleetSection, FleetSettings};
 pub use orders::{order_settings, OrderSettings, OrdersSection, MAX_HOLD};
 pub use ranges::{
     bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, BODY_TIMEOUT,
@@ -276,6 +278,9 @@ pub struct FileConfig {
     /// `[console]`.
     #[serde(default)]
     pub console: ConsoleSection,
+    /// `[fleet]`: a fleet worker's file.
+    #[serde(default)]
+    pub fleet: FleetSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -302,6 +307,8 @@ pub struct Settings {
     pub call_timeout: Duration,
     /// `[safety]`, checked: when a full sync holds its zeroing writes.
     pub breaker: Breaker,
+    /// `[fleet]`, checked, when the file names a fleet database.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `[server]`, checked.
@@ -390,8 +397,10 @@ impl Settings {
         check_state_url(file.state.url.as_deref())?;
         let orders = order_settings(&file.orders)?;
         let breaker = safety::breaker(&file.safety)?;
+        let fleet = fleet::fleet_settings(&file.fleet)?;
         Ok(Settings {
             orders,
+            fleet,
             breaker,
             state_url: file.state.url.clone(),
             rules,

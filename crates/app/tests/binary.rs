@@ -13,6 +13,7 @@ mod orders;
 mod postgres_state;
 mod schedule;
 mod serve;
+mod shops;
 #[cfg(unix)]
 mod state_file;
 mod support;

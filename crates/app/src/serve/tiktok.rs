@@ -55,7 +55,11 @@ pub async fn receive(
         }
     };
     let key = format!("tiktok:{}", notification.id);
-    match state.store.remember_webhook(&key, SystemTime::now()).await {
+    match state
+        .store
+        .remember_delivery(&[key], SystemTime::now())
+        .await
+    {
         Ok(false) => {
             Metrics::inc(&state.metrics.webhooks_duplicate);
             return (StatusCode::OK, "duplicate\n");
