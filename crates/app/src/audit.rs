@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use stockbridge_ports::{AuditEntry, AuditOutcome, StateStore};
+use stockbridge_ports::{AuditEntry, AuditOutcome};
 
 use crate::error::CommandError;
 use crate::history::open_state_store;
@@ -94,7 +94,7 @@ pub async fn run(
     limit: usize,
     format: Format,
 ) -> Result<(), CommandError> {
-    let (store, location) = open_state_store(config)?;
+    let (store, location) = open_state_store(config).await?;
     let depth = if sku.is_some() { SEARCH_DEPTH } else { limit };
     let entries = store
         .audit_log(depth)

@@ -8,10 +8,8 @@ use stockbridge_sandbox::SandboxOptions;
 
 use crate::error::CommandError;
 use crate::settings::Settings;
+use crate::state;
 use crate::wiring::{start_sandbox, wire};
-
-/// The state store when `[state] url` is not set (and not running with `--sandbox`).
-const DEFAULT_STATE: &str = "sqlite://stockbridge.db";
 
 /// Runs `stockbridge check`: exit 0 when everything holds, 2 otherwise (cli.md), whatever
 /// failed. It creates no state file: a missing one is replaced by a throwaway store for the
@@ -24,8 +22,12 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandErr
             let url = settings
                 .state_url
                 .clone()
-                .unwrap_or_else(|| DEFAULT_STATE.to_owned());
+                .unwrap_or_else(|| state::DEFAULT_STATE.to_owned());
             match check_state(&url) {
+                Ok(StateCheck::Database) => Some(format!(
+                    "state: ok: {} answers (PostgreSQL)",
+                    state::redact(&url)
+                )),
                 Ok(StateCheck::Exists) => Some(format!("state: ok: {url} exists")),
                 Ok(StateCheck::Creatable(dir)) => {
                     settings.state_url = Some("sqlite::memory:".to_owned());
@@ -155,6 +157,8 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandErr
 enum StateCheck {
     /// The file (or memory) is there to open.
     Exists,
+    /// A PostgreSQL database; wiring connects to it (and brings its schema up to date).
+    Database,
     /// No file yet; this existing directory, where it would be created, is writable.
     Creatable(PathBuf),
 }
@@ -162,6 +166,9 @@ enum StateCheck {
 /// Looks at the state file without creating it: a missing file is fine when the nearest
 /// existing directory on its path accepts a new file (a probe file, removed at once).
 fn check_state(url: &str) -> Result<StateCheck, String> {
+    if state::is_postgres(url) {
+        return Ok(StateCheck::Database);
+    }
     let address = StoreAddress::parse(url).map_err(|e| e.to_string())?;
     let Some(path) = address.path() else {
         return Ok(StateCheck::Exists);

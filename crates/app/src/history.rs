@@ -3,11 +3,13 @@
 
 use std::ops::RangeInclusive;
 use std::path::Path;
+use std::sync::Arc;
 
-use stockbridge_adapters_store::{SqliteError, SqliteStore, StoreAddress};
+use stockbridge_ports::StateStore;
 
 use crate::error::CommandError;
 use crate::settings::Settings;
+use crate::state;
 
 /// What `--limit` of `audit` and `runs` accepts.
 pub const LIMIT: RangeInclusive<usize> = 1..=100_000;
@@ -27,27 +29,22 @@ pub fn limit(text: &str) -> Result<usize, String> {
         })
 }
 
-/// The state store named by the file's `[state] url` (default `sqlite://stockbridge.db`), for
-/// the commands that only read it (`audit`, `runs`), and its address for messages, with any
-/// password masked. Opening marks runs left `running` by a stopped process as aborted.
+/// The state store named by the file's `[state] url` (default `sqlite://stockbridge.db`, or a
+/// PostgreSQL database), for the commands that only read it (`audit`, `runs`), and its
+/// address for messages, with any password masked. Opening an SQLite file marks runs left
+/// `running` by a stopped process as aborted.
 ///
 /// # Errors
 ///
 /// Exit 2 when the file cannot be read or is wrong (a bad `[state] url` included, or a state
-/// file that is not private); exit 1 when the store cannot be opened.
-pub fn open_state_store(config: &Path) -> Result<(SqliteStore, String), CommandError> {
+/// file that is not private); exit 1 when the store cannot be opened or reached.
+pub async fn open_state_store(
+    config: &Path,
+) -> Result<(Arc<dyn StateStore>, String), CommandError> {
     let settings = Settings::load(config).map_err(CommandError::configuration)?;
     let location = settings
         .state_url
-        .unwrap_or_else(|| "sqlite://stockbridge.db".to_owned());
-    let shown = StoreAddress::redact(&location);
-    match SqliteStore::open(&location) {
-        Ok(store) => Ok((store, shown)),
-        Err(e) if SqliteError::is_unsafe_file(&e) => Err(CommandError::configuration(
-            anyhow::anyhow!("state store {shown}: {e}"),
-        )),
-        Err(e) => Err(CommandError::failed(anyhow::anyhow!(
-            "state store {shown}: {e}"
-        ))),
-    }
+        .unwrap_or_else(|| state::DEFAULT_STATE.to_owned());
+    let store = state::open(&location).await?;
+    Ok((store, state::redact(&location)))
 }

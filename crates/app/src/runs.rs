@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use stockbridge_ports::{RunCounts, RunKind, RunOutcome, RunRecord, StateStore};
+use stockbridge_ports::{RunCounts, RunKind, RunOutcome, RunRecord};
 
 use crate::error::CommandError;
 use crate::history::open_state_store;
@@ -118,7 +118,7 @@ fn table(runs: &[RunRecord]) -> String {
 
 /// Runs `stockbridge runs`.
 pub async fn run(config: &Path, limit: usize, format: Format) -> Result<(), CommandError> {
-    let (store, location) = open_state_store(config)?;
+    let (store, location) = open_state_store(config).await?;
     let runs = store
         .runs(limit)
         .await

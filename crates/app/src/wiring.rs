@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
-use stockbridge_adapters_store::{SqliteError, SqliteStore};
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
@@ -42,7 +41,7 @@ pub struct Wired {
     pub webhook_secret: Option<Secret>,
     /// The emulators, when running with `--sandbox`.
     pub sandbox: Option<RunningSandbox>,
-    /// Where the state lives.
+    /// Where the state lives, with any password masked.
     pub state_location: String,
     _temp_state: Option<tempfile::TempDir>,
 }
@@ -249,17 +248,9 @@ pub async fn wire(
             let path: PathBuf = dir.path().join("sandbox-state.db");
             (path.display().to_string(), Some(dir))
         }
-        (None, None) => ("sqlite://stockbridge.db".to_owned(), None),
+        (None, None) => (crate::state::DEFAULT_STATE.to_owned(), None),
     };
-    let store: Arc<dyn StateStore> =
-        Arc::new(SqliteStore::open(&state_location).map_err(|source| {
-            let location = state_location.clone();
-            if SqliteError::is_unsafe_file(&source) {
-                WireError::StateNotPrivate { location, source }
-            } else {
-                WireError::Store { location, source }
-            }
-        })?);
+    let store: Arc<dyn StateStore> = crate::state::open(&state_location).await?;
 
     let shop_domain = endpoints.shopify.shop_domain.clone();
     let shopify = Arc::new(
@@ -286,7 +277,7 @@ pub async fn wire(
         shop_domain,
         webhook_secret: endpoints.webhook_secret,
         sandbox,
-        state_location,
+        state_location: crate::state::redact(&state_location),
         _temp_state: temp_state,
     })
 }

@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod crash;
 mod history;
+mod postgres_state;
 mod schedule;
 mod serve;
 #[cfg(unix)]

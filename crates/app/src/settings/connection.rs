@@ -46,13 +46,14 @@ pub fn check_connections(file: &FileConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Checks `[state] url`: `sqlite::memory:`, `sqlite://PATH`, `sqlite:PATH` or a path.
+/// Checks `[state] url`: `sqlite::memory:`, `sqlite://PATH`, `sqlite:PATH`, a path, or a
+/// PostgreSQL URL (see [`crate::state`]).
 pub fn check_state_url(url: Option<&str>) -> Result<(), ConfigError> {
-    match url {
-        Some(url) if StoreAddress::parse(url).is_err() => Err(refused(
+    match url.map(|u| (u, crate::state::check(u))) {
+        Some((url, Err(why))) => Err(refused(
             "state.url",
             url,
-            "\"sqlite::memory:\", \"sqlite://PATH\", \"sqlite:PATH\" or a path to a file",
+            &format!("{} ({why})", crate::state::ALLOWED),
         )),
         _ => Ok(()),
     }

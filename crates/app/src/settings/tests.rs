@@ -286,17 +286,32 @@ fn a_toml_syntax_error_gives_the_position_but_never_the_line() {
 }
 
 #[test]
-fn a_state_url_that_is_not_sqlite_is_refused_with_its_password_masked() {
-    for url in ["sqlite://", "postgres://u:hunter2@host/db"] {
+fn a_state_url_that_is_neither_sqlite_nor_postgres_is_refused_with_its_password_masked() {
+    for url in [
+        "sqlite://",
+        "mysql://u:hunter2@host/db",
+        "postgres://u:hunter2@host/db?sslmode=require",
+    ] {
         let e = err(&format!("[state]\nurl = \"{url}\"\n"));
         assert!(
-            e.contains("state.url") && e.contains("sqlite://PATH"),
+            e.contains("state.url") && e.contains("sqlite://PATH") && e.contains("postgres://"),
             "{e}"
         );
         assert!(!e.contains("hunter2"), "{e}");
     }
-    let e = err("[state]\nurl = \"postgres://u:hunter2@host/db\"\n");
-    assert!(e.contains("postgres://u:***@host/db"), "{e}");
+    let e = err("[state]\nurl = \"mysql://u:hunter2@host/db\"\n");
+    assert!(e.contains("mysql://u:***@host/db"), "{e}");
+}
+
+#[test]
+fn a_postgres_state_url_is_accepted() {
+    for url in [
+        "postgres://u:pw@127.0.0.1:5432/db",
+        "postgresql://u@host/db",
+    ] {
+        let s = load(&format!("[state]\nurl = \"{url}\"\n"), &[]).unwrap();
+        assert_eq!(s.state_url.as_deref(), Some(url));
+    }
 }
 
 #[test]

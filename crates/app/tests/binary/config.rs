@@ -55,12 +55,12 @@ fn a_toml_syntax_error_exits_2_with_its_position_and_without_the_line() {
 #[test]
 fn a_state_url_of_another_scheme_exits_2_creating_nothing_and_masking_the_password() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = "[state]\nurl = \"postgres://u:hunter2@host/db\"\n";
+    let toml = "[state]\nurl = \"mysql://u:hunter2@host/db\"\n";
     let run = with_sandbox(dir.path(), "sync", toml, SEED);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("state.url"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("postgres://u:***@host/db"),
+        run.stderr.contains("mysql://u:***@host/db"),
         "{}",
         run.stderr
     );

@@ -178,7 +178,7 @@ fn runs_exits_2_for_a_bad_config_or_state_url_and_1_when_the_store_cannot_be_rea
     let unreadable = with_config("runs", &missing, &[]);
     assert_eq!(unreadable.code, 2, "{}", unreadable.stderr);
 
-    let cfg = config_with_state(dir.path(), "postgres://stock:hunter2@db.example/state");
+    let cfg = config_with_state(dir.path(), "mysql://stock:hunter2@db.example/state");
     let bad_url = with_config("runs", &cfg, &[]);
     assert_eq!(bad_url.code, 2, "{}", bad_url.stderr);
     assert!(bad_url.stderr.contains("state.url"), "{}", bad_url.stderr);

@@ -1,0 +1,167 @@
+//! The schema of the database and its migrations, versioned in `stockbridge_schema`.
+//!
+//! Migration `n` (1-based) brings the schema from version `n - 1` to `n`. Migrations are only
+//! ever appended: a released one is never edited. Every table lives in the connection's
+//! current schema (the first of its `search_path`).
+
+use stockbridge_ports::StoreError;
+use tokio_postgres::Client;
+
+use crate::error::{store_error, PostgresError};
+
+/// The migrations, oldest first.
+const MIGRATIONS: &[&str] = &[
+    // 1: the state of each shop, as the SQLite store keeps it for one. `shop_id` 0 is the
+    // shop of a single-shop process; `epoch` is the lease epoch a fleet worker wrote under
+    // (NULL for a single-shop process). Times are `timestamptz`.
+    r#"
+    CREATE TABLE confirmed_quantities (
+        shop_id       BIGINT      NOT NULL,
+        sku_id        TEXT        NOT NULL,
+        warehouse_id  TEXT        NOT NULL,
+        quantity      BIGINT      NOT NULL CHECK (quantity BETWEEN 0 AND 999999),
+        confirmed_at  TIMESTAMPTZ NOT NULL,
+        epoch         BIGINT,
+        PRIMARY KEY (shop_id, sku_id, warehouse_id)
+    );
+
+    CREATE TABLE runs (
+        id              BIGSERIAL   PRIMARY KEY,
+        shop_id         BIGINT      NOT NULL,
+        kind            TEXT        NOT NULL CHECK (kind IN ('sync', 'reconcile')),
+        started_at      TIMESTAMPTZ NOT NULL,
+        finished_at     TIMESTAMPTZ,
+        lines           BIGINT      NOT NULL DEFAULT 0 CHECK (lines >= 0),
+        updated         BIGINT      NOT NULL DEFAULT 0 CHECK (updated >= 0),
+        unchanged       BIGINT      NOT NULL DEFAULT 0 CHECK (unchanged >= 0),
+        failed          BIGINT      NOT NULL DEFAULT 0 CHECK (failed >= 0),
+        outcome         TEXT        NOT NULL
+            CHECK (outcome IN ('running', 'succeeded', 'partly_failed', 'aborted')),
+        outcome_detail  TEXT,
+        epoch           BIGINT
+    );
+    CREATE INDEX runs_by_shop ON runs (shop_id, id);
+
+    CREATE TABLE audit_log (
+        id            BIGSERIAL   PRIMARY KEY,
+        shop_id       BIGINT      NOT NULL,
+        at            TIMESTAMPTZ NOT NULL,
+        run_id        BIGINT      REFERENCES runs (id) ON DELETE CASCADE,
+        product_id    TEXT        NOT NULL,
+        sku_id        TEXT        NOT NULL,
+        seller_sku    TEXT        NOT NULL,
+        warehouse_id  TEXT        NOT NULL,
+        old           BIGINT      CHECK (old BETWEEN 0 AND 999999),
+        new           BIGINT      NOT NULL CHECK (new BETWEEN 0 AND 999999),
+        explanation   TEXT        NOT NULL,
+        "trigger"     TEXT        NOT NULL,
+        outcome       TEXT        NOT NULL CHECK (outcome IN ('applied', 'rejected', 'failed')),
+        code          TEXT,
+        message       TEXT,
+        epoch         BIGINT
+    );
+    CREATE INDEX audit_log_by_shop ON audit_log (shop_id, id);
+    CREATE INDEX audit_log_by_sku ON audit_log (shop_id, sku_id, id);
+
+    CREATE TABLE processed_webhooks (
+        shop_id      BIGINT      NOT NULL,
+        id           TEXT        NOT NULL,
+        received_at  TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (shop_id, id)
+    );
+    CREATE INDEX processed_webhooks_by_time ON processed_webhooks (received_at);
+
+    CREATE TABLE platform_tokens (
+        shop_id             BIGINT      NOT NULL,
+        platform            TEXT        NOT NULL,
+        access_token        TEXT        NOT NULL,
+        refresh_token       TEXT        NOT NULL,
+        access_expires_at   TIMESTAMPTZ,
+        refresh_expires_at  TIMESTAMPTZ,
+        epoch               BIGINT,
+        PRIMARY KEY (shop_id, platform)
+    );
+
+    CREATE TABLE held_writes (
+        shop_id       BIGINT      NOT NULL,
+        sku_id        TEXT        NOT NULL,
+        warehouse_id  TEXT        NOT NULL,
+        held_at       TIMESTAMPTZ NOT NULL,
+        run_id        BIGINT      REFERENCES runs (id) ON DELETE CASCADE,
+        product_id    TEXT        NOT NULL,
+        seller_sku    TEXT        NOT NULL,
+        old           BIGINT      NOT NULL CHECK (old BETWEEN 1 AND 999999),
+        explanation   TEXT        NOT NULL,
+        epoch         BIGINT,
+        PRIMARY KEY (shop_id, sku_id, warehouse_id)
+    );
+    "#,
+];
+
+/// The schema version this build writes: the number of migrations.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema to [`SCHEMA_VERSION`], one transaction per migration, and refuses a
+/// schema from a newer build. Safe to run on every start and by many processes at once: each
+/// transaction first takes an advisory lock named after the current schema, then creates the
+/// version table when missing and reads the version under it.
+pub(crate) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    loop {
+        let step = async {
+            let tx = client.transaction().await?;
+            tx.batch_execute(
+                "SELECT pg_advisory_xact_lock(hashtext('stockbridge_schema.' || current_schema()));
+                 CREATE TABLE IF NOT EXISTS stockbridge_schema (
+                     only_row  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+                     version   BIGINT  NOT NULL
+                 );
+                 INSERT INTO stockbridge_schema (version) VALUES (0) ON CONFLICT DO NOTHING;",
+            )
+            .await?;
+            let found: i64 = tx
+                .query_one("SELECT version FROM stockbridge_schema", &[])
+                .await?
+                .get(0);
+            let Some(sql) = usize::try_from(found).ok().and_then(|n| MIGRATIONS.get(n)) else {
+                tx.commit().await?;
+                return Ok((found, false));
+            };
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "UPDATE stockbridge_schema SET version = $1",
+                &[&(found + 1)],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok((found + 1, true))
+        }
+        .await;
+        match step {
+            Ok((version, true)) => tracing::info!(version, "database schema migrated"),
+            Ok((found, false)) => return refuse_newer(found),
+            Err(source) => {
+                let version = 1 + version(client).await.unwrap_or(0);
+                return Err(PostgresError::Migration { version, source }.into());
+            }
+        }
+    }
+}
+
+async fn version(client: &Client) -> Result<i64, StoreError> {
+    client
+        .query_one("SELECT version FROM stockbridge_schema", &[])
+        .await
+        .map(|row| row.get(0))
+        .map_err(store_error)
+}
+
+fn refuse_newer(found: i64) -> Result<(), StoreError> {
+    if found > SCHEMA_VERSION {
+        return Err(PostgresError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        }
+        .into());
+    }
+    Ok(())
+}
