@@ -51,6 +51,21 @@ pub enum PostgresError {
         /// What the database said.
         message: String,
     },
+    /// The fleet's secret key is not usable. Never repeats the key.
+    #[error("the fleet secret key (STOCKBRIDGE__FLEET__SECRET_KEY) is not usable: {reason}")]
+    SecretKey {
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// A shop's sealed secrets do not open with this key.
+    #[error(
+        "the secrets of shop {shop} do not open with this fleet secret key (another key \
+         sealed them, or the row was changed)"
+    )]
+    Unseal {
+        /// The shop.
+        shop: String,
+    },
     /// A value cannot be stored as a 64-bit integer.
     #[error("{what} does not fit in the database: {value}")]
     OutOfRange {

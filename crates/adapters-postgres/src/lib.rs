@@ -14,6 +14,18 @@
 //! connection's `search_path` names first, so one database can hold several independent
 //! installations (`?options=-csearch_path%3Dname` in the URL).
 //!
+//! # The fleet
+//!
+//! [`Fleet`] keeps the shops of a fleet (their secrets sealed with the fleet's [`SecretKey`],
+//! so a dump reveals no token) and one lease per shop: owner, an epoch raised at every grant,
+//! and an expiry by the database's clock. Workers take free or expired leases up to a fair
+//! share, renew them, and give them back. A worker writes a shop's state through
+//! [`PostgresStore::scoped`] with [`Lease::scope`]: a trigger on every state table refuses the
+//! write (SQLSTATE `SB001`, [`PostgresError::StaleEpoch`]) unless its epoch is the shop's
+//! current one and the lease is unexpired, and holds the lease row until the write commits, so
+//! no write under an old epoch lands after a newer grant. Processed webhook ids are not
+//! fenced: any worker answers any shop's webhooks.
+//!
 //! # Secrets
 //!
 //! The state holds each platform's OAuth tokens: protect the database like a credential. Tokens
@@ -27,6 +39,7 @@
 
 mod audit;
 mod error;
+pub mod fleet;
 mod held;
 mod runs;
 mod schema;
@@ -38,5 +51,6 @@ mod webhooks;
 pub mod testing;
 
 pub use error::PostgresError;
+pub use fleet::{Fleet, Lease, NewShop, SecretKey, ShopRow};
 pub use schema::SCHEMA_VERSION;
 pub use store::{PostgresStore, ShopScope};

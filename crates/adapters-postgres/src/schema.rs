@@ -96,6 +96,88 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (shop_id, sku_id, warehouse_id)
     );
     "#,
+    // 2: the fleet: shops (their secrets sealed), one lease per shop with a fencing epoch,
+    // the workers seen, and the database's refusal of any state write whose epoch is not the
+    // shop's current one.
+    r#"
+    CREATE TABLE shops (
+        id                  BIGSERIAL   PRIMARY KEY,
+        shop_domain         TEXT        NOT NULL,
+        tiktok_shop_cipher  TEXT        NOT NULL,
+        settings            TEXT        NOT NULL,
+        sealed_secrets      BYTEA       NOT NULL,
+        added_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
+        UNIQUE (shop_domain, tiktok_shop_cipher)
+    );
+
+    CREATE TABLE shop_leases (
+        shop_id     BIGINT      PRIMARY KEY REFERENCES shops (id) ON DELETE CASCADE,
+        owner       TEXT,
+        epoch       BIGINT      NOT NULL DEFAULT 0 CHECK (epoch >= 0),
+        expires_at  TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    );
+    CREATE INDEX shop_leases_by_owner ON shop_leases (owner);
+
+    CREATE TABLE fleet_workers (
+        worker_id   TEXT        PRIMARY KEY,
+        expires_at  TIMESTAMPTZ NOT NULL
+    );
+
+    -- Refuses (SQLSTATE SB001) a write for `shop` under `writer_epoch` unless that epoch is the
+    -- shop's current lease epoch and the lease is held and unexpired. A shop without a lease
+    -- row (shop 0 of a single-shop process, or a removed shop's leftovers) takes only writes
+    -- without an epoch. The lease row is locked FOR SHARE until the writing transaction ends,
+    -- so a new grant (which updates the row) waits for it: no write under an old epoch can
+    -- commit after a newer epoch was granted.
+    CREATE FUNCTION stockbridge_check_fence(shop BIGINT, writer_epoch BIGINT)
+    RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+        lease shop_leases%ROWTYPE;
+    BEGIN
+        SELECT * INTO lease FROM shop_leases WHERE shop_id = shop FOR SHARE;
+        IF NOT FOUND THEN
+            IF writer_epoch IS NULL THEN
+                RETURN;
+            END IF;
+            RAISE EXCEPTION 'shop % has no lease' , shop
+                USING ERRCODE = 'SB001',
+                      DETAIL = format('shop=%s epoch=%s current=none', shop, writer_epoch);
+        END IF;
+        IF writer_epoch IS NULL OR writer_epoch <> lease.epoch OR lease.owner IS NULL
+           OR lease.expires_at <= clock_timestamp() THEN
+            RAISE EXCEPTION 'stale lease epoch for shop %', shop
+                USING ERRCODE = 'SB001',
+                      DETAIL = format('shop=%s epoch=%s current=%s', shop,
+                                      coalesce(writer_epoch::text, 'none'), lease.epoch);
+        END IF;
+    END;
+    $$;
+
+    -- Rows inserted or updated carry their writer's epoch; a deleting transaction carries it
+    -- in the transaction-local setting `stockbridge.epoch`.
+    CREATE FUNCTION stockbridge_fence_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM stockbridge_check_fence(
+                OLD.shop_id, nullif(current_setting('stockbridge.epoch', true), '')::bigint);
+            RETURN OLD;
+        END IF;
+        PERFORM stockbridge_check_fence(NEW.shop_id, NEW.epoch);
+        RETURN NEW;
+    END;
+    $$;
+
+    CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON confirmed_quantities
+        FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
+    CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON runs
+        FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
+    CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
+    CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON platform_tokens
+        FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
+    CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON held_writes
+        FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

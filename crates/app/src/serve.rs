@@ -153,9 +153,14 @@ impl Application {
         listener: TcpListener,
         options: PipelineOptions,
     ) -> Result<Application, String> {
-        let secret = wired.webhook_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
-            "configuration key shopify.webhook_secret is missing: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET".to_owned()
-        })?;
+        // A blank secret (a space, say) would let anyone sign webhooks.
+        let secret = wired
+            .webhook_secret
+            .clone()
+            .filter(|s| !s.expose().trim().is_empty())
+            .ok_or_else(|| {
+                "configuration key shopify.webhook_secret is missing or blank: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET to the app's client secret".to_owned()
+            })?;
         let parts = ServeParts {
             stores: wired.stores.clone(),
             rules: settings.rules.clone(),

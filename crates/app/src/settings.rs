@@ -25,6 +25,7 @@ pub use ranges::{
 };
 pub use rules::{rules_from_section, rules_from_toml};
 pub use safety::{ConsoleSection, SafetySection};
+pub use values::shown;
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
 #[derive(Debug, thiserror::Error)]
@@ -402,7 +403,7 @@ pub(super) fn describe_config_error(e: &config::ConfigError) -> String {
     if let config::ConfigError::FileParse { cause, .. } = e {
         return describe_parse_error(&cause.to_string());
     }
-    let text = e.to_string();
+    let text = values::without_secret_values(&e.to_string());
     if text.contains("unknown field") {
         format!("{text} (unknown keys are not allowed; see the configuration reference)")
     } else {

@@ -106,7 +106,7 @@ fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
         Some("bulk") => Ok(ReadMode::Bulk),
         Some(other) => Err(ConfigError::Value {
             key: "shopify.read_mode".into(),
-            value: format!("{other:?}"),
+            value: crate::settings::shown(other),
             allowed: "\"auto\", \"paged\" or \"bulk\"".into(),
         }),
     }

@@ -62,7 +62,7 @@ pub fn check_state_url(url: Option<&str>) -> Result<(), ConfigError> {
 fn refused(key: &str, value: &str, allowed: &str) -> ConfigError {
     ConfigError::Value {
         key: key.into(),
-        value: format!("{:?}", StoreAddress::redact(value)),
+        value: super::values::shown(&StoreAddress::redact(value)),
         allowed: allowed.into(),
     }
 }

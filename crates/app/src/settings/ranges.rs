@@ -91,7 +91,7 @@ pub fn parse_bounded_duration(
 ) -> Result<Duration, ConfigError> {
     let refused = || ConfigError::Value {
         key: key.into(),
-        value: format!("{text:?}"),
+        value: super::values::shown(text),
         allowed: range.allowed.into(),
     };
     let duration = humantime::parse_duration(text.trim()).map_err(|_| refused())?;

@@ -56,7 +56,7 @@ fn override_from(index: usize, o: &OverrideSection) -> Result<Override, ConfigEr
         let pattern = SkuPattern::new(pattern).map_err(|e| {
             value_error(
                 &format!("rules.override[{index}].skus[{i}]"),
-                format!("{pattern:?}"),
+                super::values::shown(pattern),
                 &e.to_string(),
             )
         })?;
@@ -98,7 +98,7 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
         Some(other) => {
             return Err(value_error(
                 "rules.negative_available",
-                format!("{other:?}"),
+                super::values::shown(other),
                 "\"subtract\" or \"ignore\"",
             ))
         }
@@ -115,7 +115,7 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
                     LocationsValue::Word(w) => {
                         return Err(value_error(
                             &key,
-                            format!("{w:?}"),
+                            super::values::shown(w),
                             "\"all\" or a list of location names or ids",
                         ))
                     }

@@ -9,6 +9,71 @@ use std::str::FromStr;
 
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+/// How an error shows a text value it refuses: quoted when it is short and does not look
+/// like a secret; otherwise only its length, since a value put under the wrong key may be a
+/// token or a password.
+pub fn shown(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= 64 && !looks_secret(text) {
+        format!("{text:?}")
+    } else {
+        format!("a text of {chars} characters (not shown: it may be a secret)")
+    }
+}
+
+/// A known token prefix (Shopify's `shp..._`, TikTok's), or 16 or more characters of one
+/// token alphabet mixing letters and digits.
+fn looks_secret(text: &str) -> bool {
+    const PREFIXES: [&str; 6] = ["shpat_", "shpca_", "shppa_", "shpss_", "TTP_", "ROW_"];
+    let token_like = text.len() >= 16
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-+/=".contains(c))
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text.chars().any(|c| c.is_ascii_alphabetic());
+    token_like || PREFIXES.iter().any(|p| text.starts_with(p))
+}
+
+/// `text` with every quoted string value in it (`string "..."`, as serde writes a refused
+/// text) shown as [`shown`] would.
+pub fn without_secret_values(text: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at + MARK.len() - 1]);
+        let quoted = &rest[at + MARK.len()..];
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in quoted.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(&rest[at + MARK.len() - 1..]);
+            return out;
+        };
+        let value = &quoted[..end];
+        if value.chars().count() <= 64 && !looks_secret(value) {
+            out.push('"');
+            out.push_str(value);
+            out.push('"');
+        } else {
+            out.push_str(&shown(value));
+        }
+        rest = &quoted[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An integer key: a TOML integer, or text that is an integer (from the environment).
 pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(NumericVisitor(PhantomData))
@@ -147,6 +212,36 @@ impl<'de, T: Numeric> Visitor<'de> for NumericVisitor<T> {
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
+
+    use super::{shown, without_secret_values};
+
+    #[test]
+    fn a_short_plain_text_is_shown_and_a_token_only_by_its_length() {
+        assert_eq!(shown("bluk"), "\"bluk\"");
+        assert_eq!(shown("http://127.0.0.1:7300"), "\"http://127.0.0.1:7300\"");
+        for secret in [
+            "shpat_0123456789abcdef0123456789abcdef",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "TTP_x",
+        ] {
+            let text = shown(secret);
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("characters (not shown"), "{text}");
+        }
+        assert!(shown(&"a".repeat(65)).starts_with("a text of 65 characters"));
+    }
+
+    #[test]
+    fn refused_string_values_in_a_message_are_shown_only_when_safe() {
+        let message = "invalid type: string \"shpat_0123456789abcdef0123456789abcdef\", expected a boolean for key `x`";
+        assert_eq!(
+            without_secret_values(message),
+            "invalid type: string a text of 38 characters (not shown: it may be a secret), expected a boolean for key `x`"
+        );
+        let plain = "invalid value: string \"abc\", expected a number";
+        assert_eq!(without_secret_values(plain), plain);
+        assert_eq!(without_secret_values("string \"open"), "string \"open");
+    }
 
     #[derive(Debug, Deserialize)]
     struct Keys {

@@ -3,6 +3,7 @@
 //! named error, exit code 2 from the binary, never a panic).
 
 mod accepted_configs;
+mod misplaced_secrets;
 mod refused_configs;
 mod webhooks;
 
