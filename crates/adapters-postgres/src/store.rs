@@ -191,11 +191,6 @@ impl StateStore for PostgresStore {
         runs::newest(&client, self.scope, limit).await
     }
 
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        webhooks::remember(&**client, self.scope, &[id.to_owned()], at).await
-    }
-
     async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         webhooks::remember_all(&mut client, self.scope, ids, at).await

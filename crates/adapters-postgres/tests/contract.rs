@@ -50,12 +50,12 @@ async fn connecting_twice_migrates_once_and_keeps_the_state() {
     );
     let (first, second) = (first.unwrap(), second.unwrap());
     assert!(first
-        .remember_webhook("wh-1", std::time::UNIX_EPOCH)
+        .remember_delivery(&["wh-1".to_string()], std::time::UNIX_EPOCH)
         .await
         .unwrap());
     assert!(
         !second
-            .remember_webhook("wh-1", std::time::UNIX_EPOCH)
+            .remember_delivery(&["wh-1".to_string()], std::time::UNIX_EPOCH)
             .await
             .unwrap(),
         "both stores see one database"

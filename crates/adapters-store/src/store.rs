@@ -194,12 +194,6 @@ impl StateStore for SqliteStore {
         self.call(move |conn| runs::newest(conn, limit)).await
     }
 
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.call(move |conn| webhooks::remember(conn, &id, at))
-            .await
-    }
-
     async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
         let ids = ids.to_vec();
         self.call(move |conn| webhooks::remember_all(conn, &ids, at))

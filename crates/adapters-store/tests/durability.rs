@@ -81,7 +81,10 @@ async fn reopening_a_file_keeps_confirmed_quantities_runs_and_tokens() {
             .save_tokens("tiktok", &tokens("access-1"))
             .await
             .unwrap();
-        store.remember_webhook("wh-1", at(103)).await.unwrap();
+        store
+            .remember_delivery(&["wh-1".to_string()], at(103))
+            .await
+            .unwrap();
     }
 
     let store = open(&path);
@@ -102,7 +105,10 @@ async fn reopening_a_file_keeps_confirmed_quantities_runs_and_tokens() {
         Some(tokens("access-1"))
     );
     assert!(
-        !store.remember_webhook("wh-1", at(104)).await.unwrap(),
+        !store
+            .remember_delivery(&["wh-1".to_string()], at(104))
+            .await
+            .unwrap(),
         "a webhook seen before the restart is still seen"
     );
 }
@@ -322,7 +328,7 @@ async fn many_tasks_calling_at_once_all_succeed() {
                 let mut entry = applied(&format!("{}", 5000 + n), "7001", n as i64, n);
                 entry.run_id = Some(run);
                 store.record_writes(&[entry]).await?;
-                assert!(store.remember_webhook(&format!("wh-{n}"), at(n)).await?);
+                assert!(store.remember_delivery(&[format!("wh-{n}")], at(n)).await?);
                 store
                     .finish_run(run, at(n + 1), RunCounts::default(), RunOutcome::Succeeded)
                     .await

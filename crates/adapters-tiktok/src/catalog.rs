@@ -4,7 +4,7 @@
 
 mod windows;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,16 +14,11 @@ use stockbridge_ports::{Page, SinkError};
 
 use crate::error::{NO_SUCH_ENDPOINT, NO_SUCH_VERSION, SEARCH_RESULTS_CAPPED};
 use crate::sink::TikTokSink;
-use crate::wire::{InventorySearchBody, InventorySearchData, SearchBody, SearchData};
+use crate::wire::{SearchBody, SearchData};
 use windows::{Position, Window};
 
 const SEARCH_PATH: &str = "/product/202502/products/search";
 const LEGACY_SEARCH_PATH: &str = "/product/202309/products/search";
-const INVENTORY_SEARCH_PATH: &str = "/product/202309/inventory/search";
-/// Inventory search takes at most this many product ids.
-const INVENTORY_BATCH: usize = 100;
-/// TikTok's code for an invalid product id in inventory search.
-const INVALID_PRODUCT_ID: &str = "12019008";
 
 impl TikTokSink {
     /// One catalog page: every SKU of its products, with their quantities. A product can come
@@ -139,50 +134,6 @@ impl TikTokSink {
         req.body = Some(body);
         self.client.call(&req).await
     }
-
-    /// What TikTok holds now for these products' SKUs; unknown products are left out.
-    pub(crate) async fn inventory(
-        &self,
-        products: &[ProductId],
-    ) -> Result<Vec<TikTokSku>, SinkError> {
-        let unique: Vec<&str> = products
-            .iter()
-            .map(ProductId::as_str)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut skus = Vec::new();
-        for batch in unique.chunks(INVENTORY_BATCH) {
-            match self.inventory_batch(batch).await {
-                Ok(found) => skus.extend(found),
-                Err(err) if is_unknown_product(&err) && batch.len() > 1 => {
-                    // One bad id can spoil a batch: ask one by one and skip the unknown.
-                    for id in batch {
-                        match self.inventory_batch(&[id]).await {
-                            Ok(found) => skus.extend(found),
-                            Err(err) if is_unknown_product(&err) => {}
-                            Err(err) => return Err(err),
-                        }
-                    }
-                }
-                Err(err) if is_unknown_product(&err) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(skus)
-    }
-
-    async fn inventory_batch(&self, product_ids: &[&str]) -> Result<Vec<TikTokSku>, SinkError> {
-        let cipher = self.cipher().await?;
-        let body = serde_json::to_vec(&InventorySearchBody {
-            product_ids: product_ids.to_vec(),
-        })
-        .map_err(|e| SinkError::Other(Box::new(e)))?;
-        let mut req = self.shop_request(Method::POST, INVENTORY_SEARCH_PATH, cipher);
-        req.body = Some(body);
-        let data: InventorySearchData = self.client.call(&req).await?;
-        Ok(data.into_domain())
-    }
 }
 
 /// Splits the window being read, or, when it is one second, returns why the catalog cannot be
@@ -233,12 +184,4 @@ fn is_missing_endpoint(err: &SinkError) -> bool {
         "HTTP 404".to_owned(),
     ];
     matches!(err, SinkError::Rejected { code, .. } if missing.contains(code))
-}
-
-fn is_unknown_product(err: &SinkError) -> bool {
-    match err {
-        SinkError::NotFound { .. } => true,
-        SinkError::Rejected { code, .. } => code == INVALID_PRODUCT_ID,
-        _ => false,
-    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::Method;
-use stockbridge_domain::{ProductId, ProductWrite, TikTokSku, Warehouse, WriteOutcome};
+use stockbridge_domain::{ProductWrite, TikTokSku, Warehouse, WriteOutcome};
 use stockbridge_ports::{InventorySink, Page, SinkError, StateStore};
 use tokio::sync::OnceCell;
 
@@ -94,10 +94,6 @@ impl InventorySink for TikTokSink {
 
     async fn all_skus(&self) -> Result<Vec<TikTokSku>, SinkError> {
         self.whole_catalog().await
-    }
-
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
-        self.inventory(products).await
     }
 
     async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {

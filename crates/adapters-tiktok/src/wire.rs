@@ -146,63 +146,6 @@ impl SearchData {
     }
 }
 
-/// Body of `POST /product/202309/inventory/search`.
-#[derive(Debug, Serialize)]
-pub(crate) struct InventorySearchBody<'a> {
-    pub(crate) product_ids: Vec<&'a str>,
-}
-
-/// `data` of `POST /product/202309/inventory/search`.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct InventorySearchData {
-    inventory: Vec<WireProductInventory>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct WireProductInventory {
-    product_id: String,
-    skus: Vec<WireSkuInventory>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct WireSkuInventory {
-    id: String,
-    seller_sku: Option<String>,
-    warehouse_inventory: Vec<WireWarehouseInventory>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct WireWarehouseInventory {
-    warehouse_id: String,
-    available_quantity: i64,
-}
-
-impl InventorySearchData {
-    pub(crate) fn into_domain(self) -> Vec<TikTokSku> {
-        let mut skus = Vec::new();
-        for product in self.inventory {
-            for sku in product.skus {
-                let stock = sku
-                    .warehouse_inventory
-                    .into_iter()
-                    .filter_map(|w| stock(&w.warehouse_id, w.available_quantity))
-                    .collect();
-                skus.extend(tiktok_sku(
-                    &product.product_id,
-                    &sku.id,
-                    sku.seller_sku,
-                    stock,
-                ));
-            }
-        }
-        skus
-    }
-}
-
 /// Body of `POST /product/202309/products/{id}/inventory/update`.
 #[derive(Debug, Serialize)]
 pub(crate) struct UpdateBody<'a> {

@@ -336,27 +336,3 @@ async fn a_search_matching_more_than_10000_products_is_read_in_update_time_windo
         "{bodies:?}"
     );
 }
-
-#[tokio::test]
-async fn current_stock_asks_for_at_most_100_products_per_call() {
-    let server = MockServer::start().await;
-    Mock::given(path("/product/202309/inventory/search"))
-        .respond_with(ok(json!({"inventory": []})))
-        .mount(&server)
-        .await;
-    let ids: Vec<ProductId> = (1..=150)
-        .map(|i| ProductId::new(i.to_string()).unwrap())
-        .collect();
-    sink(&server).current_stock(&ids).await.unwrap();
-    let requests = server.received_requests().await.unwrap();
-    let sizes: Vec<usize> = requests
-        .iter()
-        .map(|r| {
-            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["product_ids"]
-                .as_array()
-                .unwrap()
-                .len()
-        })
-        .collect();
-    assert_eq!(sizes, vec![100, 50]);
-}

@@ -110,6 +110,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Manage the shops of a fleet (a worker's file names its PostgreSQL database).
+    Shops {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::shops::ShopsCommand,
+    },
 }
 
 /// Runs the command line; the process's exit code.
@@ -168,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             .await
         }
         Command::Demo => crate::demo::run().await,
+        Command::Shops { action } => crate::shops::run(action).await,
         Command::Audit {
             config,
             sku,

@@ -15,6 +15,7 @@ pub mod runs;
 pub mod sandbox;
 pub mod serve;
 pub mod settings;
+pub mod shops;
 pub mod state;
 pub mod sync;
 pub mod telemetry;

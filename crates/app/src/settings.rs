@@ -3,6 +3,7 @@
 //! full path; secrets are held in `Secret` and never print.
 
 mod connection;
+mod fleet;
 mod ranges;
 mod rules;
 mod safety;
@@ -17,6 +18,7 @@ use stockbridge_domain::{Breaker, RuleSet};
 use stockbridge_ports::Secret;
 
 pub use connection::{check_connections, check_state_url};
+pub use fleet::{FleetSection, FleetSettings};
 pub use ranges::{
     bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, BODY_TIMEOUT,
     CALL_TIMEOUT, COALESCE_WINDOW, CONCURRENCY, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_BODY_BYTES,
@@ -271,6 +273,9 @@ pub struct FileConfig {
     /// `[console]`.
     #[serde(default)]
     pub console: ConsoleSection,
+    /// `[fleet]`: a fleet worker's file.
+    #[serde(default)]
+    pub fleet: FleetSection,
 }
 
 /// The settings the commands use: the file, checked, with the rules built.
@@ -295,6 +300,8 @@ pub struct Settings {
     pub call_timeout: Duration,
     /// `[safety]`, checked: when a full sync holds its zeroing writes.
     pub breaker: Breaker,
+    /// `[fleet]`, checked, when the file names a fleet database.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `[server]`, checked.
@@ -382,7 +389,9 @@ impl Settings {
         )?;
         check_state_url(file.state.url.as_deref())?;
         let breaker = safety::breaker(&file.safety)?;
+        let fleet = fleet::fleet_settings(&file.fleet)?;
         Ok(Settings {
+            fleet,
             breaker,
             state_url: file.state.url.clone(),
             rules,

@@ -12,6 +12,7 @@ mod history;
 mod postgres_state;
 mod schedule;
 mod serve;
+mod shops;
 #[cfg(unix)]
 mod state_file;
 mod support;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use stockbridge_app::engine::{read_and_plan, reconcile, EngineError, Stores, WriterOptions};
 use stockbridge_domain::*;
+use stockbridge_ports::fakes::shop::{location, tiktok_sku, variant, warehouse};
 use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
 use stockbridge_ports::{
     AuditOutcome, MockInventorySink, RunKind, RunOutcome, StateStore, Trigger,
@@ -18,34 +19,7 @@ use stockbridge_ports::{
 use tokio_util::sync::CancellationToken;
 
 fn seed_source() -> InMemorySource {
-    let locations = vec![
-        Location {
-            id: LocationId::new(1).unwrap(),
-            name: "Location A".into(),
-            active: true,
-        },
-        Location {
-            id: LocationId::new(2).unwrap(),
-            name: "Location B".into(),
-            active: true,
-        },
-    ];
-    let variant = |id: u64, sku: &str, levels: &[(u64, i64)]| VariantSnapshot {
-        variant_id: VariantId::new(id).unwrap(),
-        inventory_item_id: InventoryItemId::new(id * 10).unwrap(),
-        sku: Some(Sku::new(sku).unwrap()),
-        tracked: true,
-        policy: InventoryPolicy::Deny,
-        product_status: ProductStatus::Active,
-        components: None,
-        levels: levels
-            .iter()
-            .map(|&(l, a)| StockLevel {
-                location: LocationId::new(l).unwrap(),
-                available: a,
-            })
-            .collect(),
-    };
+    let locations = vec![location(1, "Location A"), location(2, "Location B")];
     let mut untracked = variant(102, "POSTER", &[]);
     untracked.tracked = false;
     InMemorySource::new(
@@ -59,29 +33,7 @@ fn seed_source() -> InMemorySource {
 }
 
 fn warehouses() -> Vec<Warehouse> {
-    let wh = |id: &str, name: &str, default| Warehouse {
-        id: WarehouseId::new(id).unwrap(),
-        name: name.into(),
-        kind: WarehouseKind::Sales,
-        status: WarehouseStatus::Enabled,
-        is_default: default,
-    };
-    vec![wh("7001", "α", true), wh("7002", "β", false)]
-}
-
-fn tiktok_sku(product: &str, id: &str, seller: &str, stock: &[(&str, i64)]) -> TikTokSku {
-    TikTokSku {
-        product_id: ProductId::new(product).unwrap(),
-        sku_id: SkuId::new(id).unwrap(),
-        seller_sku: seller.into(),
-        stock: stock
-            .iter()
-            .map(|&(w, q)| WarehouseStock {
-                warehouse: WarehouseId::new(w).unwrap(),
-                quantity: Quantity::new(q).unwrap(),
-            })
-            .collect(),
-    }
+    vec![warehouse("7001", "α", true), warehouse("7002", "β", false)]
 }
 
 fn seed_sink() -> InMemorySink {

@@ -18,7 +18,7 @@ use hmac::{Mac, SimpleHmac};
 use stockbridge_app::engine::{PipelineOptions, Stores, WriterOptions};
 use stockbridge_app::serve::{Application, ServeError, ServeParts};
 use stockbridge_domain::*;
-use stockbridge_ports::fakes::{InMemorySink, InMemorySource, InMemoryStore};
+use stockbridge_ports::fakes::{shop, InMemorySink, InMemorySource, InMemoryStore};
 use stockbridge_ports::{
     AuditOutcome, InventorySource, Page, Secret, SourceError, StateStore, Trigger,
 };
@@ -36,54 +36,26 @@ struct Server {
     task: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
 
+/// A variant with `available` at Location A (1).
 fn variant(id: u64, sku: &str, available: i64) -> VariantSnapshot {
-    VariantSnapshot {
-        variant_id: VariantId::new(id).unwrap(),
-        inventory_item_id: InventoryItemId::new(id * 10).unwrap(),
-        sku: Some(Sku::new(sku).unwrap()),
-        tracked: true,
-        policy: InventoryPolicy::Deny,
-        product_status: ProductStatus::Active,
-        components: None,
-        levels: vec![StockLevel {
-            location: LocationId::new(1).unwrap(),
-            available,
-        }],
-    }
+    shop::variant(id, sku, &[(1, available)])
 }
 
+/// A TikTok SKU holding 0 in α.
 fn tiktok(product: &str, id: &str, sku: &str) -> TikTokSku {
-    TikTokSku {
-        product_id: ProductId::new(product).unwrap(),
-        sku_id: SkuId::new(id).unwrap(),
-        seller_sku: sku.into(),
-        stock: vec![WarehouseStock {
-            warehouse: WarehouseId::new("7001").unwrap(),
-            quantity: Quantity::ZERO,
-        }],
-    }
+    shop::tiktok_sku(product, id, sku, &[("7001", 0)])
 }
 
 /// TikTok's one warehouse: α (7001), an enabled sales warehouse and the default.
 fn alpha() -> Warehouse {
-    Warehouse {
-        id: WarehouseId::new("7001").unwrap(),
-        name: "α".into(),
-        kind: WarehouseKind::Sales,
-        status: WarehouseStatus::Enabled,
-        is_default: true,
-    }
+    shop::warehouse("7001", "α", true)
 }
 
 /// Shopify with A, B and C at Main (5, 6 and 7); TikTok with their SKUs at zero in one
 /// warehouse, A and B in one product.
 fn shop() -> (Arc<InMemorySource>, Arc<InMemorySink>) {
     let source = Arc::new(InMemorySource::new(
-        vec![Location {
-            id: LocationId::new(1).unwrap(),
-            name: "Main".into(),
-            active: true,
-        }],
+        vec![shop::location(1, "Main")],
         vec![variant(1, "A", 5), variant(2, "B", 6), variant(3, "C", 7)],
     ));
     let sink = Arc::new(InMemorySink::new(
@@ -378,24 +350,24 @@ async fn processed_webhook_ids_older_than_a_day_are_forgotten_at_reconciliation(
     let store = Arc::new(InMemoryStore::new());
     let two_days_ago = SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
     store
-        .remember_webhook("webhook:ancient", two_days_ago)
+        .remember_delivery(&["webhook:ancient".to_string()], two_days_ago)
         .await
         .unwrap();
     store
-        .remember_webhook("webhook:recent", SystemTime::now())
+        .remember_delivery(&["webhook:recent".to_string()], SystemTime::now())
         .await
         .unwrap();
     let server = start(store.clone()).await;
     assert!(
         store
-            .remember_webhook("webhook:ancient", SystemTime::now())
+            .remember_delivery(&["webhook:ancient".to_string()], SystemTime::now())
             .await
             .unwrap(),
         "forgotten"
     );
     assert!(
         !store
-            .remember_webhook("webhook:recent", SystemTime::now())
+            .remember_delivery(&["webhook:recent".to_string()], SystemTime::now())
             .await
             .unwrap(),
         "kept"

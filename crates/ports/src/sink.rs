@@ -1,7 +1,7 @@
 //! The inventory sink: where stock goes (TikTok Shop).
 
 use async_trait::async_trait;
-use stockbridge_domain::{ProductId, ProductWrite, TikTokSku, Warehouse, WriteOutcome};
+use stockbridge_domain::{ProductWrite, TikTokSku, Warehouse, WriteOutcome};
 
 use crate::error::SinkError;
 use crate::source::{read_all_pages, Page};
@@ -25,9 +25,6 @@ pub trait InventorySink: Send + Sync {
     async fn all_skus(&self) -> Result<Vec<TikTokSku>, SinkError> {
         read_all_pages(|cursor| self.skus_page(cursor)).await
     }
-
-    /// What TikTok holds now for the SKUs of these products. Unknown products are left out.
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError>;
 
     /// Applies one product's write and returns one outcome per (SKU, warehouse) it states.
     async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError>;

@@ -242,9 +242,6 @@ pub trait StateStore: Send + Sync {
     /// The newest runs first, at most `limit`.
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
 
-    /// Remembers a processed webhook id; `true` when it is new, `false` when it was seen.
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError>;
-
     /// Remembers every id of one delivery (a webhook id, an event id) in one transaction;
     /// `true` when none of them was seen, `false` when any was. Every id is remembered
     /// either way.

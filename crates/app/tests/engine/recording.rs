@@ -1,88 +1,18 @@
 //! A state store that fails to record writes mid-sync.
 
-use std::time::SystemTime;
-
-use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunRecord,
-    StoreError,
-};
+use stockbridge_ports::fakes::FaultyStore;
 
 use super::*;
-
-/// The in-memory store, except that its first `failures` calls to `record_writes` fail.
-struct FailingRecordStore {
-    inner: InMemoryStore,
-    failures: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl StateStore for FailingRecordStore {
-    async fn confirmed(&self, skus: &[SkuId]) -> Result<Vec<ConfirmedQuantity>, StoreError> {
-        self.inner.confirmed(skus).await
-    }
-    async fn record_writes(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
-        let failing = self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
-            return Err(StoreError::Unavailable {
-                message: "disk full".into(),
-            });
-        }
-        self.inner.record_writes(entries).await
-    }
-    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.audit_log(limit).await
-    }
-    async fn start_run(&self, kind: RunKind, at: SystemTime) -> Result<RunId, StoreError> {
-        self.inner.start_run(kind, at).await
-    }
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError> {
-        self.inner.finish_run(id, at, counts, outcome).await
-    }
-    async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
-        self.inner.runs(limit).await
-    }
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
-        self.inner.remember_webhook(id, at).await
-    }
-    async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
-        self.inner.remember_delivery(ids, at).await
-    }
-    async fn forget_webhooks_before(&self, before: SystemTime) -> Result<u64, StoreError> {
-        self.inner.forget_webhooks_before(before).await
-    }
-    async fn save_tokens(&self, platform: &str, tokens: &PlatformTokens) -> Result<(), StoreError> {
-        self.inner.save_tokens(platform, tokens).await
-    }
-    async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
-        self.inner.load_tokens(platform).await
-    }
-    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
-        self.inner.hold_writes(held).await
-    }
-    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
-        self.inner.held_writes().await
-    }
-}
 
 /// Reconciles the seed (two products to write) through a store whose first recording fails.
 async fn reconcile_with_failing_recording(
     concurrency: usize,
-) -> (Arc<InMemorySink>, Arc<FailingRecordStore>, EngineError) {
+) -> (Arc<InMemorySink>, Arc<FaultyStore>, EngineError) {
     let f = fixture();
-    let store = Arc::new(FailingRecordStore {
-        inner: InMemoryStore::new(),
-        failures: 1.into(),
-    });
+    let store = FaultyStore::new(Arc::new(InMemoryStore::new()));
+    store
+        .fail_record_writes
+        .store(1, std::sync::atomic::Ordering::SeqCst);
     let stores = Stores {
         store: store.clone(),
         ..f.stores.clone()

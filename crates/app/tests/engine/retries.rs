@@ -2,6 +2,7 @@
 //! policy), reported when they fail or a SKU is refused, and written by the next run.
 
 use stockbridge_app::engine::LineStatus;
+use stockbridge_ports::fakes::FaultySink;
 
 use super::*;
 
@@ -65,14 +66,12 @@ async fn a_failed_write_is_reported_and_succeeds_next_run() {
 /// its report, and how many write calls the engine made.
 async fn reconcile_failing_writes(
     f: &Fixture,
-    failures: u32,
+    failures: usize,
     options: &WriterOptions,
-) -> (stockbridge_app::engine::SyncReport, u32) {
-    let sink = Arc::new(FailWrites {
-        inner: f.sink.clone(),
-        remaining: std::sync::Mutex::new(failures),
-        calls: std::sync::atomic::AtomicU32::new(0),
-    });
+) -> (stockbridge_app::engine::SyncReport, usize) {
+    let sink = FaultySink::new(f.sink.clone());
+    sink.fail
+        .store(failures, std::sync::atomic::Ordering::SeqCst);
     let stores = Stores {
         sink: sink.clone(),
         ..f.stores.clone()
@@ -86,49 +85,7 @@ async fn reconcile_failing_writes(
     )
     .await
     .unwrap();
-    (report, sink.calls.load(std::sync::atomic::Ordering::SeqCst))
-}
-
-/// Delegates to the fake sink, failing the first `remaining` writes; counts write calls.
-struct FailWrites {
-    inner: Arc<InMemorySink>,
-    remaining: std::sync::Mutex<u32>,
-    calls: std::sync::atomic::AtomicU32,
-}
-
-#[async_trait::async_trait]
-impl stockbridge_ports::InventorySink for FailWrites {
-    async fn warehouses(&self) -> Result<Vec<Warehouse>, stockbridge_ports::SinkError> {
-        self.inner.warehouses().await
-    }
-    async fn skus_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<stockbridge_ports::Page<TikTokSku>, stockbridge_ports::SinkError> {
-        self.inner.skus_page(cursor).await
-    }
-    async fn current_stock(
-        &self,
-        products: &[ProductId],
-    ) -> Result<Vec<TikTokSku>, stockbridge_ports::SinkError> {
-        self.inner.current_stock(products).await
-    }
-    async fn apply(
-        &self,
-        write: &ProductWrite,
-    ) -> Result<Vec<WriteOutcome>, stockbridge_ports::SinkError> {
-        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        {
-            let mut remaining = self.remaining.lock().unwrap();
-            if *remaining > 0 {
-                *remaining -= 1;
-                return Err(stockbridge_ports::SinkError::Transient {
-                    message: "HTTP 503".into(),
-                });
-            }
-        }
-        self.inner.apply(write).await
-    }
+    (report, sink.calls())
 }
 
 #[tokio::test]

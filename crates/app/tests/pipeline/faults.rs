@@ -1,9 +1,9 @@
 //! Ports that misbehave on purpose, wrapping the in-memory fakes: slow or hanging reads,
 //! writes that fail or are applied and then reported failed, and hand edits in TikTok.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use stockbridge_ports::{InventorySink, SinkError};
+use stockbridge_ports::InventorySink;
 use tokio::sync::Notify;
 
 use super::*;
@@ -52,64 +52,6 @@ impl InventorySource for SlowReads {
         }
         tokio::time::sleep(self.latency).await;
         self.inner.variants_for_items(items).await
-    }
-}
-
-/// TikTok whose next writes fail (`fail`), or are applied and then reported failed, as when
-/// the answer is lost (`apply_then_fail`); counts the write calls.
-pub struct FaultyWrites {
-    inner: Arc<InMemorySink>,
-    pub fail: AtomicUsize,
-    pub apply_then_fail: AtomicUsize,
-    calls: AtomicUsize,
-}
-
-impl FaultyWrites {
-    pub fn new(inner: Arc<InMemorySink>) -> Arc<FaultyWrites> {
-        Arc::new(FaultyWrites {
-            inner,
-            fail: 0.into(),
-            apply_then_fail: 0.into(),
-            calls: 0.into(),
-        })
-    }
-
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-fn take_one(counter: &AtomicUsize) -> bool {
-    counter
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
-}
-
-#[async_trait::async_trait]
-impl InventorySink for FaultyWrites {
-    async fn warehouses(&self) -> Result<Vec<Warehouse>, SinkError> {
-        self.inner.warehouses().await
-    }
-    async fn skus_page(&self, cursor: Option<String>) -> Result<Page<TikTokSku>, SinkError> {
-        self.inner.skus_page(cursor).await
-    }
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
-        self.inner.current_stock(products).await
-    }
-    async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if take_one(&self.fail) {
-            return Err(SinkError::Transient {
-                message: "injected failure".into(),
-            });
-        }
-        let outcome = self.inner.apply(write).await;
-        if take_one(&self.apply_then_fail) {
-            return Err(SinkError::Transient {
-                message: "the answer was lost after TikTok applied it".into(),
-            });
-        }
-        outcome
     }
 }
 

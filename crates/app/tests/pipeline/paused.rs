@@ -10,8 +10,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as Virtual;
 use tokio_util::sync::CancellationToken;
 
-use super::faults::{hand_edit, FaultyWrites, SlowReads};
+use super::faults::{hand_edit, SlowReads};
 use super::*;
+use stockbridge_ports::fakes::FaultySink;
 
 /// A running pipeline: its queue's sending side, its stop, its counters.
 pub(super) struct Running {
@@ -183,7 +184,7 @@ async fn a_stop_ends_a_flush_whose_re_read_never_answers_within_the_limit() {
 async fn a_stop_does_not_wait_for_a_retry_due_later_and_tries_the_item_once_more() {
     let (source, sink) = shop();
     let store = Arc::new(InMemoryStore::new());
-    let writes = FaultyWrites::new(sink);
+    let writes = FaultySink::new(sink);
     let mut options = options();
     options.retry_after = Duration::from_secs(600);
     let limit = options.final_flush_limit;
@@ -244,7 +245,7 @@ async fn changes_acknowledged_while_the_server_finishes_are_written_after_the_st
 async fn a_write_that_failed_after_being_applied_is_restated_when_shopify_goes_back() {
     let (source, sink) = shop();
     let store = Arc::new(InMemoryStore::new());
-    let writes = FaultyWrites::new(sink.clone());
+    let writes = FaultySink::new(sink.clone());
     let options = options();
     // The engine sends each write once (the adapter would retry it).
     let attempts = 1;
@@ -279,7 +280,7 @@ async fn a_write_that_failed_after_being_applied_is_restated_when_shopify_goes_b
 async fn a_write_failing_past_every_attempt_is_left_to_the_scheduled_reconcile() {
     let (source, sink) = shop();
     let store = Arc::new(InMemoryStore::new());
-    let writes = FaultyWrites::new(sink.clone());
+    let writes = FaultySink::new(sink.clone());
     let mut options = options();
     options.reconcile_every = Duration::from_secs(10);
     let every_attempt = options.max_attempts as usize;

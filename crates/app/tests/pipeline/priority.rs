@@ -13,11 +13,7 @@ use super::*;
 /// one product per SKU (SKU id 100 + k), at zero until the start-up reconcile.
 fn shop_of(n: u64) -> (Arc<InMemorySource>, Arc<InMemorySink>) {
     let source = Arc::new(InMemorySource::new(
-        vec![Location {
-            id: main_location(),
-            name: "Main".into(),
-            active: true,
-        }],
+        vec![shop::location(1, "Main")],
         (1..=n).map(|k| variant(k, &format!("S{k}"), 20)).collect(),
     ));
     let sink = Arc::new(InMemorySink::new(

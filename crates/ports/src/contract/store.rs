@@ -153,17 +153,29 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
     assert_eq!(runs[1].started_at, at(1_000));
 
     assert!(
-        store.remember_webhook("wh-1", at(2_000)).await.unwrap(),
+        store
+            .remember_delivery(&["wh-1".to_string()], at(2_000))
+            .await
+            .unwrap(),
         "a new webhook id is new"
     );
     assert!(
-        !store.remember_webhook("wh-1", at(2_001)).await.unwrap(),
+        !store
+            .remember_delivery(&["wh-1".to_string()], at(2_001))
+            .await
+            .unwrap(),
         "a seen webhook id is not"
     );
-    assert!(store.remember_webhook("wh-2", at(3_000)).await.unwrap());
+    assert!(store
+        .remember_delivery(&["wh-2".to_string()], at(3_000))
+        .await
+        .unwrap());
     assert_eq!(store.forget_webhooks_before(at(2_500)).await.unwrap(), 1);
     assert!(
-        store.remember_webhook("wh-1", at(3_001)).await.unwrap(),
+        store
+            .remember_delivery(&["wh-1".to_string()], at(3_001))
+            .await
+            .unwrap(),
         "a forgotten id is new again"
     );
 
@@ -183,7 +195,7 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
     );
     assert!(
         !store
-            .remember_webhook("webhook:b", at(4_002))
+            .remember_delivery(&["webhook:b".to_string()], at(4_002))
             .await
             .unwrap(),
         "every id of a duplicate delivery is remembered all the same"

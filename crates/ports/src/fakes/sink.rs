@@ -136,17 +136,6 @@ impl InventorySink for InMemorySink {
         })
     }
 
-    async fn current_stock(&self, products: &[ProductId]) -> Result<Vec<TikTokSku>, SinkError> {
-        let mut shop = self.inner.lock().unwrap();
-        Self::check_fault(&mut shop)?;
-        Ok(products
-            .iter()
-            .filter_map(|p| shop.products.get(p))
-            .flatten()
-            .cloned()
-            .collect())
-    }
-
     async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {
         let mut shop = self.inner.lock().unwrap();
         Self::check_fault(&mut shop)?;

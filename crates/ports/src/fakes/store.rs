@@ -111,11 +111,6 @@ impl StateStore for InMemoryStore {
         Ok(state.runs.iter().rev().take(limit).cloned().collect())
     }
 
-    async fn remember_webhook(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
-        let mut state = self.inner.lock().unwrap();
-        Ok(state.webhooks.insert(id.to_owned(), at).is_none())
-    }
-
     async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
         let mut state = self.inner.lock().unwrap();
         let mut new = true;

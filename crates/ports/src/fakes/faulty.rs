@@ -1,0 +1,160 @@
+//! Wrappers that put faults in front of a real implementation of a port: a write that fails,
+//! or is applied and then reported failed (the answer lost); a recording of writes that
+//! fails. Every other call goes to the wrapped implementation as it is.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use stockbridge_domain::{ProductWrite, SkuId, TikTokSku, Warehouse, WriteOutcome};
+
+use crate::sink::InventorySink;
+use crate::source::Page;
+use crate::store::{
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
+    RunOutcome, RunRecord, StateStore,
+};
+use crate::{SinkError, StoreError};
+
+/// Takes one from `counter` when it is above 0; whether it did.
+fn take_one(counter: &AtomicUsize) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// A sink whose next `fail` writes fail (transient, not sent), and whose next
+/// `apply_then_fail` writes are applied and then reported failed, as when TikTok's answer is
+/// lost; it counts the write calls.
+pub struct FaultySink {
+    inner: Arc<dyn InventorySink>,
+    /// Writes still to fail before reaching the wrapped sink.
+    pub fail: AtomicUsize,
+    /// Writes still to apply and then report failed.
+    pub apply_then_fail: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+impl FaultySink {
+    /// Wraps `inner`, with no fault yet.
+    pub fn new(inner: Arc<dyn InventorySink>) -> Arc<FaultySink> {
+        Arc::new(FaultySink {
+            inner,
+            fail: 0.into(),
+            apply_then_fail: 0.into(),
+            calls: 0.into(),
+        })
+    }
+
+    /// Write calls made so far, failed ones included.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl InventorySink for FaultySink {
+    async fn warehouses(&self) -> Result<Vec<Warehouse>, SinkError> {
+        self.inner.warehouses().await
+    }
+
+    async fn skus_page(&self, cursor: Option<String>) -> Result<Page<TikTokSku>, SinkError> {
+        self.inner.skus_page(cursor).await
+    }
+
+    async fn apply(&self, write: &ProductWrite) -> Result<Vec<WriteOutcome>, SinkError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if take_one(&self.fail) {
+            return Err(SinkError::Transient {
+                message: "HTTP 503 (injected)".into(),
+            });
+        }
+        let outcome = self.inner.apply(write).await;
+        if take_one(&self.apply_then_fail) {
+            return Err(SinkError::Transient {
+                message: "the answer was lost after TikTok applied it (injected)".into(),
+            });
+        }
+        outcome
+    }
+}
+
+/// A state store whose next `fail_record_writes` recordings of writes fail (the disk full).
+pub struct FaultyStore {
+    inner: Arc<dyn StateStore>,
+    /// Recordings still to fail.
+    pub fail_record_writes: AtomicUsize,
+}
+
+impl FaultyStore {
+    /// Wraps `inner`, with no fault yet.
+    pub fn new(inner: Arc<dyn StateStore>) -> Arc<FaultyStore> {
+        Arc::new(FaultyStore {
+            inner,
+            fail_record_writes: 0.into(),
+        })
+    }
+}
+
+#[async_trait]
+impl StateStore for FaultyStore {
+    async fn confirmed(&self, skus: &[SkuId]) -> Result<Vec<ConfirmedQuantity>, StoreError> {
+        self.inner.confirmed(skus).await
+    }
+
+    async fn record_writes(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        if take_one(&self.fail_record_writes) {
+            return Err(StoreError::Unavailable {
+                message: "disk full (injected)".into(),
+            });
+        }
+        self.inner.record_writes(entries).await
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit_log(limit).await
+    }
+
+    async fn start_run(&self, kind: RunKind, at: SystemTime) -> Result<RunId, StoreError> {
+        self.inner.start_run(kind, at).await
+    }
+
+    async fn finish_run(
+        &self,
+        id: RunId,
+        at: SystemTime,
+        counts: RunCounts,
+        outcome: RunOutcome,
+    ) -> Result<(), StoreError> {
+        self.inner.finish_run(id, at, counts, outcome).await
+    }
+
+    async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        self.inner.runs(limit).await
+    }
+
+    async fn remember_delivery(&self, ids: &[String], at: SystemTime) -> Result<bool, StoreError> {
+        self.inner.remember_delivery(ids, at).await
+    }
+
+    async fn forget_webhooks_before(&self, before: SystemTime) -> Result<u64, StoreError> {
+        self.inner.forget_webhooks_before(before).await
+    }
+
+    async fn save_tokens(&self, platform: &str, tokens: &PlatformTokens) -> Result<(), StoreError> {
+        self.inner.save_tokens(platform, tokens).await
+    }
+
+    async fn load_tokens(&self, platform: &str) -> Result<Option<PlatformTokens>, StoreError> {
+        self.inner.load_tokens(platform).await
+    }
+
+    async fn hold_writes(&self, held: &[HeldWrite]) -> Result<(), StoreError> {
+        self.inner.hold_writes(held).await
+    }
+
+    async fn held_writes(&self) -> Result<Vec<HeldWrite>, StoreError> {
+        self.inner.held_writes().await
+    }
+}
