@@ -289,6 +289,29 @@ impl Fleet {
         leases(&rows)
     }
 
+    /// The shops `worker` holds beyond its fair share now that more workers are alive (the
+    /// highest shop ids first): what it should stop writing for and [`Fleet::release`], so
+    /// the workers that joined can take them.
+    pub async fn surplus(&self, worker: &str) -> Result<Vec<i64>, StoreError> {
+        let client = self.store.client().await?;
+        let rows = client
+            .query(
+                "WITH share AS ( \
+                     SELECT ceil((SELECT count(*) FROM shops)::numeric / \
+                         greatest(1, (SELECT count(*) FROM fleet_workers \
+                                      WHERE expires_at > clock_timestamp())))::bigint AS n) \
+                 SELECT shop_id FROM shop_leases \
+                 WHERE owner = $1 AND expires_at > clock_timestamp() \
+                 ORDER BY shop_id OFFSET (SELECT n FROM share)",
+                &[&worker],
+            )
+            .await
+            .map_err(store_error)?;
+        let mut ids: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+        ids.reverse();
+        Ok(ids)
+    }
+
     /// Gives back leases `worker` holds (the epoch stays; the next grant raises it). Returns
     /// how many were given back.
     pub async fn release(&self, worker: &str, shop_ids: &[i64]) -> Result<u64, StoreError> {

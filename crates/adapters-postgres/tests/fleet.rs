@@ -131,6 +131,36 @@ async fn a_worker_takes_at_most_its_fair_share() {
 }
 
 #[tokio::test]
+async fn a_worker_gives_back_its_surplus_when_another_joins() {
+    let Some((_db, _store, fleet)) = setup().await else {
+        return;
+    };
+    for n in 0..4 {
+        fleet.put_shop(&key(), &shop(n)).await.unwrap();
+    }
+    assert_eq!(
+        fleet.acquire("a", TTL).await.unwrap().len(),
+        4,
+        "alone, a takes all"
+    );
+    assert!(fleet.surplus("a").await.unwrap().is_empty());
+    assert!(
+        fleet.acquire("b", TTL).await.unwrap().is_empty(),
+        "nothing is free when b joins"
+    );
+    let surplus = fleet.surplus("a").await.unwrap();
+    assert_eq!(surplus.len(), 2, "a keeps ceil(4 / 2): {surplus:?}");
+    assert_eq!(fleet.release("a", &surplus).await.unwrap(), 2);
+    let taken = fleet.acquire("b", TTL).await.unwrap();
+    let mut taken: Vec<i64> = taken.iter().map(|l| l.shop_id).collect();
+    taken.sort_unstable();
+    let mut surplus = surplus;
+    surplus.sort_unstable();
+    assert_eq!(taken, surplus, "b takes what a gave back");
+    assert!(fleet.surplus("a").await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_write_under_a_stale_epoch_is_refused_by_the_database() {
     let Some((db, store, fleet)) = setup().await else {
         return;
