@@ -7,6 +7,7 @@
 
 mod access;
 mod chart;
+mod overview;
 mod pages;
 mod render;
 mod whatif;
@@ -90,14 +91,14 @@ pub fn router(parts: ConsoleParts, config: ConsoleConfig) -> Router {
         templates: render::Templates::new(),
     }));
     let guarded = Router::new()
-        .route("/", get(pages::overview))
+        .route("/", get(overview::overview))
         .route("/plan", get(pages::plan))
         .route("/skus", get(pages::find_sku))
         .route("/skus/{sku}", get(pages::sku))
         .route("/runs", get(pages::runs))
         .route("/audit", get(pages::audit))
         .route("/what-if", get(whatif::form).post(whatif::preview))
-        .route("/approve", post(pages::approve))
+        .route("/approve", post(overview::approve))
         .route("/logout", post(access::logout))
         .layer(axum::middleware::from_fn_with_state(
             console.clone(),

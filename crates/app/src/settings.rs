@@ -27,7 +27,7 @@ pub use ranges::{
     MAX_CONNECTIONS, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
     WEBHOOK_IDS_PER_MINUTE,
 };
-pub use rules::rules_from_section;
+pub use rules::{rules_from_section, rules_from_toml};
 pub use safety::{ConsoleSection, SafetySection};
 pub use values::shown;
 
@@ -414,32 +414,10 @@ impl Settings {
     }
 }
 
-/// A `[rules]` section alone, as the console's what-if editor holds it.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RulesOnly {
-    #[serde(default)]
-    rules: RulesSection,
-}
-
-/// Reads rules from TOML text holding only a `[rules]` section, with the errors the file
-/// would give (naming the key); `label` names the text in them.
-pub fn rules_from_toml(text: &str, label: &str) -> Result<RuleSet, ConfigError> {
-    let parsed = config::Config::builder()
-        .add_source(config::File::from_str(text, config::FileFormat::Toml))
-        .build()
-        .and_then(|c| c.try_deserialize::<RulesOnly>())
-        .map_err(|e| ConfigError::Invalid {
-            file: label.to_owned(),
-            message: describe_config_error(&e),
-        })?;
-    rules_from_section(&parsed.rules)
-}
-
 /// The `config` crate's message, which names the key, made to read as ours. A file that is
 /// not valid TOML is described by position and expectation only: the parser's message
 /// quotes the offending line, which may hold a secret.
-fn describe_config_error(e: &config::ConfigError) -> String {
+pub(super) fn describe_config_error(e: &config::ConfigError) -> String {
     if let config::ConfigError::FileParse { cause, .. } = e {
         return describe_parse_error(&cause.to_string());
     }

@@ -5,7 +5,12 @@ use stockbridge_domain::{
     Percent, Quantity, RuleSet, SkuPattern,
 };
 
-use super::{ConfigError, LocationValue, LocationsValue, OverrideSection, RulesSection};
+use serde::Deserialize;
+
+use super::{
+    describe_config_error, ConfigError, LocationValue, LocationsValue, OverrideSection,
+    RulesSection,
+};
 
 fn value_error(key: &str, value: impl ToString, allowed: &str) -> ConfigError {
     ConfigError::Value {
@@ -183,6 +188,28 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
         ));
     }
     Ok(rules)
+}
+
+/// A `[rules]` section alone, as the console's what-if editor holds it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RulesOnly {
+    #[serde(default)]
+    rules: RulesSection,
+}
+
+/// Reads rules from TOML text holding only a `[rules]` section, with the errors the file
+/// would give (naming the key); `label` names the text in them.
+pub fn rules_from_toml(text: &str, label: &str) -> Result<RuleSet, ConfigError> {
+    let parsed = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize::<RulesOnly>())
+        .map_err(|e| ConfigError::Invalid {
+            file: label.to_owned(),
+            message: describe_config_error(&e),
+        })?;
+    rules_from_section(&parsed.rules)
 }
 
 #[cfg(test)]
