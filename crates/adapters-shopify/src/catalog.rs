@@ -5,6 +5,8 @@
 mod query;
 pub(crate) mod wire;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Deserialize;
 use serde_json::json;
 use stockbridge_domain::{InventoryItemId, Location, StockLevel, VariantSnapshot};
@@ -280,59 +282,88 @@ async fn more_levels(
     Ok(levels)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemsData {
-    inventory_items: Connection<ItemNode>,
+/// The most ids one `nodes(ids:)` query takes (Shopify's limit).
+pub(crate) const MAX_IDS: usize = 250;
+
+/// The requested cost of reading `items` inventory items by id with `levels` levels each:
+/// per item, the item, its variant and product, and its levels connection.
+pub(crate) fn items_cost(items: usize, levels: usize) -> u64 {
+    items as u64 * (VARIANT_COST + LEVEL_COST * levels as u64)
 }
 
-/// The snapshots of the variants of these items, `batch` ids per search.
+/// How many of `wanted` items one query reads: as many as fit the single-query limit (or
+/// the bucket's size, when smaller) and what the bucket holds now, at least one (which then
+/// waits for the bucket) and at most [`MAX_IDS`].
+pub(crate) fn items_per_query(
+    wanted: usize,
+    levels: usize,
+    maximum: Option<f64>,
+    holds: Option<f64>,
+) -> usize {
+    let mut budget = crate::config::MAX_QUERY_COST as f64;
+    for limit in [maximum, holds].into_iter().flatten() {
+        budget = budget.min(limit.max(0.0));
+    }
+    let each = items_cost(1, levels) as f64;
+    let fit = (budget / each).floor() as usize;
+    fit.clamp(1, wanted.clamp(1, MAX_IDS))
+}
+
+#[derive(Deserialize)]
+struct NodesData {
+    nodes: Vec<Option<ItemNode>>,
+}
+
+/// The snapshots of the variants of these items, read by id in as few queries as the cost
+/// limits allow ([`items_per_query`]), `levels` levels per item in the first query (an item
+/// stocked at more locations gets the rest in follow-ups), at most `sizes.variants` ids per
+/// query. Unknown ids are left out.
 pub(crate) async fn variants_for_items(
     client: &GraphqlClient,
     sizes: Sizes,
-    batch: usize,
     items: &[InventoryItemId],
 ) -> Result<Vec<VariantSnapshot>, SourceError> {
     let mut ids: Vec<u64> = items.iter().map(|i| i.get()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = Vec::new();
-    for chunk in ids.chunks(batch.max(1)) {
-        let search = chunk
-            .iter()
-            .map(|id| format!("id:{id}"))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let mut after: Option<String> = None;
-        loop {
-            let data: ItemsData = client
-                .run(|bucket| {
-                    let fit = Sizes { variants: sizes.variants.min(chunk.len()), levels: sizes.levels }.fit(bucket);
-                    Query {
-                        operation: "inventoryItems by id",
-                        text: query::ITEMS,
-                        variables: json!({ "first": fit.variants, "after": after, "query": search, "levels": fit.levels }),
-                        shape: format!("items:{}x{}", fit.variants, fit.levels),
-                        estimated_cost: page_cost(fit.variants, fit.levels),
-                    }
-                })
-                .await?;
-            let next = data.inventory_items.page_info.next();
-            let mut partials = Vec::new();
-            for node in data.inventory_items.nodes {
-                if let Some(partial) = node.into_partial()? {
-                    // A search may match more than asked for; keep exactly the items wanted.
-                    if chunk.contains(&partial.snapshot.inventory_item_id.get()) {
-                        partials.push(partial);
-                    }
+    let levels = sizes.levels;
+    let mut out = Vec::with_capacity(ids.len());
+    let mut rest = ids.as_slice();
+    while !rest.is_empty() {
+        let wanted = items_per_query(
+            rest.len().min(sizes.variants),
+            levels,
+            client.bucket_maximum(),
+            client.bucket_holds(),
+        );
+        // A bucket found smaller than thought while sending shrinks the batch again.
+        let sent = AtomicUsize::new(wanted);
+        let data: NodesData = client
+            .run(|bucket| {
+                let n = items_per_query(wanted, levels, bucket, None);
+                sent.store(n, Ordering::Relaxed);
+                let gids: Vec<String> = rest[..n]
+                    .iter()
+                    .map(|id| crate::gid::format(crate::gid::INVENTORY_ITEM, *id))
+                    .collect();
+                Query {
+                    operation: "inventory items by id",
+                    text: query::ITEMS_BY_ID,
+                    variables: json!({ "ids": gids, "levels": levels }),
+                    shape: format!("items-by-id:{n}x{levels}"),
+                    estimated_cost: items_cost(n, levels),
                 }
-            }
-            out.extend(complete(client, sizes, partials).await?);
-            match next {
-                Some(cursor) => after = Some(cursor),
-                None => break,
+            })
+            .await?;
+        let n = sent.load(Ordering::Relaxed).min(rest.len());
+        let mut partials = Vec::with_capacity(n);
+        for node in data.nodes.into_iter().flatten() {
+            if let Some(partial) = node.into_partial()? {
+                partials.push(partial);
             }
         }
+        out.extend(complete(client, sizes, partials).await?);
+        rest = &rest[n..];
     }
     Ok(out)
 }
@@ -382,6 +413,42 @@ mod tests {
     fn a_components_query_of_15_bundles_fits_shopifys_1000_points() {
         assert_eq!(2 + BUNDLES_PER_QUERY as u64 * BUNDLE_COST, 977);
         assert!(2 + (BUNDLES_PER_QUERY as u64 + 1) * BUNDLE_COST > 1000);
+    }
+
+    #[test]
+    fn items_by_id_fill_the_single_query_limit_at_most_250_at_once() {
+        // One level each: 8 points an item, 125 items in 1000 points.
+        assert_eq!(items_per_query(400, 1, None, None), 125);
+        assert!(items_cost(125, 1) <= 1000 && items_cost(126, 1) > 1000);
+        assert_eq!(
+            items_per_query(40, 1, None, None),
+            40,
+            "no more than wanted"
+        );
+        // Ten levels each: 35 points an item.
+        assert_eq!(items_per_query(400, 10, Some(2000.0), None), 28);
+        assert_eq!(
+            items_per_query(1000, 0, None, None),
+            MAX_IDS,
+            "Shopify's id limit"
+        );
+    }
+
+    #[test]
+    fn items_by_id_fit_what_the_bucket_holds_now_and_its_size() {
+        assert_eq!(items_per_query(400, 1, Some(2000.0), Some(100.0)), 12);
+        assert!(items_cost(12, 1) <= 100);
+        assert_eq!(
+            items_per_query(400, 1, Some(50.0), Some(2000.0)),
+            6,
+            "a small bucket"
+        );
+        assert_eq!(
+            items_per_query(400, 1, Some(2000.0), Some(3.0)),
+            1,
+            "one item waits for the bucket rather than none"
+        );
+        assert_eq!(items_per_query(400, 1, Some(2000.0), Some(-40.0)), 1);
     }
 
     #[test]

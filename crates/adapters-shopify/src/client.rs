@@ -78,6 +78,16 @@ impl GraphqlClient {
         .await
     }
 
+    /// The bucket's size, as Shopify last reported it.
+    pub(crate) fn bucket_maximum(&self) -> Option<f64> {
+        self.pacer.maximum()
+    }
+
+    /// What the bucket likely holds now, queries already booked taken out.
+    pub(crate) fn bucket_holds(&self) -> Option<f64> {
+        self.pacer.holds()
+    }
+
     /// Waits until the bucket likely holds the query's cost, then sends it.
     async fn paced_send<T: DeserializeOwned>(&self, query: &Query) -> Result<T, SourceError> {
         let wait = self

@@ -54,7 +54,8 @@ pub struct ShopifyConfig {
     /// gets its remaining levels in follow-up queries. `page_size` × `levels_page_size` sets
     /// the query cost, which must stay under [`MAX_QUERY_COST`].
     pub levels_page_size: usize,
-    /// Inventory item ids per incremental query (1..=250).
+    /// The most inventory item ids per read by id (1..=250); fewer when the query would cost
+    /// more than Shopify's single-query limit or than the cost bucket holds at the time.
     pub items_batch_size: usize,
     /// Retries of failed calls, throttled ones included, and the time limit of one query
     /// (8 attempts, backoff from 250 ms to 30 s, 100 throttled answers in a row each waited
@@ -86,7 +87,7 @@ impl ShopifyConfig {
             bulk_threshold: 250,
             page_size: 25,
             levels_page_size: 10,
-            items_batch_size: 50,
+            items_batch_size: 250,
             retry: RetryPolicy {
                 max_attempts: 8,
                 base_delay: Duration::from_millis(250),

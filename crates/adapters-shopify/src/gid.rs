@@ -31,7 +31,6 @@ pub(crate) fn number(kind: &'static str, gid: &str) -> Result<u64, AnswerError> 
 }
 
 /// `gid://shopify/{kind}/{n}`.
-#[cfg(test)]
 pub(crate) fn format(kind: &str, n: u64) -> String {
     format!("gid://shopify/{kind}/{n}")
 }

@@ -14,6 +14,7 @@ mod gid;
 mod health;
 mod orders;
 mod source;
+mod time;
 pub mod webhook;
 
 pub use config::{ReadMode, ShopifyConfig, MAX_QUERY_COST};

@@ -1,5 +1,7 @@
 //! [`ShopifySource`]: the inventory source over one shop's Admin GraphQL API.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use async_trait::async_trait;
 use stockbridge_domain::{InventoryItemId, Location, VariantSnapshot};
 use stockbridge_ports::{read_all_pages, InventorySource, Page, SourceError};
@@ -14,6 +16,9 @@ use crate::config::{ReadMode, ShopifyConfig};
 pub struct ShopifySource {
     pub(crate) client: GraphqlClient,
     config: ShopifyConfig,
+    /// How many locations the shop had at the last read of them (0 before): an item is
+    /// stocked at no more, so a read by id asks for no more levels per item.
+    locations: AtomicUsize,
 }
 
 impl std::fmt::Debug for ShopifySource {
@@ -27,7 +32,11 @@ impl std::fmt::Debug for ShopifySource {
 
 impl ShopifySource {
     pub(crate) fn new(client: GraphqlClient, config: ShopifyConfig) -> Self {
-        ShopifySource { client, config }
+        ShopifySource {
+            client,
+            config,
+            locations: AtomicUsize::new(0),
+        }
     }
 
     /// The shop this source reads.
@@ -56,6 +65,15 @@ impl ShopifySource {
         }
     }
 
+    /// Levels asked for per item in a read by id: `levels_page_size`, or the shop's number
+    /// of locations when smaller (the requested cost then matches the actual cost).
+    fn item_levels(&self) -> usize {
+        match self.locations.load(Ordering::Relaxed) {
+            0 => self.config.levels_page_size,
+            known => known.min(self.config.levels_page_size),
+        }
+    }
+
     /// Whether `Auto` mode should export: more variants than the threshold. A shop whose API
     /// cannot count variants is read by pages.
     async fn large_catalog(&self) -> Result<bool, SourceError> {
@@ -73,7 +91,9 @@ impl ShopifySource {
 #[async_trait]
 impl InventorySource for ShopifySource {
     async fn locations(&self) -> Result<Vec<Location>, SourceError> {
-        catalog::locations(&self.client).await
+        let locations = catalog::locations(&self.client).await?;
+        self.locations.store(locations.len(), Ordering::Relaxed);
+        Ok(locations)
     }
 
     async fn variants_page(
@@ -103,12 +123,25 @@ impl InventorySource for ShopifySource {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        catalog::variants_for_items(
-            &self.client,
-            self.sizes(),
-            self.config.items_batch_size,
-            items,
-        )
-        .await
+        let sizes = Sizes {
+            variants: self.config.items_batch_size,
+            levels: self.item_levels(),
+        };
+        catalog::variants_for_items(&self.client, sizes, items).await
+    }
+
+    /// What the cost bucket holds above half its size, in items read by id: background
+    /// checks never take the bucket below half, so changes always find it at least half full.
+    fn spare_item_reads(&self) -> usize {
+        let (Some(size), Some(holds)) = (self.client.bucket_maximum(), self.client.bucket_holds())
+        else {
+            return 0;
+        };
+        let spare = holds - size / 2.0;
+        let each = catalog::items_cost(1, self.item_levels()) as f64;
+        if spare < each {
+            return 0;
+        }
+        ((spare / each).floor() as usize).min(catalog::MAX_IDS)
     }
 }

@@ -75,6 +75,7 @@ fn catalog(n: u64, locations: u64) -> (Vec<Location>, Vec<VariantSnapshot>) {
                 .map(|l| StockLevel {
                     location: LocationId::new(l).unwrap(),
                     available: (i * 7 + l) as i64 % 23 - 4,
+                    updated_at: None,
                 })
                 .collect(),
         })
@@ -87,7 +88,7 @@ async fn start(fixture: Fixture, options: SandboxOptions) -> RunningSandbox {
     Sandbox::start(fixture, listener, options).await.unwrap()
 }
 
-fn config(sandbox: &RunningSandbox) -> ShopifyConfig {
+pub(crate) fn config(sandbox: &RunningSandbox) -> ShopifyConfig {
     let credentials = sandbox.credentials();
     let mut config = ShopifyConfig::new(
         credentials.shop_domain.clone(),
@@ -176,6 +177,7 @@ async fn an_item_stocked_beyond_one_levels_page_keeps_every_level() {
         .map(|l| StockLevel {
             location: LocationId::new(l).unwrap(),
             available: l as i64,
+            updated_at: None,
         })
         .collect();
     let sandbox = start(fixture(&locations, &variants), SandboxOptions::default()).await;

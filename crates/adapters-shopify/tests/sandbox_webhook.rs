@@ -9,7 +9,7 @@ use stockbridge_adapters_shopify::webhook::{
     WebhookHeaders,
 };
 use stockbridge_domain::{InventoryItemId, LocationId};
-use stockbridge_ports::Secret;
+use stockbridge_ports::{InventorySource, Secret};
 use stockbridge_sandbox::{Fixture, Sandbox, SandboxOptions};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -81,14 +81,31 @@ async fn sandbox_deliveries_verify_and_parse_into_typed_events() {
     let event = parse_webhook(&headers, &level.body).unwrap();
     assert_eq!(event.shop_domain, sandbox.credentials().shop_domain);
     assert!(event.event_id.is_some() && event.triggered_at.is_some());
+    let EventKind::InventoryLevelUpdated { updated_at, .. } = event.kind else {
+        panic!("a level update: {:?}", event.kind);
+    };
+    assert!(updated_at.is_some(), "the sandbox stamps its payloads");
     assert_eq!(
         event.kind,
         EventKind::InventoryLevelUpdated {
             inventory_item_id: InventoryItemId::new(1001).unwrap(),
             location_id: LocationId::new(1).unwrap(),
             available: Some(9),
+            updated_at,
         }
     );
+    // The payload's time is the level's, as a read gives it.
+    let source = crate::sandbox::config(&sandbox).build().unwrap();
+    let read = source
+        .variants_for_items(&[InventoryItemId::new(1001).unwrap()])
+        .await
+        .unwrap();
+    let level = read[0]
+        .levels
+        .iter()
+        .find(|l| l.location.get() == 1)
+        .unwrap();
+    assert_eq!(level.updated_at, updated_at);
 
     let mut tampered = level.body.clone();
     tampered.push(b' ');

@@ -7,7 +7,7 @@ use sha2::Sha256;
 use stockbridge_adapters_shopify::webhook::{
     parse_webhook, verify_webhook, EventKind, LocationChange, WebhookError, WebhookHeaders,
 };
-use stockbridge_domain::{InventoryItemId, LocationId};
+use stockbridge_domain::{InventoryItemId, LocationId, UpdatedAt};
 use stockbridge_ports::Secret;
 
 fn headers(topic: &str) -> WebhookHeaders {
@@ -57,8 +57,33 @@ fn a_signed_inventory_level_update_verifies_and_parses() {
             inventory_item_id: item(271878346596884015),
             location_id: location(53716844710),
             available: Some(7),
+            // 08:44:10 at UTC-4.
+            updated_at: UpdatedAt::from_unix_seconds(1_599_137_050),
         }
     );
+}
+
+#[test]
+fn a_level_update_without_a_readable_time_has_none() {
+    for body in [
+        br#"{"inventory_item_id":1001,"location_id":1,"available":3}"#.as_slice(),
+        br#"{"inventory_item_id":1001,"location_id":1,"available":3,"updated_at":"soon"}"#,
+        br#"{"inventory_item_id":1001,"location_id":1,"available":3,"updated_at":null}"#,
+    ] {
+        let event = parse_webhook(&headers("inventory_levels/update"), body).unwrap();
+        assert!(
+            matches!(
+                event.kind,
+                EventKind::InventoryLevelUpdated {
+                    available: Some(3),
+                    updated_at: None,
+                    ..
+                }
+            ),
+            "{:?}",
+            event.kind
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod lifecycle;
 mod paused;
 mod priority;
 mod reconcile_requests;
+mod trust;
 mod unknown_items;
 
 use std::sync::Arc;

@@ -47,6 +47,7 @@ fn setup() -> (ResolvedRules, Vec<VariantSnapshot>) {
                 .map(|l| StockLevel {
                     location: LocationId::new(l).unwrap(),
                     available: ((i as i64 * 7 + l as i64 * 13) % 400) - 20,
+                    updated_at: None,
                 })
                 .collect(),
         })

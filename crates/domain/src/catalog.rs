@@ -55,6 +55,46 @@ pub struct StockLevel {
     pub location: LocationId,
     /// Units available to sell there; negative when oversold.
     pub available: i64,
+    /// When Shopify last changed this level, when the read said (`InventoryLevel.updatedAt`).
+    pub updated_at: Option<UpdatedAt>,
+}
+
+impl StockLevel {
+    /// A level without a time (a read that did not say when it changed).
+    pub fn new(location: LocationId, available: i64) -> StockLevel {
+        StockLevel {
+            location,
+            available,
+            updated_at: None,
+        }
+    }
+}
+
+/// When Shopify last changed a level, to the whole second: Shopify's resolution for both a
+/// read's `InventoryLevel.updatedAt` and a webhook's `updated_at`. Two changes within one
+/// second carry equal times, so only a strictly later time says which number is newer.
+///
+/// ```
+/// use stockbridge_domain::UpdatedAt;
+/// let read = UpdatedAt::from_unix_seconds(1_764_000_000).unwrap();
+/// let payload = UpdatedAt::from_unix_seconds(1_764_000_001).unwrap();
+/// assert!(payload > read);
+/// assert_eq!(UpdatedAt::from_unix_seconds(-1), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UpdatedAt(u32);
+
+impl UpdatedAt {
+    /// The time `seconds` after the Unix epoch; `None` before 1970 or after 2106 (no
+    /// Shopify time is either).
+    pub fn from_unix_seconds(seconds: i64) -> Option<UpdatedAt> {
+        u32::try_from(seconds).ok().map(UpdatedAt)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix_seconds(self) -> i64 {
+        i64::from(self.0)
+    }
 }
 
 /// One Shopify variant as read at one moment.

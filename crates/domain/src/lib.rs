@@ -34,15 +34,15 @@ pub mod write;
 pub use breaker::{Breaker, BreakerError, Verdict};
 pub use bundle::{BundleIndex, Component, Components, UnreadableBundle, MAX_COMPONENTS};
 pub use catalog::{
-    InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, VariantSnapshot, Warehouse,
-    WarehouseKind, WarehouseStatus, WarehouseStock,
+    InventoryPolicy, Location, ProductStatus, StockLevel, TikTokSku, UpdatedAt, VariantSnapshot,
+    Warehouse, WarehouseKind, WarehouseStatus, WarehouseStock,
 };
 pub use compute::{Decision, Evaluation, Steps, UnlimitedReason};
 pub use hold::{Held, HoldLine, Holds};
 pub use ids::{
     IdError, InventoryItemId, LocationId, OrderId, ProductId, Sku, SkuId, VariantId, WarehouseId,
 };
-pub use live::{LivePlan, LiveView};
+pub use live::{LevelPayload, LivePlan, LiveView, Mismatch, Offer, Reread};
 pub use matching::{match_skus, Matching};
 pub use orders::{
     HeldOrder, HoldEnd, MatchField, OrderLine, OrderStatus, ShopifyOrderMarks, TikTokOrder,

@@ -5,11 +5,20 @@
 //! re-read alone. The view keeps what the reconciliation learned (TikTok's SKUs with the
 //! numbers they hold, which SKUs are ambiguous, Shopify's levels) so that the changed items
 //! can be planned by the same rules and matching as a full plan, without reading TikTok.
+//!
+//! It also keeps every variant as last read, with the time Shopify gives each level, so that
+//! a webhook's number that is provably the newest can be planned without reading Shopify at
+//! all ([`LiveView::offer`], the trust rule), and a later read of that item can tell whether
+//! the number trusted was right ([`Mismatch`]).
 
 use std::collections::{HashMap, HashSet};
 
+mod payload;
+
+pub use payload::{LevelPayload, Mismatch, Offer, Reread};
+
 use crate::bundle::BundleIndex;
-use crate::catalog::{StockLevel, TikTokSku, VariantSnapshot};
+use crate::catalog::{TikTokSku, UpdatedAt, VariantSnapshot};
 use crate::hold::Holds;
 use crate::ids::{InventoryItemId, LocationId, SkuId, WarehouseId};
 use crate::matching::match_skus;
@@ -29,9 +38,15 @@ pub struct LiveView {
     /// (SKU, warehouse) whose last write failed: TikTok may hold the old number or the new
     /// one, so the next plan restates it whatever the rules give.
     unsure: HashSet<(SkuId, WarehouseId)>,
-    /// Shopify's `available` per item and location as last seen (read, or hinted by a
-    /// webhook). It orders the re-reads, never decides a number.
-    levels: HashMap<InventoryItemId, Vec<StockLevel>>,
+    /// Every variant as last read, or as a trusted payload left it, by inventory item: what
+    /// a trusted item is planned from.
+    known: HashMap<InventoryItemId, VariantSnapshot>,
+    /// Numbers webhooks carried that were not applied: they order the re-reads (a fall goes
+    /// first), never decide a number. Cleared when the item is read.
+    hinted: HashMap<(InventoryItemId, LocationId), i64>,
+    /// Levels whose number a payload set and no read has confirmed since: the number and its
+    /// time, to compare with the next read ([`Mismatch`]).
+    trusted: HashMap<(InventoryItemId, LocationId), (i64, UpdatedAt)>,
     /// Which bundles each component feeds: a component's change re-plans them (§8).
     bundles: BundleIndex,
 }
@@ -44,6 +59,9 @@ pub struct LivePlan {
     pub plan: Plan,
     /// The TikTok SKUs the changed items feed, with the numbers last known.
     pub tiktok: Vec<TikTokSku>,
+    /// Trusted payload numbers the read behind this plan contradicts: the plan corrects
+    /// them.
+    pub mismatches: Vec<Mismatch>,
 }
 
 impl LivePlan {
@@ -85,15 +103,18 @@ impl LiveView {
             .filter(|(_, status)| matches!(status, LineStatus::Failed(_)))
             .map(|(line, _)| (line.sku_id.clone(), line.warehouse.clone()))
             .collect();
-        let mut view = LiveView {
+        LiveView {
             rules,
             by_sku,
             unsure,
-            levels: HashMap::new(),
+            known: variants
+                .iter()
+                .map(|v| (v.inventory_item_id, v.clone()))
+                .collect(),
+            hinted: HashMap::new(),
+            trusted: HashMap::new(),
             bundles: BundleIndex::new(variants),
-        };
-        view.remember(variants);
-        view
+        }
     }
 
     /// The rules the view plans with (as resolved by the last reconciliation).
@@ -103,7 +124,7 @@ impl LiveView {
 
     /// Whether the view knows `item`: the last reconciliation, or a re-read since, saw it.
     pub fn knows(&self, item: InventoryItemId) -> bool {
-        self.levels.contains_key(&item)
+        self.known.contains_key(&item)
     }
 
     /// What to re-read to plan the changed `items`: them, every bundle made of one of them,
@@ -112,32 +133,25 @@ impl LiveView {
         self.bundles.with_bundles(items)
     }
 
-    /// Notes that a webhook says `item` now has `available` at `location`; whether that is
-    /// below what was last seen (an item never seen has not fallen; a location it was not
-    /// stocked at counted 0). Items that fell are re-read first.
+    /// Notes that a webhook says `item` now has `available` at `location`, without applying
+    /// it; whether that is below what was last seen (an item never seen has not fallen; a
+    /// location it was not stocked at counted 0). Items that fell are re-read first.
     pub fn note_level(
         &mut self,
         item: InventoryItemId,
         location: LocationId,
         available: i64,
     ) -> bool {
-        let Some(levels) = self.levels.get_mut(&item) else {
+        let Some(variant) = self.known.get(&item) else {
             return false;
         };
-        let index = match levels.iter().position(|l| l.location == location) {
-            Some(index) => index,
-            None => {
-                levels.push(StockLevel {
-                    location,
-                    available: 0,
-                });
-                levels.len() - 1
-            }
-        };
-        let known = &mut levels[index].available;
-        let fell = available < *known;
-        *known = available;
-        fell
+        let last = self
+            .hinted
+            .get(&(item, location))
+            .copied()
+            .unwrap_or_else(|| variant.available_at(location));
+        self.hinted.insert((item, location), available);
+        available < last
     }
 
     /// Plans the changed items, as just re-read ([`LiveView::to_read`]), against what is known: matched to the
@@ -149,8 +163,36 @@ impl LiveView {
 
     /// [`LiveView::plan`] with the units TikTok orders in flight hold subtracted in step 4
     /// (sync-rules.md §7); lines without a seller SKU are found through the planned SKUs.
+    ///
+    /// `variants` are merged with what is known first ([`LiveView::absorb`]): a level a
+    /// trusted payload set later than the read keeps the payload's number, and a read that
+    /// contradicts a trusted number is reported in [`LivePlan::mismatches`].
     pub fn plan_holding(&mut self, variants: &[VariantSnapshot], holds: &Holds) -> LivePlan {
-        self.remember(variants);
+        self.plan_with_known(variants, &[], holds)
+    }
+
+    /// [`LiveView::plan_holding`] of the items just `read` together with `trusted` items,
+    /// planned from what is known of them ([`LiveView::offer`] applied their payloads)
+    /// without a read; a trusted item that was read too, or that the view does not know, is
+    /// planned from the read alone.
+    pub fn plan_with_known(
+        &mut self,
+        read: &[VariantSnapshot],
+        trusted: &[InventoryItemId],
+        holds: &Holds,
+    ) -> LivePlan {
+        let (mut merged, mismatches) = self.absorb(read);
+        let was_read: HashSet<InventoryItemId> =
+            merged.iter().map(|v| v.inventory_item_id).collect();
+        for item in trusted {
+            if was_read.contains(item) {
+                continue;
+            }
+            if let Some(known) = self.known.get(item) {
+                merged.push(known.clone());
+            }
+        }
+        let variants = merged.as_slice();
         self.bundles.update(variants);
         let mut tiktok = Vec::new();
         let mut seen = HashSet::new();
@@ -167,7 +209,11 @@ impl LiveView {
         holds.resolve(&tiktok);
         let plan =
             Plan::build_restating_holding(&self.rules, variants, &tiktok, &holds, &self.unsure);
-        LivePlan { plan, tiktok }
+        LivePlan {
+            plan,
+            tiktok,
+            mismatches,
+        }
     }
 
     /// Learns from what became of a plan's lines (`statuses` by position): an updated line
@@ -193,12 +239,6 @@ impl LiveView {
                     *slot = sku;
                 }
             }
-        }
-    }
-
-    fn remember(&mut self, variants: &[VariantSnapshot]) {
-        for v in variants {
-            self.levels.insert(v.inventory_item_id, v.levels.clone());
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
             .map(|&(l, a)| StockLevel {
                 location: LocationId::new(l).unwrap(),
                 available: a,
+                updated_at: None,
             })
             .collect(),
     }

@@ -37,6 +37,7 @@ fn variant(levels: &[(u64, i64)], tracked: bool, policy: InventoryPolicy) -> Var
             .map(|&(l, a)| StockLevel {
                 location: LocationId::new(l).unwrap(),
                 available: a,
+                updated_at: None,
             })
             .collect(),
     }

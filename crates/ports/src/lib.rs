@@ -26,7 +26,7 @@ pub use orders::{ShopifyOrders, TikTokOrders};
 pub use retry::{Attempts, RetryPolicy};
 pub use secret::Secret;
 pub use sink::InventorySink;
-pub use source::{read_all_pages, InventorySource, Page};
+pub use source::{read_all_pages, InventorySource, Page, UNLIMITED_SPARE_READS};
 pub use store::{
     AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
     RunKind, RunOutcome, RunRecord, StateStore, Trigger,

@@ -59,9 +59,22 @@ pub trait InventorySource: Send + Sync {
     }
 
     /// The current snapshots of the variants of these inventory items, for webhook-driven
-    /// updates. Items that no longer exist are left out, not an error.
+    /// updates. Items that no longer exist are left out, not an error. Levels carry the time
+    /// Shopify last changed them where the source knows it.
     async fn variants_for_items(
         &self,
         items: &[InventoryItemId],
     ) -> Result<Vec<VariantSnapshot>, SourceError>;
+
+    /// How many inventory items [`Self::variants_for_items`] could read right now from spare
+    /// capacity: without waiting for a rate limit, and leaving at least half of the limit to
+    /// the reads that changes need. Background checks read no more than this. A source
+    /// without a rate limit keeps the default, [`UNLIMITED_SPARE_READS`]; one that cannot
+    /// tell yet answers 0.
+    fn spare_item_reads(&self) -> usize {
+        UNLIMITED_SPARE_READS
+    }
 }
+
+/// [`InventorySource::spare_item_reads`] of a source without a rate limit.
+pub const UNLIMITED_SPARE_READS: usize = 250;

@@ -33,6 +33,9 @@ pub enum Trigger {
     Webhook(String),
     /// A retry of an earlier failed write.
     Retry,
+    /// A background check of numbers applied from webhooks without a Shopify read, which
+    /// found one wrong (or a change whose webhook had not arrived yet).
+    Verify,
 }
 
 impl fmt::Display for Trigger {
@@ -42,6 +45,7 @@ impl fmt::Display for Trigger {
             Trigger::Reconcile => f.write_str("reconcile"),
             Trigger::Webhook(topic) => write!(f, "webhook:{topic}"),
             Trigger::Retry => f.write_str("retry"),
+            Trigger::Verify => f.write_str("verify"),
         }
     }
 }
@@ -53,6 +57,7 @@ impl Trigger {
             "sync" => Some(Trigger::Sync),
             "reconcile" => Some(Trigger::Reconcile),
             "retry" => Some(Trigger::Retry),
+            "verify" => Some(Trigger::Verify),
             _ => text
                 .strip_prefix("webhook:")
                 .map(|topic| Trigger::Webhook(topic.to_owned())),

@@ -4,7 +4,7 @@
 macro_rules! levels_selection {
     () => {
         "inventoryLevels(first: $levels) {
-          nodes { location { id } quantities(names: [\"available\"]) { name quantity } }
+          nodes { updatedAt location { id } quantities(names: [\"available\"]) { name quantity } }
           pageInfo { hasNextPage endCursor }
         }"
     };
@@ -45,21 +45,21 @@ pub(crate) const VARIANTS_PAGE: &str = concat!(
 pub(crate) const ITEM_LEVELS: &str = "query ItemLevels($id: ID!, $levels: Int!, $after: String) {
   inventoryItem(id: $id) {
     inventoryLevels(first: $levels, after: $after) {
-      nodes { location { id } quantities(names: [\"available\"]) { name quantity } }
+      nodes { updatedAt location { id } quantities(names: [\"available\"]) { name quantity } }
       pageInfo { hasNextPage endCursor }
     }
   }
 }";
 
-/// The variants of some inventory items, found by `id:1 OR id:2` search.
-pub(crate) const ITEMS: &str = concat!(
-    "query VariantsOfItems($first: Int!, $after: String, $query: String!, $levels: Int!) {
-  inventoryItems(first: $first, after: $after, query: $query) {
-    nodes { id tracked
+/// Inventory items by id with their variant, read by key (no search index between):
+/// one object per id, at most 250 ids.
+pub(crate) const ITEMS_BY_ID: &str = concat!(
+    "query ItemsById($ids: [ID!]!, $levels: Int!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem { id tracked
       variant { id sku inventoryPolicy requiresComponents product { id status } } ",
     levels_selection!(),
     " }
-    pageInfo { hasNextPage endCursor }
   }
 }"
 );
@@ -86,7 +86,7 @@ pub(crate) const BULK_VARIANTS: &str = "{
       productVariantComponents { edges { node { id quantity productVariant { id } } } }
       inventoryItem { id tracked
         inventoryLevels { edges { node {
-          location { id } quantities(names: [\"available\"]) { name quantity }
+          updatedAt location { id } quantities(names: [\"available\"]) { name quantity }
         } } }
       }
     } }

@@ -100,9 +100,14 @@ pub(crate) struct ItemNode {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct LevelNode {
     location: Id,
     quantities: Vec<QuantityNode>,
+    /// When Shopify last changed the level; a time that does not read as one is no time
+    /// (the level's payloads are then re-read, never trusted).
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +131,7 @@ impl LevelNode {
         Ok(StockLevel {
             location,
             available,
+            updated_at: self.updated_at.as_deref().and_then(crate::time::updated_at),
         })
     }
 }
@@ -316,7 +322,8 @@ mod tests {
             s.levels,
             vec![StockLevel {
                 location: gid::location("gid://shopify/Location/1").unwrap(),
-                available: -2
+                available: -2,
+                updated_at: None,
             }]
         );
         assert_eq!(partial.more_levels, None);

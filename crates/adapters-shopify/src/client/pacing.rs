@@ -119,6 +119,13 @@ impl Pacer {
         }
     }
 
+    /// What the bucket likely holds now, booked costs taken out (negative while queries
+    /// wait for it), if any answer said.
+    pub(crate) fn holds(&self) -> Option<f64> {
+        let state = self.state.lock().expect("pacer lock");
+        state.bucket.map(|b| b.level_at(Instant::now()))
+    }
+
     /// The bucket size last reported, if any answer said.
     pub(crate) fn maximum(&self) -> Option<f64> {
         let state = self.state.lock().expect("pacer lock");
@@ -169,6 +176,19 @@ mod tests {
         pacer.observe("q", &cost(100.0, 0.0));
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(pacer.reserve("q", 1.0), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_bucket_holds_what_was_reported_less_bookings_plus_what_time_restored() {
+        let pacer = Pacer::default();
+        assert_eq!(pacer.holds(), None, "nothing known yet");
+        pacer.observe("q", &cost(30.0, 60.0));
+        pacer.reserve("q", 1.0);
+        assert_eq!(pacer.holds(), Some(30.0));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(pacer.holds(), Some(55.0));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(pacer.holds(), Some(100.0), "never above its size");
     }
 
     #[test]

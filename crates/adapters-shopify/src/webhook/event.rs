@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use stockbridge_domain::{InventoryItemId, LocationId};
+use stockbridge_domain::{InventoryItemId, LocationId, UpdatedAt};
 
 use super::{WebhookError, WebhookHeaders};
 
@@ -34,6 +34,9 @@ pub enum EventKind {
         location_id: LocationId,
         /// The new `available` quantity.
         available: Option<i64>,
+        /// The body's `updated_at`, to Shopify's whole second (the same clock as a read's
+        /// `InventoryLevel.updatedAt`); `None` when absent or not a time.
+        updated_at: Option<UpdatedAt>,
     },
     /// `inventory_levels/connect`: the item is now stocked at the location.
     InventoryLevelConnected {
@@ -100,6 +103,8 @@ struct LevelBody {
     location_id: u64,
     #[serde(default)]
     available: Option<i64>,
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +150,7 @@ pub fn parse_webhook(headers: &WebhookHeaders, body: &[u8]) -> Result<ShopifyEve
                     inventory_item_id,
                     location_id,
                     available: b.available,
+                    updated_at: b.updated_at.as_deref().and_then(crate::time::updated_at),
                 }
             } else {
                 EventKind::InventoryLevelConnected {

@@ -1,7 +1,21 @@
 //! The headers of a delivery. Names are matched without regard to case (HTTP/2 lowercases
 //! them), and the `X-`-less names of Shopify's newer event deliveries are accepted too.
 
+use std::time::SystemTime;
+
 use super::WebhookError;
+
+/// A header through `lookup`, by its canonical name and then by the name without `X-`
+/// (Shopify's newer event deliveries), trimmed; `None` when absent or blank.
+fn find<F>(lookup: &F, name: &'static str) -> Option<String>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    lookup(name)
+        .or_else(|| lookup(&name[2..]))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
 
 /// What a delivery's headers say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +65,7 @@ impl WebhookHeaders {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |name: &'static str| {
-            lookup(name)
-                .or_else(|| lookup(&name[2..]))
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &'static str| find(&lookup, name);
         let bounded = |name: &'static str| match get(name) {
             Some(v) if v.len() > Self::MAX_LEN => Err(WebhookError::HeaderTooLong {
                 header: name,
@@ -74,6 +83,33 @@ impl WebhookHeaders {
             api_version: get(Self::API_VERSION),
             hmac: get(Self::HMAC),
         })
+    }
+
+    /// The signature header alone (`X-Shopify-Hmac-Sha256`, or its name without `X-`),
+    /// through a `lookup` like [`WebhookHeaders::from_lookup`]'s: the signature is checked
+    /// before anything else of a delivery is read.
+    pub fn signature_from_lookup<F>(lookup: F) -> Option<String>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        find(&lookup, Self::HMAC)
+    }
+
+    /// The ids under which this delivery is remembered to skip duplicates: its webhook id
+    /// (unique per delivery), and its event id with the topic (shared by the deliveries of
+    /// one merchant action to one topic) when it has one. Shopify's pages disagree on which
+    /// to use, so a delivery is a duplicate when either was seen.
+    pub fn delivery_ids(&self) -> Vec<String> {
+        let mut ids = vec![format!("webhook:{}", self.webhook_id)];
+        if let Some(event) = &self.event_id {
+            ids.push(format!("event:{}:{event}", self.topic));
+        }
+        ids
+    }
+
+    /// `X-Shopify-Triggered-At` as an instant, when it reads as an RFC 3339 time.
+    pub fn triggered_at_time(&self) -> Option<SystemTime> {
+        crate::time::instant(self.triggered_at.as_deref()?)
     }
 
     /// Reads the headers from name–value pairs, matching names without regard to case.
@@ -129,6 +165,56 @@ mod tests {
         .unwrap();
         assert_eq!(headers.topic, "locations/update");
         assert_eq!(headers.event_id, None);
+    }
+
+    #[test]
+    fn the_signature_is_read_alone_under_either_name() {
+        let pairs = [("shopify-hmac-sha256", " abc= ")];
+        let lookup = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(
+            WebhookHeaders::signature_from_lookup(lookup).as_deref(),
+            Some("abc=")
+        );
+        assert_eq!(WebhookHeaders::signature_from_lookup(|_| None), None);
+    }
+
+    #[test]
+    fn a_delivery_is_remembered_by_webhook_id_and_by_topic_and_event_id() {
+        let mut headers = WebhookHeaders::from_pairs([
+            ("x-shopify-topic", "inventory_levels/update"),
+            ("x-shopify-shop-domain", "demo.myshopify.com"),
+            ("x-shopify-webhook-id", "w-1"),
+            ("x-shopify-event-id", "e-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            headers.delivery_ids(),
+            ["webhook:w-1", "event:inventory_levels/update:e-1"]
+        );
+        headers.event_id = None;
+        assert_eq!(headers.delivery_ids(), ["webhook:w-1"]);
+    }
+
+    #[test]
+    fn the_trigger_time_reads_with_its_fraction_of_a_second() {
+        let mut headers = WebhookHeaders::from_pairs([
+            ("x-shopify-topic", "inventory_levels/update"),
+            ("x-shopify-shop-domain", "demo.myshopify.com"),
+            ("x-shopify-webhook-id", "w-1"),
+            ("x-shopify-triggered-at", "2025-06-01T12:00:00.250Z"),
+        ])
+        .unwrap();
+        assert_eq!(
+            headers.triggered_at_time(),
+            Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_748_779_200_250))
+        );
+        headers.triggered_at = Some("not a time".into());
+        assert_eq!(headers.triggered_at_time(), None);
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub struct Metrics {
     pub writes_updated: Counter,
     /// Lines whose write failed or was refused.
     pub writes_failed: Counter,
+    /// `inventory_levels/update` numbers applied without a Shopify read (the trust rule).
+    pub payloads_applied: Counter,
+    /// `inventory_levels/update` numbers that could not be applied: their item was re-read.
+    pub payloads_reread: Counter,
+    /// Trusted numbers a later read contradicted (and corrected).
+    pub payload_mismatch: Counter,
     /// Reconciliations finished.
     pub reconciles_ok: Counter,
     /// Reconciliations that could not run.
@@ -104,6 +110,17 @@ impl Default for Metrics {
             "(SKU, warehouse) quantities written to TikTok Shop, by outcome",
             writes.clone(),
         );
+        let payloads = Family::<Labels, Counter>::default();
+        registry.register(
+            "stockbridge_level_payloads",
+            "inventory_levels/update numbers, by what became of them: applied without a Shopify read, or reread",
+            payloads.clone(),
+        );
+        let payload_mismatch = counter(
+            &mut registry,
+            "stockbridge_payload_mismatch",
+            "Numbers applied from webhooks that a later Shopify read contradicted at the same time; each was corrected with a write",
+        );
         let reconciles = Family::<Labels, Counter>::default();
         registry.register(
             "stockbridge_reconciles",
@@ -149,6 +166,9 @@ impl Default for Metrics {
             webhooks_duplicate,
             writes_updated: series(&writes, "outcome", "updated"),
             writes_failed: series(&writes, "outcome", "failed"),
+            payloads_applied: series(&payloads, "outcome", "applied"),
+            payloads_reread: series(&payloads, "outcome", "reread"),
+            payload_mismatch,
             reconciles_ok: series(&reconciles, "outcome", "ok"),
             reconciles_failed: series(&reconciles, "outcome", "failed"),
             last_reconcile_seconds,

@@ -1,18 +1,22 @@
-//! The real-time pipeline: changes from webhooks are coalesced for a short window, the
-//! affected inventory items re-read from Shopify (so duplicated or out-of-order deliveries
-//! can never push a stale number), and one write per TikTok product sent. When Shopify's
-//! rate limit makes a backlog, items a webhook hinted had fallen are re-read first, and each
-//! re-read is bounded, so a fall waits for one flush at most. Full reconciliations run in
-//! the same task, at start, on a schedule and after location changes, so the two never
-//! interleave.
+//! The real-time pipeline: changes from webhooks are coalesced for a short window, and one
+//! write per TikTok product sent. An `inventory_levels/update` whose number is provably the
+//! newest (its `updated_at` strictly later than the level's as last read or applied) is
+//! applied without a Shopify read; every other change re-reads its items from Shopify, many
+//! items per query (so duplicated or out-of-order deliveries can never push a stale number).
+//! Spare Shopify capacity re-reads the items whose numbers were trusted, and a read that
+//! contradicts one corrects it at once. When Shopify's rate limit makes a backlog, items a
+//! webhook hinted had fallen go first, and each flush is bounded, so a fall waits for one
+//! flush at most. Full reconciliations run in the same task, at start, on a schedule and
+//! after location changes, so they never interleave with the rest.
 
 mod queue;
 mod realtime;
+mod verify;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use stockbridge_domain::{Breaker, InventoryItemId, LocationId, RuleSet};
+use stockbridge_domain::{Breaker, InventoryItemId, LocationId, RuleSet, UpdatedAt};
 use stockbridge_ports::RunKind;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -25,20 +29,25 @@ use super::Stores;
 use queue::Pending;
 use stockbridge_domain::LineStatus;
 use stockbridge_domain::LiveView;
+use verify::Checks;
 
 /// How long processed webhook ids are kept for deduplication.
 pub const WEBHOOK_ID_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
-/// What a webhook says an item's `available` became at a location. It only orders the
-/// re-reads (an item whose number fell goes first); the number written is always re-read.
+/// What an `inventory_levels/update` says an item's `available` became at a location, and
+/// when. Applied without a read when provably the newest (the domain's trust rule,
+/// `LiveView::offer`); otherwise it only orders the re-reads (an item whose number fell
+/// goes first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hint {
     /// The item.
     pub item: InventoryItemId,
     /// Where.
     pub location: LocationId,
-    /// The `available` the webhook carries.
-    pub available: i64,
+    /// The `available` the webhook carries (null for an untracked item).
+    pub available: Option<i64>,
+    /// The payload's `updated_at`.
+    pub updated_at: Option<UpdatedAt>,
 }
 
 /// A change the pipeline acts on.
@@ -151,7 +160,10 @@ impl Pipeline {
         // meanwhile, one more runs (webhooks replayed by the thousand cost one).
         let mut reconcile_asked: Option<String> = None;
         let mut pending = Pending::default();
+        let mut checks = Checks::default();
         let mut deadline: Option<tokio::time::Instant> = None;
+        // When trusted numbers are next checked against Shopify.
+        let mut check_at: Option<tokio::time::Instant> = None;
         let mut next_reconcile = self.next_reconcile(&live);
         loop {
             self.metrics.set_queue_depth(pending.len());
@@ -177,8 +189,11 @@ impl Pipeline {
                                 continue;
                             }
                         }
-                        let fallen = live.as_mut().map(|l| realtime::fallen(l, &hints)).unwrap_or_default();
-                        pending.add_all(items, &topic, changed_at, &fallen);
+                        let (fallen, applied) = live.as_mut().map(|l| self.offer(l, &hints)).unwrap_or_default();
+                        if checks.note(&applied) {
+                            check_at.get_or_insert_with(|| tokio::time::Instant::now() + verify::CHECK_EVERY);
+                        }
+                        pending.add_all(items, &topic, changed_at, &fallen, &applied);
                         let due = received + self.options.coalesce_window;
                         deadline = Some(deadline.map_or(due, |d| d.min(due)));
                     }
@@ -206,6 +221,15 @@ impl Pipeline {
                         deadline = self.flush(l, &mut pending, &writes_cancel).await;
                     }
                 }
+                // Last: checks of trusted numbers use what the changes leave of Shopify's
+                // capacity.
+                () = tokio::time::sleep_until(check_at.unwrap_or(next_reconcile)),
+                    if check_at.is_some() && live.is_some() =>
+                {
+                    if let Some(l) = live.as_mut() {
+                        check_at = self.check(l, &mut checks, &writes_cancel).await;
+                    }
+                }
             }
         }
         // Stopping. The server is still finishing the requests under way, and what it
@@ -226,11 +250,11 @@ impl Pipeline {
                     changed_at,
                     ..
                 }) => {
-                    let fallen = live
+                    let (fallen, applied) = live
                         .as_mut()
-                        .map(|l| realtime::fallen(l, &hints))
+                        .map(|l| self.offer(l, &hints))
                         .unwrap_or_default();
-                    pending.add_all(items, &topic, changed_at, &fallen);
+                    pending.add_all(items, &topic, changed_at, &fallen, &applied);
                 }
                 Some(Change::Reconcile { .. } | Change::AcceptDrops) => {}
             }

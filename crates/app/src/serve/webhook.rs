@@ -85,6 +85,7 @@ pub struct WebhookState {
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    // `HeaderMap::get` matches names without regard to case, as the adapter asks.
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -97,11 +98,10 @@ async fn seen_before(store: &dyn StateStore, budget: &RememberBudget, h: &Webhoo
     if !budget.take() {
         return false;
     }
-    let mut ids = vec![format!("webhook:{}", h.webhook_id)];
-    if let Some(event) = &h.event_id {
-        ids.push(format!("event:{}:{event}", h.topic));
-    }
-    match store.remember_delivery(&ids, SystemTime::now()).await {
+    match store
+        .remember_delivery(&h.delivery_ids(), SystemTime::now())
+        .await
+    {
         Ok(new) => !new,
         Err(e) => {
             // Processing twice is harmless (webhooks are triggers); dropping one is not.
@@ -131,9 +131,7 @@ pub async fn receive(
             return (rejection.status(), "unreadable body\n");
         }
     };
-    let hmac =
-        header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
-    let Some(hmac) = hmac else {
+    let Some(hmac) = WebhookHeaders::signature_from_lookup(|name| header(&headers, name)) else {
         Metrics::inc(&state.metrics.rejected_signature);
         tracing::warn!(reason = "missing signature", "webhook refused");
         return (StatusCode::UNAUTHORIZED, "missing X-Shopify-Hmac-Sha256\n");
@@ -175,7 +173,7 @@ pub async fn receive(
             return (StatusCode::BAD_REQUEST, answer);
         }
     };
-    if let Some(age) = age(h.triggered_at.as_deref()) {
+    if let Some(age) = age(h.triggered_at_time()) {
         if age > REPLAY_HORIZON {
             Metrics::inc(&state.metrics.webhooks_duplicate);
             tracing::warn!(topic = %h.topic, webhook_id = %h.webhook_id, age_s = age.as_secs(), "webhook triggered longer ago than Shopify retries: ignored as a replay");
@@ -192,9 +190,7 @@ pub async fn receive(
     }
     let received = tokio::time::Instant::now();
     let changed_at = h
-        .triggered_at
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .triggered_at_time()
         .filter(|t| *t <= SystemTime::now())
         .unwrap_or_else(SystemTime::now);
     let Some(change) = change_of(event.kind, &h.topic, changed_at, received) else {
@@ -226,14 +222,14 @@ async fn order_created(state: &WebhookState, body: &[u8]) -> (StatusCode, &'stat
     (StatusCode::OK, "ok\n")
 }
 
-/// How long ago `X-Shopify-Triggered-At` was, when it reads as a time in the past.
-fn age(triggered_at: Option<&str>) -> Option<Duration> {
-    let at = humantime::parse_rfc3339_weak(triggered_at?).ok()?;
-    SystemTime::now().duration_since(at).ok()
+/// How long ago `X-Shopify-Triggered-At` was, when it is a time in the past.
+fn age(triggered_at: Option<SystemTime>) -> Option<Duration> {
+    SystemTime::now().duration_since(triggered_at?).ok()
 }
 
-/// What the pipeline is told of an event: the items to re-read (with the number the webhook
-/// carries, as a hint that orders the re-read), a reconciliation, or nothing.
+/// What the pipeline is told of an event: the items it names (with the number and time an
+/// `inventory_levels/update` carries, which the pipeline applies when they are provably the
+/// newest and otherwise uses to order the re-read), a reconciliation, or nothing.
 fn change_of(
     kind: EventKind,
     topic: &str,
@@ -245,17 +241,15 @@ fn change_of(
             inventory_item_id,
             location_id,
             available,
+            updated_at,
         } => Change::Items {
             items: vec![inventory_item_id],
-            // Orders the re-read only: the number written is read from Shopify.
-            hints: available
-                .map(|available| Hint {
-                    item: inventory_item_id,
-                    location: location_id,
-                    available,
-                })
-                .into_iter()
-                .collect(),
+            hints: vec![Hint {
+                item: inventory_item_id,
+                location: location_id,
+                available,
+                updated_at,
+            }],
             topic: topic.to_owned(),
             changed_at,
             received,
@@ -375,14 +369,10 @@ mod tests {
     #[test]
     fn the_age_of_a_delivery_is_read_from_its_trigger_time() {
         assert_eq!(age(None), None);
-        assert_eq!(age(Some("not a time")), None);
-        assert!(age(Some("2020-01-01T00:00:00Z")).is_some_and(|a| a > REPLAY_HORIZON));
-        let future = humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(600));
-        assert_eq!(
-            age(Some(&future.to_string())),
-            None,
-            "a time ahead is no age"
-        );
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+        assert!(age(Some(old)).is_some_and(|a| a > REPLAY_HORIZON));
+        let future = SystemTime::now() + Duration::from_secs(600);
+        assert_eq!(age(Some(future)), None, "a time ahead is no age");
     }
 
     fn hints_of(kind: EventKind) -> Vec<Hint> {
@@ -399,30 +389,34 @@ mod tests {
     }
 
     #[test]
-    fn a_level_update_carries_its_number_as_a_hint_for_its_item_and_location() {
+    fn a_level_update_carries_its_number_and_time_for_its_item_and_location() {
         let item = stockbridge_domain::InventoryItemId::new(42).unwrap();
         let location = stockbridge_domain::LocationId::new(7).unwrap();
+        let updated_at = stockbridge_domain::UpdatedAt::from_unix_seconds(1_764_000_000);
         let hints = hints_of(EventKind::InventoryLevelUpdated {
             inventory_item_id: item,
             location_id: location,
             available: Some(-3),
+            updated_at,
         });
         assert_eq!(
             hints,
             [Hint {
                 item,
                 location,
-                available: -3
+                available: Some(-3),
+                updated_at,
             }]
         );
         let untracked = hints_of(EventKind::InventoryLevelUpdated {
             inventory_item_id: item,
             location_id: location,
             available: None,
+            updated_at,
         });
-        assert!(
-            untracked.is_empty(),
-            "an untracked item's update hints nothing"
+        assert_eq!(
+            untracked[0].available, None,
+            "an untracked item's update carries no number (the pipeline re-reads it)"
         );
         let connected = hints_of(EventKind::InventoryLevelConnected {
             inventory_item_id: item,

@@ -5,9 +5,15 @@
 //! outcome (applied, or failed once every retry failed), and nothing may have panicked,
 //! neither serve nor the sandbox.
 //!
+//! Among the webhooks: pairs of changes to one item within one second (equal `updated_at`,
+//! often reordered), old payloads delivered again (stale `updated_at`) and payloads with a
+//! null `available`. Whatever order they arrive in, no number older than one already pushed
+//! for an item may reach TikTok: each item's pushed numbers follow its Shopify history.
+//!
 //! Small by default (CI); `STOCKBRIDGE_CHAOS_SCALE=10` makes it ten times larger.
 
 mod audit_log;
+mod history;
 mod served;
 mod shutdown;
 
@@ -19,6 +25,7 @@ use serde_json::{json, Value};
 
 use crate::binary::support::*;
 use audit_log::{applied_writes_in_audit, count};
+use history::History;
 use served::Served;
 
 fn scale() -> u64 {
@@ -107,6 +114,8 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         })),
     );
     // The stream: 100 changes per second, at either location of an item.
+    let mut history = History::new(items);
+    let mut payloads: Vec<Value> = Vec::new();
     let started = Instant::now();
     for k in 0..changes {
         let due = started + Duration::from_millis(10 * k);
@@ -116,13 +125,20 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         let item = 5001 + (k * 7919) % items;
         let location = 1 + k % 2;
         let available = ((k * 31) % 120) as i64 - 10;
-        sandbox.control(
-            "POST",
-            "/_sandbox/shopify/inventory_levels",
-            Some(
-                json!({"inventory_item_id": item, "location_id": location, "available": available}),
-            ),
-        );
+        payloads.push(history.set(&sandbox, item, location, available));
+        if k % 5 == 0 {
+            // A second change within the same second: two payloads of equal `updated_at`.
+            payloads.push(history.set(&sandbox, item, location, available + 7));
+        }
+        if k % 10 == 5 {
+            // An old payload again (a stale `updated_at`), and one whose `available` is null,
+            // each as a new delivery, signed as Shopify signs them.
+            let old = &payloads[payloads.len().saturating_sub(40)];
+            deliver(&serve, old, &format!("stale-{k}"));
+            let mut null = payloads.last().cloned().unwrap_or(Value::Null);
+            null["available"] = Value::Null;
+            deliver(&serve, &null, &format!("null-{k}"));
+        }
     }
     let delivered = poll_until(Duration::from_secs(60), || {
         let w = &sandbox.control("GET", "/_sandbox/stats", None)["webhooks"];
@@ -147,7 +163,7 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         "the storm's backlog drained:\n{}",
         serve.stderr_text()
     );
-    every_write_refused_for_a_while(&sandbox, &serve, &state, items);
+    every_write_refused_for_a_while(&sandbox, &serve, &state, items, &mut history);
 
     // The storm is over: no more faults, one reconciliation.
     sandbox.control("POST", "/_sandbox/faults", Some(json!({})));
@@ -220,6 +236,9 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
         count(&state, "SELECT COUNT(*) FROM audit_log"),
     );
 
+    // No number older than one already pushed for an item ever reached TikTok.
+    history.check_pushed_in_order(&state);
+
     // Every write TikTok applied is in the audit log with outcome `applied`, once.
     let at_tiktok: BTreeMap<String, u64> =
         serde_json::from_value(stats["inventory_updates"]["per_sku"].clone()).unwrap();
@@ -278,6 +297,22 @@ fn after_a_storm_of_faults_one_reconcile_leaves_tiktok_at_the_plan_with_every_wr
     );
 }
 
+/// Delivers `payload` to serve as an `inventory_levels/update` of the sandbox's shop, signed
+/// with the sandbox's secret, under a webhook id of its own (so it is not a duplicate).
+fn deliver(serve: &Served, payload: &Value, webhook_id: &str) {
+    let body = payload.to_string();
+    let answer = reqwest::blocking::Client::new()
+        .post(format!("{}/webhooks/shopify", serve.url))
+        .header("X-Shopify-Topic", "inventory_levels/update")
+        .header("X-Shopify-Hmac-Sha256", sandbox_webhook_signature(&body))
+        .header("X-Shopify-Shop-Domain", "stockbridge-demo.myshopify.com")
+        .header("X-Shopify-Webhook-Id", webhook_id)
+        .body(body)
+        .send()
+        .expect("serve answers");
+    assert_eq!(answer.status().as_u16(), 200, "{webhook_id}");
+}
+
 /// Milliseconds since the epoch, as the audit log stores times.
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -294,6 +329,7 @@ fn every_write_refused_for_a_while(
     serve: &Served,
     state: &Path,
     items: u64,
+    history: &mut History,
 ) {
     sandbox.control(
         "POST",
@@ -303,11 +339,7 @@ fn every_write_refused_for_a_while(
     let since = now_ms();
     let changed: Vec<u64> = (1..=3).map(|i| i * items / 3).collect();
     for (n, &i) in changed.iter().enumerate() {
-        sandbox.control(
-            "POST",
-            "/_sandbox/shopify/inventory_levels",
-            Some(json!({"inventory_item_id": 5000 + i, "location_id": 1, "available": 500 + n})),
-        );
+        history.set(sandbox, 5000 + i, 1, 500 + n as i64);
     }
     let failed_skus = || {
         count(

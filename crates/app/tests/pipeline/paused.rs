@@ -87,7 +87,8 @@ impl Running {
             hints: vec![Hint {
                 item: item(id),
                 location: main_location(),
-                available,
+                available: Some(available),
+                updated_at: None,
             }],
             topic: "inventory_levels/update".into(),
             changed_at: SystemTime::now(),

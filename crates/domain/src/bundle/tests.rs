@@ -209,6 +209,7 @@ fn the_bundles_own_track_and_continue_switches_are_ignored() {
         b.levels = vec![StockLevel {
             location: LocationId::new(1).unwrap(),
             available: 500,
+            updated_at: None,
         }];
         let catalog = with(catalog.clone(), b);
         assert_eq!(number_and_text(&RuleSet::default(), &catalog).0, Some(2));

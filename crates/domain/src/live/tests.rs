@@ -168,3 +168,221 @@ fn a_changed_component_is_read_and_planned_with_the_bundles_made_of_it() {
         .collect();
     assert_eq!(numbers, vec![("MUG", 3), ("BOX", 1)]);
 }
+
+mod trust {
+    use super::*;
+
+    const READ_AT: i64 = 1_764_000_000;
+
+    fn at(seconds: i64) -> Option<UpdatedAt> {
+        UpdatedAt::from_unix_seconds(READ_AT + seconds)
+    }
+
+    /// `variant` with every level read at `READ_AT + seconds`.
+    fn stamped(mut v: VariantSnapshot, seconds: i64) -> VariantSnapshot {
+        for level in &mut v.levels {
+            level.updated_at = at(seconds);
+        }
+        v
+    }
+
+    fn item(id: u64) -> InventoryItemId {
+        InventoryItemId::new(id).unwrap()
+    }
+
+    fn location(id: u64) -> LocationId {
+        LocationId::new(id).unwrap()
+    }
+
+    /// The seed shop after a reconciliation that read every level at `READ_AT`, TikTok
+    /// holding what the rules give.
+    fn view() -> LiveView {
+        let (rules, variants, tiktok) = shop();
+        let variants: Vec<VariantSnapshot> = variants.into_iter().map(|v| stamped(v, 0)).collect();
+        let mut untracked = variant(106, "HAT", &[(1, 4)]);
+        untracked.tracked = false;
+        let variants: Vec<VariantSnapshot> = variants
+            .into_iter()
+            .chain([stamped(untracked, 0), variant(107, "BAG", &[(1, 9)])])
+            .collect();
+        let plan = Plan::build(&rules, &variants, &tiktok);
+        let statuses: Vec<LineStatus> = plan
+            .lines
+            .iter()
+            .map(|l| {
+                if l.changed() {
+                    LineStatus::Updated
+                } else {
+                    LineStatus::Unchanged
+                }
+            })
+            .collect();
+        LiveView::after_reconcile(rules, &variants, tiktok, &plan, &statuses)
+    }
+
+    fn payload(id: u64, loc: u64, available: Option<i64>, seconds: Option<i64>) -> LevelPayload {
+        LevelPayload {
+            item: item(id),
+            location: location(loc),
+            available,
+            updated_at: seconds.and_then(at),
+        }
+    }
+
+    #[test]
+    fn a_payload_newer_than_the_read_is_applied_and_planned_without_a_read() {
+        let mut view = view();
+        let offer = view.offer(&payload(1010, 1, Some(90), Some(1)));
+        assert_eq!(offer, Offer::Applied { fell: true });
+        let known = view.known_snapshots(&[item(1010)]).unwrap();
+        assert_eq!(known[0].available_at(location(1)), 90);
+        assert_eq!(known[0].levels[0].updated_at, at(1));
+        let planned = view.plan_with_known(&[], &[item(1010)], &Holds::none());
+        assert_eq!(line(&planned, "TEE-RED-S").quantity.get(), 290);
+        assert!(
+            view.unverified(item(1010)),
+            "planned from the payload, not read"
+        );
+    }
+
+    #[test]
+    fn a_payload_as_old_as_the_known_level_is_reread_because_one_second_holds_two_changes() {
+        let mut view = view();
+        assert_eq!(
+            view.offer(&payload(1010, 1, Some(90), Some(0))),
+            Offer::Reread {
+                fell: true,
+                why: Reread::NotNewer
+            }
+        );
+        assert_eq!(
+            view.offer(&payload(1010, 1, Some(95), Some(5))),
+            Offer::Applied { fell: true },
+            "the next second is newer"
+        );
+        assert_eq!(
+            view.offer(&payload(1010, 1, Some(80), Some(5))),
+            Offer::Reread {
+                fell: true,
+                why: Reread::NotNewer
+            },
+            "a second change within that second"
+        );
+        assert_eq!(
+            view.offer(&payload(1010, 1, Some(70), Some(3))),
+            Offer::Reread {
+                fell: true,
+                why: Reread::NotNewer
+            },
+            "a stale payload"
+        );
+        let known = view.known_snapshots(&[item(1010)]).unwrap();
+        assert_eq!(
+            known[0].available_at(location(1)),
+            95,
+            "only the applied number is known"
+        );
+    }
+
+    #[test]
+    fn payloads_that_cannot_be_ordered_or_applied_say_why() {
+        let mut view = view();
+        let why = |view: &mut LiveView, p: LevelPayload| match view.offer(&p) {
+            Offer::Reread { why, .. } => why,
+            other => panic!("{p:?} applied: {other:?}"),
+        };
+        assert_eq!(
+            why(&mut view, payload(999, 1, Some(1), Some(9))),
+            Reread::UnknownItem
+        );
+        assert_eq!(
+            why(&mut view, payload(1010, 1, None, Some(9))),
+            Reread::NoNumber
+        );
+        assert_eq!(
+            why(&mut view, payload(1010, 1, Some(1), None)),
+            Reread::NoTime
+        );
+        assert_eq!(
+            why(&mut view, payload(1060, 1, Some(1), Some(9))),
+            Reread::NotTracked
+        );
+        assert_eq!(
+            why(&mut view, payload(1010, 9, Some(1), Some(9))),
+            Reread::UnknownLocation
+        );
+        assert_eq!(
+            why(&mut view, payload(1020, 2, Some(1), Some(9))),
+            Reread::NoKnownTime,
+            "MUG is not stocked at B"
+        );
+        assert_eq!(
+            why(&mut view, payload(1070, 1, Some(1), Some(9))),
+            Reread::NoKnownTime,
+            "BAG was read without a time"
+        );
+        let known = view.known_snapshots(&[item(1010)]).unwrap();
+        assert_eq!(known[0].available_at(location(1)), 100, "nothing applied");
+        assert!(!view.unverified(item(1010)));
+    }
+
+    #[test]
+    fn a_read_older_than_an_applied_payload_never_takes_the_level_back() {
+        let mut view = view();
+        view.offer(&payload(1010, 1, Some(90), Some(5)));
+        // A read whose level at A still says 100 as of second 2.
+        let planned = view.plan(&[stamped(variant(101, "TEE-RED-S", &[(1, 100), (2, 200)]), 2)]);
+        assert_eq!(line(&planned, "TEE-RED-S").quantity.get(), 290, "90 + 200");
+        assert!(planned.mismatches.is_empty());
+        assert!(
+            view.unverified(item(1010)),
+            "not confirmed by an older read"
+        );
+    }
+
+    #[test]
+    fn a_read_at_the_payloads_time_with_another_number_is_a_mismatch_and_wins() {
+        let mut view = view();
+        view.offer(&payload(1010, 1, Some(90), Some(5)));
+        let read = stamped(variant(101, "TEE-RED-S", &[(1, 60), (2, 200)]), 5);
+        let planned = view.plan(&[read]);
+        assert_eq!(
+            planned.mismatches,
+            [Mismatch {
+                item: item(1010),
+                location: location(1),
+                trusted: 90,
+                read: 60
+            }]
+        );
+        assert_eq!(line(&planned, "TEE-RED-S").quantity.get(), 260);
+        assert!(!view.unverified(item(1010)), "verified (and corrected)");
+    }
+
+    #[test]
+    fn a_read_that_confirms_or_supersedes_the_payload_is_no_mismatch() {
+        let mut view = view();
+        view.offer(&payload(1010, 1, Some(90), Some(5)));
+        let same = view.plan(&[stamped(variant(101, "TEE-RED-S", &[(1, 90), (2, 200)]), 5)]);
+        assert!(same.mismatches.is_empty());
+        assert!(!view.unverified(item(1010)));
+        view.offer(&payload(1010, 1, Some(80), Some(6)));
+        let later = view.plan(&[stamped(variant(101, "TEE-RED-S", &[(1, 70), (2, 200)]), 7)]);
+        assert!(
+            later.mismatches.is_empty(),
+            "a later change, not a wrong payload"
+        );
+        assert_eq!(line(&later, "TEE-RED-S").quantity.get(), 270);
+    }
+
+    #[test]
+    fn a_read_clears_the_hints_of_its_item() {
+        let mut view = view();
+        view.offer(&payload(1010, 1, Some(50), None));
+        view.plan(&[stamped(variant(101, "TEE-RED-S", &[(1, 100), (2, 200)]), 1)]);
+        assert!(
+            view.note_level(item(1010), location(1), 99),
+            "99 is below the 100 read (not above the 50 hinted before the read)"
+        );
+    }
+}

@@ -9,6 +9,7 @@ fn level(location: u64, available: i64) -> StockLevel {
     StockLevel {
         location: LocationId::new(location).unwrap(),
         available,
+        updated_at: None,
     }
 }
 

@@ -43,6 +43,7 @@ pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
             .map(|&(location, available)| StockLevel {
                 location: LocationId::new(location).expect("a location id above 0"),
                 available,
+                updated_at: None,
             })
             .collect(),
     }

@@ -2,7 +2,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use stockbridge_domain::{
-    InventoryItemId, InventoryPolicy, Location, LocationId, StockLevel, VariantSnapshot,
+    InventoryItemId, InventoryPolicy, Location, LocationId, StockLevel, UpdatedAt, VariantSnapshot,
 };
 
 use crate::error::SourceError;
@@ -18,6 +18,8 @@ struct Shop {
     locations: Vec<Location>,
     variants: Vec<VariantSnapshot>,
     fail_next: usize,
+    /// Inventory items read by [`InventorySource::variants_for_items`] so far.
+    items_read: usize,
 }
 
 impl InMemorySource {
@@ -28,12 +30,42 @@ impl InMemorySource {
                 locations,
                 variants,
                 fail_next: 0,
+                items_read: 0,
             }),
             page_size: 2,
         }
     }
 
-    /// Sets the `available` quantity of an item at a location (adding the level if absent).
+    /// Sets the `available` quantity of an item at a location and the time Shopify gives
+    /// the change (adding the level if absent).
+    pub fn set_level(
+        &self,
+        item: InventoryItemId,
+        location: LocationId,
+        available: i64,
+        updated_at: Option<UpdatedAt>,
+    ) {
+        self.set_available(item, location, available);
+        let mut shop = self.inner.lock().unwrap();
+        for v in shop
+            .variants
+            .iter_mut()
+            .filter(|v| v.inventory_item_id == item)
+        {
+            for level in v.levels.iter_mut().filter(|l| l.location == location) {
+                level.updated_at = updated_at;
+            }
+        }
+    }
+
+    /// How many inventory items [`InventorySource::variants_for_items`] has read so far
+    /// (an item read twice counts twice).
+    pub fn items_read(&self) -> usize {
+        self.inner.lock().unwrap().items_read
+    }
+
+    /// Sets the `available` quantity of an item at a location (adding the level if absent);
+    /// the level's time is left as it was.
     pub fn set_available(&self, item: InventoryItemId, location: LocationId, available: i64) {
         let mut shop = self.inner.lock().unwrap();
         for v in shop
@@ -46,6 +78,7 @@ impl InMemorySource {
                 None => v.levels.push(StockLevel {
                     location,
                     available,
+                    updated_at: None,
                 }),
             }
         }
@@ -132,6 +165,7 @@ impl InventorySource for InMemorySource {
     ) -> Result<Vec<VariantSnapshot>, SourceError> {
         let mut shop = self.inner.lock().unwrap();
         Self::check_fault(&mut shop)?;
+        shop.items_read += items.len();
         Ok(shop
             .variants
             .iter()

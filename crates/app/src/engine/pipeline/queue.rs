@@ -1,7 +1,8 @@
 //! The items waiting to be re-read and written, in the order they go out: items a webhook
 //! hinted had fallen (urgent: a fall is what oversells) in a flush of their own, then the
 //! others, oldest change first; a flush takes at most a set number, so that an urgent item
-//! that arrives during a backlog waits for one bounded flush at most.
+//! that arrives during a backlog waits for one bounded flush at most. An item whose number a
+//! webhook set (the trust rule) needs no Shopify read; any other change of it does.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
@@ -16,6 +17,8 @@ struct Entry {
     order: u64,
     /// Whether a webhook hinted that its number fell.
     urgent: bool,
+    /// Whether it must be read from Shopify (false: its payload was applied).
+    read: bool,
     /// The topics of its changes (the audit log's trigger); none for a retry.
     topics: BTreeSet<String>,
 }
@@ -32,6 +35,8 @@ pub(super) struct Pending {
 #[derive(Debug)]
 pub(super) struct Batch {
     pub(super) items: BTreeMap<InventoryItemId, SystemTime>,
+    /// Those of `items` to read from Shopify; the others are planned from their payload.
+    pub(super) to_read: BTreeSet<InventoryItemId>,
     pub(super) topics: BTreeSet<String>,
     /// Whether these are urgent items (a batch never mixes them with others).
     pub(super) urgent: bool,
@@ -47,13 +52,14 @@ impl Pending {
     }
 
     /// Queues an item, or updates it in place: it keeps its place and its earliest change
-    /// time, and stays urgent once it is.
+    /// time, and stays urgent once it is, and to be read once one of its changes needs it.
     pub(super) fn add(
         &mut self,
         item: InventoryItemId,
         changed_at: SystemTime,
         topic: Option<&str>,
         urgent: bool,
+        read: bool,
     ) {
         let arrivals = &mut self.arrivals;
         let entry = self.items.entry(item).or_insert_with(|| {
@@ -62,24 +68,29 @@ impl Pending {
                 changed_at,
                 order: *arrivals,
                 urgent: false,
+                read: false,
                 topics: BTreeSet::new(),
             }
         });
         entry.changed_at = entry.changed_at.min(changed_at);
         entry.urgent |= urgent;
+        entry.read |= read;
         entry.topics.extend(topic.map(str::to_owned));
     }
 
-    /// Queues one webhook's items; those in `urgent` go first.
+    /// Queues one webhook's items; those in `urgent` go first, those in `applied` (their
+    /// payload was applied) need no read.
     pub(super) fn add_all(
         &mut self,
         items: Vec<InventoryItemId>,
         topic: &str,
         changed_at: SystemTime,
         urgent: &HashSet<InventoryItemId>,
+        applied: &HashSet<InventoryItemId>,
     ) {
         for item in items {
-            self.add(item, changed_at, Some(topic), urgent.contains(&item));
+            let read = !applied.contains(&item);
+            self.add(item, changed_at, Some(topic), urgent.contains(&item), read);
         }
     }
 
@@ -95,6 +106,7 @@ impl Pending {
         let urgent = queue.first().is_some_and(|(later, _, _)| !later);
         let mut batch = Batch {
             items: BTreeMap::new(),
+            to_read: BTreeSet::new(),
             topics: BTreeSet::new(),
             urgent,
         };
@@ -104,6 +116,9 @@ impl Pending {
             }
             if let Some(entry) = self.items.remove(&item) {
                 batch.items.insert(item, entry.changed_at);
+                if entry.read {
+                    batch.to_read.insert(item);
+                }
                 batch.topics.extend(entry.topics);
             }
         }
@@ -113,7 +128,8 @@ impl Pending {
     /// Puts back a batch that was not read (a stop came first).
     pub(super) fn put_back(&mut self, batch: Batch) {
         for (item, changed_at) in batch.items {
-            self.add(item, changed_at, None, batch.urgent);
+            let read = batch.to_read.contains(&item);
+            self.add(item, changed_at, None, batch.urgent, read);
             if let Some(entry) = self.items.get_mut(&item) {
                 entry.topics.extend(batch.topics.iter().cloned());
             }
@@ -147,6 +163,7 @@ mod tests {
                 at(n as u64),
                 Some("inventory_levels/update"),
                 false,
+                true,
             );
         }
         pending
@@ -166,8 +183,8 @@ mod tests {
     #[test]
     fn urgent_items_go_out_first_in_a_flush_of_their_own() {
         let mut pending = queue(&[10, 20, 30]);
-        pending.add(item(40), at(9), Some("inventory_levels/update"), true);
-        pending.add(item(20), at(9), Some("inventory_levels/update"), true);
+        pending.add(item(40), at(9), Some("inventory_levels/update"), true, true);
+        pending.add(item(20), at(9), Some("inventory_levels/update"), true, true);
         let first = pending.take(50);
         assert!(first.urgent);
         assert_eq!(ids(&first), [20, 40], "the urgent ones, and only them");
@@ -180,7 +197,7 @@ mod tests {
     fn urgent_items_beyond_the_cap_go_out_in_the_next_flush_before_the_others() {
         let mut pending = queue(&[10, 20]);
         for id in [30, 40, 50] {
-            pending.add(item(id), at(5), None, true);
+            pending.add(item(id), at(5), None, true, true);
         }
         assert_eq!(ids(&pending.take(2)), [30, 40]);
         assert_eq!(ids(&pending.take(2)), [50]);
@@ -190,8 +207,8 @@ mod tests {
     #[test]
     fn a_change_to_a_queued_item_keeps_its_place_its_earliest_time_and_its_urgency() {
         let mut pending = queue(&[10, 20]);
-        pending.add(item(10), at(0), None, true);
-        pending.add(item(10), at(30), Some("products/update"), false);
+        pending.add(item(10), at(0), None, true, true);
+        pending.add(item(10), at(30), Some("products/update"), false, true);
         assert_eq!(pending.len(), 2);
         let batch = pending.take(1);
         assert!(
@@ -204,7 +221,7 @@ mod tests {
             ["inventory_levels/update", "products/update"]
         );
         // 20 stays ahead of anything queued after it.
-        pending.add(item(5), at(40), None, false);
+        pending.add(item(5), at(40), None, false, true);
         assert_eq!(ids(&pending.take(1)), [20]);
         assert_eq!(ids(&pending.take(1)), [5]);
     }
@@ -212,7 +229,7 @@ mod tests {
     #[test]
     fn a_batch_put_back_is_taken_again_with_its_times_and_topics() {
         let mut pending = queue(&[10, 20]);
-        pending.add(item(20), at(3), None, true);
+        pending.add(item(20), at(3), None, true, true);
         let batch = pending.take(10);
         assert_eq!(ids(&batch), [20]);
         pending.put_back(batch);
@@ -221,6 +238,37 @@ mod tests {
         assert!(again.urgent);
         assert_eq!(again.items[&item(20)], at(1));
         assert!(again.topics.contains("inventory_levels/update"));
+    }
+
+    #[test]
+    fn an_item_is_read_once_any_of_its_changes_needs_a_read_and_keeps_that_when_put_back() {
+        let mut pending = Pending::default();
+        pending.add(
+            item(10),
+            at(1),
+            Some("inventory_levels/update"),
+            false,
+            false,
+        );
+        pending.add(
+            item(20),
+            at(2),
+            Some("inventory_levels/update"),
+            false,
+            false,
+        );
+        pending.add(item(20), at(3), Some("products/update"), false, true);
+        let batch = pending.take(10);
+        assert_eq!(ids(&batch), [10, 20]);
+        assert_eq!(
+            batch.to_read.iter().map(|i| i.get()).collect::<Vec<_>>(),
+            [20],
+            "10's payload was applied; 20 changed in a way only a read tells"
+        );
+        pending.put_back(batch);
+        let again = pending.take(10);
+        assert_eq!(again.to_read.len(), 1);
+        assert!(again.to_read.contains(&item(20)));
     }
 
     #[test]

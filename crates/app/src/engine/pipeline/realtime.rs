@@ -1,15 +1,19 @@
-//! The real-time path: the flush that re-reads the next batch of changed items, plans them
-//! against the domain's live view of TikTok ([`LiveView`]), writes, and records the outcomes.
+//! The real-time path: webhook payloads offered to the domain's trust rule, and the flush
+//! that takes the next batch of changed items, reads those that need it from Shopify in as
+//! few queries as the cost limits allow, plans them with the trusted ones against the
+//! domain's live view of TikTok ([`LiveView`]), writes, and records the outcomes.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use stockbridge_domain::{Holds, InventoryItemId, LineStatus, LiveView};
+use stockbridge_domain::{
+    Holds, InventoryItemId, LevelPayload, LineStatus, LivePlan, LiveView, Offer,
+};
 use stockbridge_ports::Trigger;
 use tokio_util::sync::CancellationToken;
 
 use super::queue::Pending;
-use super::{Hint, Pipeline};
+use super::{Hint, Metrics, Pipeline};
 use crate::engine::reconcile::SyncReport;
 use crate::engine::writer::execute;
 
@@ -41,16 +45,42 @@ pub(super) fn drop_unknown_past(
     true
 }
 
-/// Notes the webhooks' hints in the view; the items whose `available` fell (re-read first).
-pub(super) fn fallen(live: &mut LiveView, hints: &[Hint]) -> HashSet<InventoryItemId> {
-    hints
-        .iter()
-        .filter(|h| live.note_level(h.item, h.location, h.available))
-        .map(|h| h.item)
-        .collect()
-}
-
 impl Pipeline {
+    /// Offers the webhooks' payloads to the view's trust rule: the items whose `available`
+    /// fell (they go first), and those whose payload was applied (no read needed).
+    pub(super) fn offer(
+        &self,
+        live: &mut LiveView,
+        hints: &[Hint],
+    ) -> (HashSet<InventoryItemId>, HashSet<InventoryItemId>) {
+        let mut fallen = HashSet::new();
+        let mut applied = HashSet::new();
+        for hint in hints {
+            let payload = LevelPayload {
+                item: hint.item,
+                location: hint.location,
+                available: hint.available,
+                updated_at: hint.updated_at,
+            };
+            let fell = match live.offer(&payload) {
+                Offer::Applied { fell } => {
+                    Metrics::inc(&self.metrics.payloads_applied);
+                    applied.insert(hint.item);
+                    fell
+                }
+                Offer::Reread { fell, why } => {
+                    Metrics::inc(&self.metrics.payloads_reread);
+                    tracing::debug!(item = %hint.item, reason = ?why, "payload not applied; re-reading the item");
+                    fell
+                }
+            };
+            if fell {
+                fallen.insert(hint.item);
+            }
+        }
+        (fallen, applied)
+    }
+
     /// Reads the next batch of pending items (the urgent ones, or the oldest, at most
     /// `max_items_per_flush`), writes what changed; returns when to flush again, if needed:
     /// at once while a backlog remains, later for a retry.
@@ -66,9 +96,10 @@ impl Pipeline {
         let items: Vec<InventoryItemId> = batch.items.keys().copied().collect();
         tracing::debug!(
             items = items.len(),
+            to_read = batch.to_read.len(),
             urgent = batch.urgent,
             left = pending.len(),
-            "re-reading changed items"
+            "flushing changed items"
         );
         let trigger = if batch.topics.is_empty() {
             Trigger::Retry
@@ -76,11 +107,33 @@ impl Pipeline {
             Trigger::Webhook(batch.topics.iter().cloned().collect::<Vec<_>>().join(","))
         };
         let read_at = SystemTime::now();
-        // Bundles made of a changed item are planned with it, from all of their components.
-        let to_read = live.to_read(&items);
-        let read = tokio::select! {
-            read = self.stores.source.variants_for_items(&to_read) => Some(read),
-            () = cancel.cancelled() => None,
+        // Bundles made of a changed item are planned with it, from all of their components:
+        // read with it, or taken from what is known when its payload was applied.
+        let reread: Vec<InventoryItemId> = batch.to_read.iter().copied().collect();
+        let mut to_read = live.to_read(&reread);
+        let trusted: Vec<InventoryItemId> = items
+            .iter()
+            .filter(|i| !batch.to_read.contains(i))
+            .copied()
+            .collect();
+        let mut known = Vec::new();
+        for item in live.to_read(&trusted) {
+            if to_read.contains(&item) {
+                continue;
+            }
+            if live.knows(item) {
+                known.push(item);
+            } else {
+                to_read.push(item);
+            }
+        }
+        let read = if to_read.is_empty() {
+            Some(Ok(Vec::new()))
+        } else {
+            tokio::select! {
+                read = self.stores.source.variants_for_items(&to_read) => Some(read),
+                () = cancel.cancelled() => None,
+            }
         };
         let Some(read) = read else {
             pending.put_back(batch);
@@ -99,33 +152,17 @@ impl Pipeline {
             Some(book) => book.holds(read_at, &[]),
             None => Holds::none(),
         };
-        let planned = live.plan_holding(&variants, &holds);
-        let jobs = planned.write_jobs();
-        if jobs.is_empty() {
+        let planned = live.plan_with_known(&variants, &known, &holds);
+        self.count_mismatches(&planned);
+        let Some(statuses) = self.write(live, &planned, &trigger, cancel).await else {
+            return self.requeue(pending, changed);
+        };
+        if statuses.is_empty() {
             for item in changed.keys() {
                 pending.attempts.remove(item);
             }
             return backlog;
         }
-        let outcome = match execute(
-            &self.stores,
-            jobs,
-            &trigger,
-            None,
-            &self.options.writer,
-            cancel,
-        )
-        .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::error!(error = %e, "the state store failed while recording writes");
-                return self.requeue(pending, changed);
-            }
-        };
-        let statuses = planned.plan.statuses(&outcome.statuses);
-        self.count(&statuses);
-        live.record(&planned, &statuses);
         let now = SystemTime::now();
         let mut failed = BTreeMap::new();
         for (line, status) in planned.plan.lines.iter().zip(&statuses) {
@@ -156,6 +193,55 @@ impl Pipeline {
         backlog.or(retry)
     }
 
+    /// Writes what `planned` changes and records the outcomes in the view; the status of
+    /// each line (none when nothing needed writing), or `None` when the state store failed.
+    pub(super) async fn write(
+        &self,
+        live: &mut LiveView,
+        planned: &LivePlan,
+        trigger: &Trigger,
+        cancel: &CancellationToken,
+    ) -> Option<Vec<LineStatus>> {
+        let jobs = planned.write_jobs();
+        if jobs.is_empty() {
+            return Some(Vec::new());
+        }
+        let outcome = match execute(
+            &self.stores,
+            jobs,
+            trigger,
+            None,
+            &self.options.writer,
+            cancel,
+        )
+        .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "the state store failed while recording writes");
+                return None;
+            }
+        };
+        let statuses = planned.plan.statuses(&outcome.statuses);
+        self.count(&statuses);
+        live.record(planned, &statuses);
+        Some(statuses)
+    }
+
+    /// Counts and reports the trusted numbers a read contradicted; the plan corrects them.
+    pub(super) fn count_mismatches(&self, planned: &LivePlan) {
+        for m in &planned.mismatches {
+            Metrics::inc(&self.metrics.payload_mismatch);
+            tracing::warn!(
+                item = %m.item,
+                location = %m.location,
+                trusted = m.trusted,
+                read = m.read,
+                "a webhook's number applied without a read differs from Shopify's at the same time; correcting it"
+            );
+        }
+    }
+
     fn requeue(
         &self,
         pending: &mut Pending,
@@ -165,7 +251,7 @@ impl Pipeline {
             let attempts = pending.attempts.entry(item).or_insert(0);
             *attempts += 1;
             if *attempts < self.options.max_attempts {
-                pending.add(item, changed_at, None, false);
+                pending.add(item, changed_at, None, false, true);
             } else {
                 pending.attempts.remove(&item);
                 tracing::warn!(item = %item, "update still failing; left to the next reconciliation (it is in the audit log)");
