@@ -145,6 +145,7 @@ async fn graphql(
         .lock()
         .expect("bucket lock")
         .refund(requested - actual);
+    shared.stats.shopify_cost(actual);
     if let Value::Object(map) = &mut body {
         map.insert(
             "extensions".to_owned(),

@@ -25,6 +25,10 @@ pub struct Stats {
     /// Shopify). A correct sync keeps it at 0.
     #[serde(default)]
     pub oversold: u64,
+    /// Cost points Shopify's bucket was charged: the actual cost of every query that ran
+    /// (requested cost taken up front, the difference refunded).
+    #[serde(default)]
+    pub shopify_cost_points: u64,
 }
 
 /// What the update-inventory endpoint received.
@@ -119,6 +123,10 @@ impl StatsRecorder {
         for sku in applied {
             *updates.per_sku.entry(sku.clone()).or_default() += 1;
         }
+    }
+
+    pub(crate) fn shopify_cost(&self, points: u64) {
+        self.inner.lock().expect("stats lock").shopify_cost_points += points;
     }
 
     pub(crate) fn oversold(&self, units: u64) {

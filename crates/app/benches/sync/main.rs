@@ -6,9 +6,11 @@
 //!   the lower bound the two limits set; then the same sync again with nothing changed.
 //! - `realtime`: 1,000 stock changes at 100 per second over 500 items through `serve`, with
 //!   20 ms of API latency: the time from each change to TikTok holding the new number;
-//!   `realtime-plus`: the same with the Shopify Plus plan's cost bucket.
+//!   `realtime-plus`: the same with the Shopify Plus plan's cost bucket; `realtime-300`: 3,000
+//!   changes at 300 per second over 5,000 items on the Standard plan, TikTok's limit raised
+//!   to 600 requests per second to match.
 //!
-//! `cargo bench -p stockbridge-app --bench sync [-- full|realtime|realtime-plus]`;
+//! `cargo bench -p stockbridge-app --bench sync [-- full|realtime|realtime-plus|realtime-300]`;
 //! `STOCKBRIDGE_BENCH_SCALE` divides the sizes (e.g. 10 for a quick look),
 //! `STOCKBRIDGE_BENCH_ADAPTER_RPS` sets `tiktok.requests_per_second` (default 200) and
 //! `STOCKBRIDGE_BENCH_COALESCE` the real-time runs' `server.coalesce_window` and
@@ -24,6 +26,8 @@ use world::{SandboxProcess, Shape};
 
 /// TikTok's limit in both benchmarks, requests per second.
 const TIKTOK_RPS: u32 = 200;
+/// TikTok's limit raised to match 300 changes per second (a write per change, paced at 95%).
+const HEAVY_TIKTOK_RPS: u32 = 600;
 /// Products per TikTok product search page.
 const SEARCH_PAGE: u64 = 100;
 
@@ -208,9 +212,23 @@ fn main() {
             divisor(),
             TIKTOK_RPS,
             realtime::Plan::Standard,
+            realtime::Load::standard(),
         ));
     }
     if wants("realtime-plus") {
-        runtime.block_on(realtime::run(divisor(), TIKTOK_RPS, realtime::Plan::Plus));
+        runtime.block_on(realtime::run(
+            divisor(),
+            TIKTOK_RPS,
+            realtime::Plan::Plus,
+            realtime::Load::standard(),
+        ));
+    }
+    if wants("realtime-300") {
+        runtime.block_on(realtime::run(
+            divisor(),
+            HEAVY_TIKTOK_RPS,
+            realtime::Plan::Standard,
+            realtime::Load::heavy(),
+        ));
     }
 }

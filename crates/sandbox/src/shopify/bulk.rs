@@ -336,7 +336,7 @@ fn snapshot(shared: &Shared, plan: &Plan) -> (Vec<(bool, String)>, u64) {
                 lines.push((true, line.to_string()));
             }
         }
-        for level in &v.levels {
+        for (level, at) in v.levels.iter().zip(&record.level_updated_at) {
             let quantities: Vec<_> = plan
                 .names
                 .iter()
@@ -351,6 +351,7 @@ fn snapshot(shared: &Shared, plan: &Plan) -> (Vec<(bool, String)>, u64) {
                 .collect();
             let line = json!({
                 "id": level_gid(v.inventory_item_id, level.location_id),
+                "updatedAt": crate::clock::rfc3339_seconds(at.div_euclid(1000)),
                 "location": {"id": gid("Location", level.location_id)},
                 "quantities": quantities,
                 "__parentId": variant_gid,

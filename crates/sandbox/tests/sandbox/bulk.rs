@@ -83,6 +83,11 @@ async fn runs_a_bulk_query_whose_lines_join_by_parent_id() {
         at_b["quantities"],
         json!([{"name": "available", "quantity": 200}])
     );
+    let stamp = at_b["updatedAt"].as_str().unwrap();
+    assert!(
+        stamp.len() == 20 && stamp.ends_with('Z'),
+        "the level's time to the second, as GraphQL gives it: {stamp}"
+    );
     // Children do not all come right after their parent: clients must join by __parentId.
     let mut last_parent: Option<&str> = None;
     let mut grouped = true;

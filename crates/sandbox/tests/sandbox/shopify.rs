@@ -340,6 +340,11 @@ async fn costs_nodes_by_ids_as_one_object_per_id_with_its_selection() {
     assert_eq!(cost["requestedQueryCost"], 2 * 11);
     let nodes = body["data"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 2);
+    assert_eq!(
+        sandbox.stats().shopify_cost_points,
+        11 + 8,
+        "the stats count the points charged"
+    );
     assert_eq!(nodes[0]["id"], "gid://shopify/InventoryItem/1001");
     // The actual cost counts what came back: item 1001 is stocked at 2 locations, 1002 at 1.
     assert_eq!(cost["actualQueryCost"], 11 + 8);
