@@ -100,12 +100,12 @@ async fn sandbox_deliveries_verify_and_parse_into_typed_events() {
         .variants_for_items(&[InventoryItemId::new(1001).unwrap()])
         .await
         .unwrap();
-    let level = read[0]
+    let read_level = read[0]
         .levels
         .iter()
         .find(|l| l.location.get() == 1)
         .unwrap();
-    assert_eq!(level.updated_at, updated_at);
+    assert_eq!(read_level.updated_at, updated_at);
 
     let mut tampered = level.body.clone();
     tampered.push(b' ');

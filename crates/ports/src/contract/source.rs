@@ -77,9 +77,14 @@ pub fn source_seed() -> (Vec<Location>, Vec<VariantSnapshot>) {
     (locations, variants)
 }
 
+/// Variants by id, levels by location, without the levels' times (each source gives its
+/// own, or none).
 fn normalised(mut variants: Vec<VariantSnapshot>) -> Vec<VariantSnapshot> {
     for v in &mut variants {
         v.levels.sort_by_key(|l| l.location);
+        for level in &mut v.levels {
+            level.updated_at = None;
+        }
     }
     variants.sort_by_key(|v| v.variant_id);
     variants
