@@ -72,7 +72,7 @@ fn quantity(sandbox: &RunningSandbox) -> Option<i64> {
         .inventory
         .iter()
         .find(|i| i.warehouse_id == ALPHA)
-        .map(|i| i.quantity as i64)
+        .map(|i| i.quantity)
 }
 
 async fn set_level(sandbox: &RunningSandbox, location: u64, available: i64) {
