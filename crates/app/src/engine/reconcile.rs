@@ -31,7 +31,7 @@ pub enum EngineError {
     #[error("{0}")]
     Holds(#[from] super::HoldError),
     /// The rules do not fit the live stores.
-    #[error("the rules do not fit the stores:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    #[error("{}", crate::error::rules_do_not_fit(.0))]
     Rules(Vec<RuleError>),
     /// Cancelled while reading the stores: nothing was written.
     #[error("interrupted while reading the stores; nothing was written")]
