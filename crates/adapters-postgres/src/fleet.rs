@@ -277,6 +277,24 @@ impl Fleet {
         Ok(ids)
     }
 
+    /// Says `worker` is alive for `ttl`, taking no lease: a worker announces itself for one
+    /// heartbeat before it takes leases, so that workers started together see each other and
+    /// share the shops from the start.
+    pub async fn announce(&self, worker: &str, ttl: Duration) -> Result<(), StoreError> {
+        let ttl = ttl_seconds(ttl);
+        let client = self.store.client().await?;
+        client
+            .execute(
+                "INSERT INTO fleet_workers (worker_id, expires_at) \
+                 VALUES ($1, clock_timestamp() + make_interval(secs => $2)) \
+                 ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at",
+                &[&worker, &ttl],
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     /// Says `worker` is alive for `ttl`, and takes free or expired leases up to its fair share
     /// (the shops divided by the live workers, rounded up), each under a new epoch. Returns
     /// the leases granted now (not those it already held).

@@ -22,10 +22,31 @@ use crate::engine::Change;
 pub async fn run(context: Arc<Context>, stop: CancellationToken) {
     let mut beat = tokio::time::interval(context.heartbeat);
     beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Announced for one heartbeat before taking leases, so that workers started together
+    // share the shops from the start instead of the first one taking them all.
+    let mut announced = false;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = beat.tick() => {}
+        }
+        if !announced {
+            match context
+                .fleet
+                .announce(&context.worker_id, context.lease_ttl)
+                .await
+            {
+                Ok(()) => {
+                    announced = true;
+                    *context.last_beat.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Instant::now());
+                }
+                Err(e) => {
+                    context.metrics.heartbeat_failures.inc();
+                    tracing::warn!(worker = %context.worker_id, error = %e, "cannot announce the worker; trying again");
+                }
+            }
+            continue;
         }
         if let Err(e) = heartbeat(&context).await {
             context.metrics.heartbeat_failures.inc();

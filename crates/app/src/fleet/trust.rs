@@ -5,10 +5,20 @@
 //! moment it resumes, whatever its heartbeat did not do meanwhile.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use stockbridge_adapters_tiktok::SendGate;
+
+/// The instant trusts count from: a day before the first one, so that any lease end a
+/// worker computes is after it.
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = Instant::now();
+        now.checked_sub(Duration::from_secs(86_400)).unwrap_or(now)
+    })
+}
 
 /// The trust in one lease. Shared by the lease loop (which extends and revokes it) and the
 /// shop's TikTok writes (which ask it).
@@ -23,7 +33,7 @@ impl Trust {
     /// A trust that ends at `until`.
     pub fn until(until: Instant) -> Arc<Trust> {
         let trust = Arc::new(Trust {
-            base: Instant::now(),
+            base: base(),
             until_micros: AtomicU64::new(0),
         });
         trust.extend(until);
