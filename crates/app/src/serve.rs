@@ -94,6 +94,8 @@ pub struct Application {
 #[derive(Clone)]
 struct HttpState {
     metrics: Arc<Metrics>,
+    /// The ledger of TikTok orders in flight, for its figures; `None` when `[orders]` is off.
+    holds: Option<Arc<crate::engine::HoldBook>>,
     ready: watch::Receiver<bool>,
     store: Arc<dyn stockbridge_ports::StateStore>,
 }
@@ -142,6 +144,9 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
 
 async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
     breaker_problem(&state.metrics, state.store.as_ref()).await;
+    if let Some(holds) = &state.holds {
+        state.metrics.set_holds(&holds.figures());
+    }
     (
         [("content-type", crate::engine::METRICS_CONTENT_TYPE)],
         state.metrics.render(),
@@ -248,6 +253,7 @@ impl Application {
             .route("/metrics", get(serve_metrics))
             .with_state(HttpState {
                 metrics: metrics.clone(),
+                holds: parts.stores.holds.clone(),
                 ready: ready_rx,
                 store: parts.stores.store.clone(),
             })
