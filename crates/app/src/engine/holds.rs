@@ -92,8 +92,14 @@ struct Batch {
     /// Order -> the `update_time` its webhook gave.
     orders: BTreeMap<OrderId, i64>,
     /// Whether a webhook is already waiting to search for the batch.
-    searching: bool,
+    waiting: bool,
+    /// Batch searches under way.
+    searching: usize,
 }
+
+/// The longest [`HoldBook::settled`] waits: a TikTok search that hangs must not stop the
+/// real-time path.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(1);
 
 /// The ledger of TikTok orders in flight, shared by reconciliations, the real-time path and
 /// the webhook server.
@@ -105,6 +111,8 @@ pub struct HoldBook {
     max_hold: Duration,
     state: Mutex<State>,
     batch: Mutex<Batch>,
+    /// Woken when a batch search ends.
+    batch_done: tokio::sync::Notify,
     reads: ReadCounts,
 }
 
@@ -155,6 +163,7 @@ impl HoldBook {
                 ..State::default()
             }),
             batch: Mutex::default(),
+            batch_done: tokio::sync::Notify::new(),
             reads: ReadCounts::default(),
         })
     }
@@ -270,14 +279,41 @@ impl HoldBook {
                     let mut batch = self.batch.lock().unwrap();
                     let at = batch.orders.entry(id.clone()).or_insert(update_time);
                     *at = (*at).min(update_time);
-                    !std::mem::replace(&mut batch.searching, true)
+                    !std::mem::replace(&mut batch.waiting, true)
                 };
                 if !first {
                     return Ok(());
                 }
                 tokio::time::sleep(WEBHOOK_BATCH_WINDOW).await;
-                self.search_batch().await
+                let searched = self.search_batch().await;
+                self.batch.lock().unwrap().searching -= 1;
+                self.batch_done.notify_waiters();
+                searched
             }
+        }
+    }
+
+    /// Waits until the orders webhooks named so far are in the ledger (at most
+    /// [`SETTLE_AT_MOST`]). A number computed without an order TikTok has already taken
+    /// would give its units back (TikTok's stock is written whole), so computations call this
+    /// before taking the holds.
+    pub async fn settled(&self) {
+        let wait = async {
+            loop {
+                let done = self.batch_done.notified();
+                {
+                    let batch = self.batch.lock().unwrap();
+                    if !batch.waiting && batch.searching == 0 {
+                        return;
+                    }
+                }
+                done.await;
+            }
+        };
+        if tokio::time::timeout(SETTLE_AT_MOST, wait).await.is_err() {
+            tracing::debug!(
+                "TikTok orders named by webhooks are still being read; planning without them"
+            );
         }
     }
 
@@ -285,7 +321,8 @@ impl HoldBook {
     async fn search_batch(&self) -> Result<(), HoldError> {
         let wanted = {
             let mut batch = self.batch.lock().unwrap();
-            batch.searching = false;
+            batch.waiting = false;
+            batch.searching += 1;
             std::mem::take(&mut batch.orders)
         };
         let Some(&oldest) = wanted.values().min() else {

@@ -86,7 +86,11 @@ pub async fn read_and_plan(stores: &Stores, rules: &RuleSet) -> Result<Snapshot,
     )?;
     let rules = resolve(rules, &locations, &warehouses).map_err(EngineError::Rules)?;
     let holds = match &stores.holds {
-        Some(book) => book.holds(read_at, &tiktok),
+        Some(book) => {
+            // Orders placed since the refresh, named by webhooks still being read, count.
+            book.settled().await;
+            book.holds(read_at, &tiktok)
+        }
         None => Holds::none(),
     };
     let plan = Plan::build_holding(&rules, &variants, &tiktok, &holds);

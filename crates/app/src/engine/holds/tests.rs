@@ -312,3 +312,30 @@ async fn an_order_the_batch_search_does_not_find_is_read_by_the_next_refresh() {
         (1, 1, 1)
     );
 }
+
+#[tokio::test]
+async fn settled_waits_until_the_orders_webhooks_named_are_in_the_ledger() {
+    let orders = Arc::new(Orders::default());
+    let store = Arc::new(InMemoryStore::new());
+    let book = Arc::new(book(&orders, &store, Duration::from_secs(3600)).await);
+    book.settled().await;
+    let placed = order("576001", OrderStatus::AwaitingShipment, 2);
+    orders.tiktok.lock().unwrap().push(placed.clone());
+    let webhook = {
+        let (book, placed) = (book.clone(), placed.clone());
+        tokio::spawn(async move {
+            book.on_tiktok_change(&placed.id, placed.status, placed.update_time)
+                .await
+        })
+    };
+    // The webhook is waiting for others to join its search.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(units(&book, SystemTime::now()), 0, "not read yet");
+    book.settled().await;
+    assert_eq!(
+        units(&book, SystemTime::now()),
+        2,
+        "a computation after settled() holds the order"
+    );
+    webhook.await.unwrap().unwrap();
+}
