@@ -44,12 +44,17 @@ async fn a_write_carries_the_extra_headers_while_the_gate_allows_it_and_is_not_s
         r#"{"skus":[{"id":"90011","inventory":[{"warehouse_id":"7001","quantity":12},{"warehouse_id":"7002","quantity":4}]},{"id":"90012","inventory":[{"warehouse_id":"7001","quantity":3}]}]}"#,
         "the body produced when sent is the exact body signed"
     );
-    assert_eq!(param(&requests[0], "sign").unwrap(), expected_sign(&requests[0]));
+    assert_eq!(
+        param(&requests[0], "sign").unwrap(),
+        expected_sign(&requests[0])
+    );
 
     open.store(false, Ordering::SeqCst);
     let refused = sink.apply(&write()).await.unwrap_err();
     assert!(
-        refused.to_string().contains("not sent: the lease is no longer trusted"),
+        refused
+            .to_string()
+            .contains("not sent: the lease is no longer trusted"),
         "{refused}"
     );
     assert!(
