@@ -149,7 +149,11 @@ impl Pipeline {
             }
         };
         let holds = match &self.stores.holds {
-            Some(book) => book.holds(read_at, &[]),
+            Some(book) => {
+                // Orders TikTok has taken but the ledger is still reading must count.
+                book.settled().await;
+                book.holds(read_at, &[])
+            }
             None => Holds::none(),
         };
         let planned = live.plan_with_known(&variants, &known, &holds);
