@@ -31,6 +31,8 @@ use crate::server::SandboxError;
 #[derive(Debug, Clone)]
 pub struct Shops {
     source: Source,
+    /// Read from a `{"shops": [...]}` file (even of one shop): not to be copied.
+    listed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,7 @@ impl Shops {
     pub fn one(fixture: Fixture) -> Shops {
         Shops {
             source: Source::List(vec![fixture]),
+            listed: false,
         }
     }
 
@@ -71,6 +74,7 @@ impl Shops {
         }
         Ok(Shops {
             source: Source::Copies { template, count },
+            listed: false,
         })
     }
 
@@ -100,6 +104,7 @@ impl Shops {
         }
         Ok(Shops {
             source: Source::List(shops),
+            listed: true,
         })
     }
 
@@ -137,11 +142,11 @@ impl Shops {
         Shops::from_json(&text)
     }
 
-    /// The one fixture of a one-shop set, for `--shops N` to copy; `None` for a list of
-    /// several or copies already.
+    /// The fixture of a one-shop set, for `--shops N` to copy; `None` for a `shops` list
+    /// (even of one) or copies already.
     pub fn into_single(self) -> Option<Fixture> {
         match self.source {
-            Source::List(mut list) if list.len() == 1 => list.pop(),
+            Source::List(mut list) if list.len() == 1 && !self.listed => list.pop(),
             _ => None,
         }
     }
@@ -458,6 +463,15 @@ mod tests {
             ..Keys::default()
         };
         assert_eq!(shops.route(&keys, tokens).expect("known"), 1);
+    }
+
+    #[test]
+    fn only_a_one_shop_fixture_is_copied_not_a_list_of_one() {
+        let listed = Shops::from_json(r#"{"shops": [{}]}"#).expect("a list of one");
+        assert_eq!(listed.len(), 1);
+        assert!(listed.into_single().is_none());
+        let one = Shops::from_json("{}").expect("a one-shop fixture");
+        assert_eq!(one.into_single(), Some(Fixture::default()));
     }
 
     #[test]

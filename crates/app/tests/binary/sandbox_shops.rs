@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{bin, run, write, SandboxProcess, SEED};
+use crate::binary::support::{bin, run, write, SandboxProcess, SEED};
 
 /// The config and secrets of shop `k` of a `--shops` sandbox.
 fn shop_config(dir: &std::path::Path, sandbox: &SandboxProcess, k: usize) -> std::path::PathBuf {
