@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
-use stockbridge_domain::{OrderId, OrderStatus};
+use stockbridge_domain::{IdError, OrderId, OrderStatus};
 
 /// Whether `authorization` is the lowercase hex HMAC-SHA256, keyed with `app_secret`, of
 /// `app_key` followed by the raw body: TikTok's webhook signature. Compared in constant time.
@@ -55,24 +55,48 @@ struct OrderData {
     update_time: i64,
 }
 
-/// Reads a notification body; `Err` says what is wrong with it.
-pub fn parse_notification(body: &[u8]) -> Result<Notification, String> {
+/// Why a notification body cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    /// Not JSON of a notification's envelope.
+    #[error("not a TikTok notification: {0}")]
+    NotANotification(#[source] serde_json::Error),
+    /// `tts_notification_id` is empty: the delivery cannot be deduplicated.
+    #[error("tts_notification_id is empty")]
+    EmptyId,
+    /// An `ORDER_STATUS_CHANGE` whose `data` is not an order's.
+    #[error("an ORDER_STATUS_CHANGE with bad data: {0}")]
+    BadOrderData(#[source] serde_json::Error),
+    /// An `ORDER_STATUS_CHANGE` with no `data`.
+    #[error("an ORDER_STATUS_CHANGE without data")]
+    NoOrderData,
+    /// The order id is not one.
+    #[error(transparent)]
+    OrderId(#[from] IdError),
+}
+
+/// Reads a notification body.
+///
+/// # Errors
+///
+/// A [`NotificationError`] saying what is wrong with it.
+pub fn parse_notification(body: &[u8]) -> Result<Notification, NotificationError> {
     let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| format!("not a TikTok notification: {e}"))?;
+        serde_json::from_slice(body).map_err(NotificationError::NotANotification)?;
     if envelope.tts_notification_id.trim().is_empty() {
-        return Err("tts_notification_id is empty".to_owned());
+        return Err(NotificationError::EmptyId);
     }
     let order = match (envelope.kind, envelope.data) {
         (1, Some(data)) => {
-            let data: OrderData = serde_json::from_value(data)
-                .map_err(|e| format!("an ORDER_STATUS_CHANGE with bad data: {e}"))?;
+            let data: OrderData =
+                serde_json::from_value(data).map_err(NotificationError::BadOrderData)?;
             Some(OrderChange {
-                order_id: OrderId::new(&data.order_id).map_err(|e| e.to_string())?,
+                order_id: OrderId::new(&data.order_id)?,
                 status: OrderStatus::parse(&data.order_status),
                 update_time: data.update_time,
             })
         }
-        (1, None) => return Err("an ORDER_STATUS_CHANGE without data".to_owned()),
+        (1, None) => return Err(NotificationError::NoOrderData),
         _ => None,
     };
     Ok(Notification {
@@ -127,7 +151,11 @@ mod tests {
         assert_eq!(n.unwrap().order, None);
         assert!(parse_notification(b"[]")
             .unwrap_err()
+            .to_string()
             .contains("not a TikTok notification"));
-        assert!(parse_notification(br#"{"type":1,"tts_notification_id":""}"#).is_err());
+        assert!(matches!(
+            parse_notification(br#"{"type":1,"tts_notification_id":""}"#),
+            Err(NotificationError::EmptyId)
+        ));
     }
 }

@@ -19,10 +19,7 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandErr
     let state_line = match sandbox {
         Some(_) if settings.state_url.is_none() => None,
         _ => {
-            let url = settings
-                .state_url
-                .clone()
-                .unwrap_or_else(|| state::DEFAULT_STATE.to_owned());
+            let url = settings.state_location().to_owned();
             match check_state(&url) {
                 Ok(StateCheck::Database) => Some(format!(
                     "state: ok: {} answers (PostgreSQL)",
@@ -36,10 +33,11 @@ pub async fn run(config: &Path, sandbox: Option<&Path>) -> Result<(), CommandErr
                         dir.display()
                     ))
                 }
-                Err(why) => {
-                    return Err(CommandError::configuration(anyhow::anyhow!(
-                        "state store {url}: {why}"
-                    )))
+                Err(problem) => {
+                    return Err(CommandError::configuration(StateCheckError {
+                        location: url,
+                        problem,
+                    }))
                 }
             }
         }
@@ -166,13 +164,42 @@ enum StateCheck {
     Creatable(PathBuf),
 }
 
+/// The state file cannot be used, or created where `[state] url` says.
+#[derive(Debug, thiserror::Error)]
+#[error("state store {location}: {problem}")]
+struct StateCheckError {
+    /// `[state] url`.
+    location: String,
+    /// What is wrong.
+    problem: StateProblem,
+}
+
+/// What is wrong with the state file's place.
+#[derive(Debug, thiserror::Error)]
+enum StateProblem {
+    /// Not an SQLite address.
+    #[error(transparent)]
+    Address(#[from] stockbridge_adapters_store::SqliteError),
+    /// The nearest existing entry on the file's path is not a directory.
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The directory refuses a new file.
+    #[error("cannot create a file in {}: {source}", dir.display())]
+    NotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// Looks at the state file without creating it: a missing file is fine when the nearest
 /// existing directory on its path accepts a new file (a probe file, removed at once).
-fn check_state(url: &str) -> Result<StateCheck, String> {
+fn check_state(url: &str) -> Result<StateCheck, StateProblem> {
     if state::is_postgres(url) {
         return Ok(StateCheck::Database);
     }
-    let address = StoreAddress::parse(url).map_err(|e| e.to_string())?;
+    let address = StoreAddress::parse(url)?;
     let Some(path) = address.path() else {
         return Ok(StateCheck::Exists);
     };
@@ -187,11 +214,12 @@ fn check_state(url: &str) -> Result<StateCheck, String> {
         dir = PathBuf::from(".");
     }
     if !dir.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
+        return Err(StateProblem::NotADirectory(dir));
     }
-    tempfile::NamedTempFile::new_in(&dir)
-        .map(|_| StateCheck::Creatable(dir.clone()))
-        .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+    match tempfile::NamedTempFile::new_in(&dir) {
+        Ok(_) => Ok(StateCheck::Creatable(dir)),
+        Err(source) => Err(StateProblem::NotWritable { dir, source }),
+    }
 }
 
 /// With `[orders]` on: TikTok's order search and Shopify's orders (`read_orders`) answer.

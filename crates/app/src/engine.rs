@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 
-pub use holds::{millis, HoldBook, HoldError, Refreshed};
+pub use holds::{millis, HoldBook, HoldError, HoldFigures, Refreshed, WEBHOOK_BATCH_WINDOW};
 pub use latest::{Latest, LatestPlan};
 pub use metrics::{Metrics, CONTENT_TYPE as METRICS_CONTENT_TYPE};
 pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
+use stockbridge_domain::RuleError;
+
 use crate::engine::EngineError;
 use crate::wiring::WireError;
 
@@ -77,4 +79,14 @@ impl From<WireError> for CommandError {
             _ => CommandError::configuration(e),
         }
     }
+}
+
+/// Rule errors as the text of an error, one a line: "the rules do not fit the stores:" and
+/// then each error after `  - `.
+pub(crate) fn rules_do_not_fit(errors: &[RuleError]) -> String {
+    let mut text = "the rules do not fit the stores:".to_owned();
+    for e in errors {
+        text.push_str(&format!("\n  - {e}"));
+    }
+    text
 }

@@ -29,7 +29,7 @@ use crate::engine::{
     Change, EngineError, Latest, Metrics, Pipeline, PipelineOptions, Stores, WriterOptions,
 };
 use crate::error::CommandError;
-use crate::settings::Settings;
+use crate::settings::{ConfigError, Settings};
 use crate::wiring::{wire_settings, RunArgs, Wired};
 
 /// What a server is made of.
@@ -94,6 +94,8 @@ pub struct Application {
 #[derive(Clone)]
 struct HttpState {
     metrics: Arc<Metrics>,
+    /// The ledger of TikTok orders in flight, for its figures; `None` when `[orders]` is off.
+    holds: Option<Arc<crate::engine::HoldBook>>,
     ready: watch::Receiver<bool>,
     store: Arc<dyn stockbridge_ports::StateStore>,
 }
@@ -142,6 +144,9 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
 
 async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
     breaker_problem(&state.metrics, state.store.as_ref()).await;
+    if let Some(holds) = &state.holds {
+        state.metrics.set_holds(&holds.figures());
+    }
     (
         [("content-type", crate::engine::METRICS_CONTENT_TYPE)],
         state.metrics.render(),
@@ -150,19 +155,25 @@ async fn serve_metrics(State(state): State<HttpState>) -> impl IntoResponse {
 
 impl Application {
     /// Wires the server from the command's wiring, on an already bound listener.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Missing`] when `shopify.webhook_secret` is not set or blank: serve
+    /// refuses to take webhooks it cannot verify.
     pub fn build(
         settings: &Settings,
         wired: &Wired,
         listener: TcpListener,
         options: PipelineOptions,
-    ) -> Result<Application, String> {
+    ) -> Result<Application, ConfigError> {
         // A blank secret (a space, say) would let anyone sign webhooks.
         let secret = wired
             .webhook_secret
             .clone()
             .filter(|s| !s.expose().trim().is_empty())
-            .ok_or_else(|| {
-                "configuration key shopify.webhook_secret is missing or blank: serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET to the app's client secret".to_owned()
+            .ok_or_else(|| ConfigError::Missing {
+                key: "shopify.webhook_secret".into(),
+                hint: "it is blank or not set, and serve verifies every webhook; set STOCKBRIDGE__SHOPIFY__WEBHOOK_SECRET to the app's client secret".into(),
             })?;
         let parts = ServeParts {
             stores: wired.stores.clone(),
@@ -242,6 +253,7 @@ impl Application {
             .route("/metrics", get(serve_metrics))
             .with_state(HttpState {
                 metrics: metrics.clone(),
+                holds: parts.stores.holds.clone(),
                 ready: ready_rx,
                 store: parts.stores.store.clone(),
             })
@@ -392,7 +404,7 @@ pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
         ),
     };
     let app = Application::build(&settings, &wired, listener, pipeline_options(&settings))
-        .map_err(|e| CommandError::configuration(anyhow::anyhow!(e)))?
+        .map_err(CommandError::configuration)?
         .with_console(console);
     tracing::info!(listen = %addr, state = %wired.state_location, "serving: the console at /, POST /webhooks/shopify, POST /webhooks/tiktok, GET /healthz, GET /metrics");
     app.run_until_stopped(shutdown_signal())

@@ -61,8 +61,8 @@ pub enum ConfigError {
         hint: String,
     },
     /// The rules do not fit the live stores (sync-rules.md §5).
-    #[error("the rules do not fit the stores:\n  - {}", .0.join("\n  - "))]
-    Rules(Vec<String>),
+    #[error("{}", crate::error::rules_do_not_fit(.0))]
+    Rules(Vec<stockbridge_domain::RuleError>),
 }
 
 /// A secret read from the file or the environment.
@@ -133,7 +133,7 @@ pub struct TikTokSection {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct StateSection {
-    /// `sqlite://stockbridge.db` by default.
+    /// [`crate::state::DEFAULT_STATE`] by default.
     pub url: Option<String>,
 }
 
@@ -337,6 +337,14 @@ pub struct ServerSettings {
 }
 
 impl Settings {
+    /// Where the state lives: `[state] url`, or [`crate::state::DEFAULT_STATE`] when it is
+    /// not set.
+    pub fn state_location(&self) -> &str {
+        self.state_url
+            .as_deref()
+            .unwrap_or(crate::state::DEFAULT_STATE)
+    }
+
     /// Reads the file and the process environment.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         Self::load_with_env(path, None)

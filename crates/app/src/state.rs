@@ -1,10 +1,10 @@
 //! Where the state lives: `[state] url` names an SQLite file (the default,
-//! `sqlite://stockbridge.db`) or a PostgreSQL database (`postgres://...`). The one place that
+//! [`DEFAULT_STATE`]) or a PostgreSQL database (`postgres://...`). The one place that
 //! tells them apart and opens the store behind the `StateStore` port.
 
 use std::sync::Arc;
 
-use stockbridge_adapters_postgres::PostgresStore;
+use stockbridge_adapters_postgres::{PostgresError, PostgresStore};
 use stockbridge_adapters_store::{SqliteError, SqliteStore, StoreAddress};
 use stockbridge_ports::StateStore;
 
@@ -23,17 +23,35 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Why `[state] url` cannot be used. The message never holds the URL (it may hold a
+/// password).
+#[derive(Debug, thiserror::Error)]
+pub enum StateUrlError {
+    /// A PostgreSQL URL the store cannot use.
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
+    /// A `scheme://` that is neither SQLite nor PostgreSQL.
+    #[error("the scheme `{scheme}://` is not supported")]
+    UnsupportedScheme {
+        /// The scheme.
+        scheme: String,
+    },
+    /// An SQLite address that cannot be used.
+    #[error(transparent)]
+    Sqlite(SqliteError),
+}
+
 /// Checks `url` without opening anything: a PostgreSQL URL the store can use, or an SQLite
-/// address. The message never holds the URL (it may hold a password).
-pub fn check(url: &str) -> Result<(), String> {
+/// address.
+pub fn check(url: &str) -> Result<(), StateUrlError> {
     if is_postgres(url) {
-        PostgresStore::check_url(url).map_err(|e| e.to_string())
+        Ok(PostgresStore::check_url(url)?)
     } else {
         StoreAddress::parse(url).map(drop).map_err(|e| match e {
             SqliteError::UnsupportedScheme { scheme, .. } => {
-                format!("the scheme `{scheme}://` is not supported")
+                StateUrlError::UnsupportedScheme { scheme }
             }
-            other => other.to_string(),
+            other => StateUrlError::Sqlite(other),
         })
     }
 }
@@ -89,15 +107,24 @@ mod tests {
 
     #[test]
     fn checks_both_kinds_and_refuses_other_schemes_without_repeating_the_url() {
-        assert_eq!(check("sqlite://state.db"), Ok(()));
-        assert_eq!(check("postgres://u:pw@127.0.0.1:5432/db"), Ok(()));
+        assert!(check("sqlite://state.db").is_ok());
+        assert!(check("postgres://u:pw@127.0.0.1:5432/db").is_ok());
         let mysql = check("mysql://u:hunter2@host/db").unwrap_err();
+        assert!(
+            matches!(&mysql, StateUrlError::UnsupportedScheme { scheme } if scheme == "mysql"),
+            "{mysql:?}"
+        );
+        let mysql = mysql.to_string();
         assert!(mysql.contains("mysql://"), "{mysql}");
         assert!(!mysql.contains("hunter2"), "{mysql}");
-        let tls = check("postgres://u:hunter2@host/db?sslmode=require").unwrap_err();
+        let tls = check("postgres://u:hunter2@host/db?sslmode=require")
+            .unwrap_err()
+            .to_string();
         assert!(tls.contains("TLS"), "{tls}");
         assert!(!tls.contains("hunter2"), "{tls}");
-        let bad = check("postgres://u:hunter2@host/db?nonsense=1").unwrap_err();
+        let bad = check("postgres://u:hunter2@host/db?nonsense=1")
+            .unwrap_err()
+            .to_string();
         assert!(!bad.contains("hunter2"), "{bad}");
     }
 }

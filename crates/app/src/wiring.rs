@@ -7,7 +7,9 @@ use std::sync::Arc;
 use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
-use stockbridge_sandbox::{Credentials, Fixture, RunningSandbox, Sandbox, SandboxOptions};
+use stockbridge_sandbox::{
+    Credentials, Fixture, FixtureError, RunningSandbox, Sandbox, SandboxError, SandboxOptions,
+};
 
 use crate::engine::{HoldBook, Stores};
 use crate::error::CommandError;
@@ -54,9 +56,15 @@ pub enum WireError {
     /// A missing or invalid setting.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The sandbox fixture or emulators failed.
+    /// The sandbox fixture cannot be read or is not valid.
     #[error("sandbox: {0}")]
-    Sandbox(String),
+    Fixture(#[from] FixtureError),
+    /// The emulators refused their options or could not start.
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] SandboxError),
+    /// No loopback port for the emulators, or no temporary directory for their state file.
+    #[error("sandbox: {0}")]
+    SandboxIo(#[source] std::io::Error),
     /// The state file is not private to this user (a link, another user's file): refused,
     /// since it holds tokens. A configuration error, unlike [`WireError::Store`].
     #[error("state store {location}: {source}")]
@@ -208,8 +216,7 @@ pub async fn start_sandbox(
     fixture: &Path,
     options: SandboxOptions,
 ) -> Result<RunningSandbox, WireError> {
-    let fixture = Fixture::load(fixture).map_err(|e| WireError::Sandbox(e.to_string()))?;
-    start_sandbox_with(fixture, options).await
+    start_sandbox_with(Fixture::load(fixture)?, options).await
 }
 
 /// Starts the emulators from a fixture on a free loopback port.
@@ -219,10 +226,8 @@ pub async fn start_sandbox_with(
 ) -> Result<RunningSandbox, WireError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| WireError::Sandbox(e.to_string()))?;
-    Sandbox::start(fixture, listener, options)
-        .await
-        .map_err(|e| WireError::Sandbox(e.to_string()))
+        .map_err(WireError::SandboxIo)?;
+    Ok(Sandbox::start(fixture, listener, options).await?)
 }
 
 /// Wires the adapters: to the real stores from the settings, or to `sandbox` when given
@@ -244,13 +249,12 @@ pub async fn wire(
     endpoints.tiktok.retry.call_timeout = settings.call_timeout;
 
     let (state_location, temp_state) = match (&settings.state_url, &sandbox) {
-        (Some(url), _) => (url.clone(), None),
         (None, Some(_)) => {
-            let dir = tempfile::tempdir().map_err(|e| WireError::Sandbox(e.to_string()))?;
+            let dir = tempfile::tempdir().map_err(WireError::SandboxIo)?;
             let path: PathBuf = dir.path().join("sandbox-state.db");
             (path.display().to_string(), Some(dir))
         }
-        (None, None) => (crate::state::DEFAULT_STATE.to_owned(), None),
+        _ => (settings.state_location().to_owned(), None),
     };
     let store: Arc<dyn StateStore> = crate::state::open(&state_location).await?;
 

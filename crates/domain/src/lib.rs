@@ -47,7 +47,7 @@ pub use matching::{match_skus, Matching};
 pub use orders::{
     HeldOrder, HoldEnd, MatchField, OrderLine, OrderStatus, ShopifyOrderMarks, TikTokOrder,
 };
-pub use outcome::{LineCounts, LineStatus, NOT_WRITTEN};
+pub use outcome::{LineCounts, LineOutcome, LineStatus, NOT_WRITTEN, NO_OUTCOME};
 pub use pattern::{EmptyPattern, SkuPattern};
 pub use plan::{Plan, PlanLine, PlanSummary};
 pub use quantity::{NumberError, Percent, Quantity};

@@ -1,12 +1,84 @@
-//! What became of each line of a plan once its writes were sent, how those outcomes are
-//! counted, and what TikTok holds afterwards.
+//! What became of each line of a plan once its writes were sent (from TikTok's answer to
+//! each write), how those outcomes are counted, and what TikTok holds afterwards.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use crate::catalog::TikTokSku;
 use crate::ids::{SkuId, WarehouseId};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanLine};
 use crate::quantity::Quantity;
+use crate::write::{WarehouseOutcome, WriteJob, WriteOutcome};
+
+/// What a sent write came to for one line it carried, read from TikTok's answer to the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// TikTok holds the new number.
+    Applied,
+    /// TikTok refused the number, with its code and message; sending it again will not help.
+    Rejected {
+        /// The platform's error code.
+        code: String,
+        /// The platform's message.
+        message: String,
+    },
+    /// The call failed (after the adapter's retries), or its answer named no outcome for the
+    /// line's (SKU, warehouse); the number will be tried again.
+    Failed(String),
+}
+
+/// Why a line failed when TikTok answered its write without an outcome for the line's (SKU,
+/// warehouse).
+pub const NO_OUTCOME: &str = "TikTok Shop reported no outcome for this warehouse";
+
+impl LineOutcome {
+    /// The outcome of `line` from the answer to the write that carried it: the outcome the
+    /// answer reports for the line's (SKU, warehouse), or the call's error.
+    pub fn of<E: fmt::Display>(line: &PlanLine, answer: &Result<Vec<WriteOutcome>, E>) -> Self {
+        let outcomes = match answer {
+            Err(e) => return LineOutcome::Failed(e.to_string()),
+            Ok(outcomes) => outcomes,
+        };
+        match outcomes
+            .iter()
+            .find(|o| o.sku_id == line.sku_id && o.warehouse == line.warehouse)
+            .map(|o| &o.outcome)
+        {
+            Some(WarehouseOutcome::Applied) => LineOutcome::Applied,
+            Some(WarehouseOutcome::Rejected { code, message }) => LineOutcome::Rejected {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            None => LineOutcome::Failed(NO_OUTCOME.to_owned()),
+        }
+    }
+
+    /// The line's status: applied is [`LineStatus::Updated`]; a refusal or a failure is
+    /// [`LineStatus::Failed`] with why.
+    pub fn status(&self) -> LineStatus {
+        match self {
+            LineOutcome::Applied => LineStatus::Updated,
+            LineOutcome::Rejected { code, message } => {
+                LineStatus::Failed(format!("TikTok Shop refused it: {code} {message}"))
+            }
+            LineOutcome::Failed(why) => LineStatus::Failed(why.clone()),
+        }
+    }
+}
+
+impl WriteJob {
+    /// The outcome of each line it carries, by position, from TikTok's answer to its write
+    /// ([`LineOutcome::of`]).
+    pub fn outcomes<E: fmt::Display>(
+        &self,
+        answer: &Result<Vec<WriteOutcome>, E>,
+    ) -> Vec<LineOutcome> {
+        self.lines
+            .iter()
+            .map(|line| LineOutcome::of(line, answer))
+            .collect()
+    }
+}
 
 /// What became of one plan line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +176,116 @@ impl Plan {
 mod tests {
     use super::*;
     use crate::seed;
+
+    /// The seed shop's write of TEE-RED-S, carrying its line in α and (made up here) one in
+    /// β.
+    fn job() -> WriteJob {
+        let (rules, variants, tiktok) = seed::shop();
+        let plan = Plan::build(&rules, &variants, &tiktok);
+        let mut job = plan
+            .write_jobs(&tiktok)
+            .into_iter()
+            .find(|j| j.lines[0].sku == "TEE-RED-S")
+            .expect("the seed writes TEE-RED-S");
+        let beta = PlanLine {
+            warehouse: WarehouseId::new("7002").unwrap(),
+            ..job.lines[0].clone()
+        };
+        job.lines.push(beta);
+        job
+    }
+
+    /// TikTok's answer to a write: the outcomes it reports, or why the call failed.
+    type Answer = Result<Vec<WriteOutcome>, &'static str>;
+
+    fn reported(line: &PlanLine, outcome: WarehouseOutcome) -> WriteOutcome {
+        WriteOutcome {
+            sku_id: line.sku_id.clone(),
+            warehouse: line.warehouse.clone(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_line_comes_to_what_the_answer_reports_for_its_sku_and_warehouse() {
+        let job = job();
+        let (line, other) = (&job.lines[0], &job.lines[1]);
+        let refused = WarehouseOutcome::Rejected {
+            code: "12052048".into(),
+            message: "quantity too large".into(),
+        };
+        let cases: Vec<(Answer, LineOutcome, LineStatus)> = vec![
+            (
+                Ok(vec![reported(line, WarehouseOutcome::Applied)]),
+                LineOutcome::Applied,
+                LineStatus::Updated,
+            ),
+            (
+                Ok(vec![
+                    reported(other, WarehouseOutcome::Applied),
+                    reported(line, refused.clone()),
+                ]),
+                LineOutcome::Rejected {
+                    code: "12052048".into(),
+                    message: "quantity too large".into(),
+                },
+                LineStatus::Failed("TikTok Shop refused it: 12052048 quantity too large".into()),
+            ),
+            (
+                Ok(vec![reported(other, WarehouseOutcome::Applied)]),
+                LineOutcome::Failed(NO_OUTCOME.into()),
+                LineStatus::Failed(NO_OUTCOME.into()),
+            ),
+            (
+                Ok(vec![]),
+                LineOutcome::Failed(NO_OUTCOME.into()),
+                LineStatus::Failed(NO_OUTCOME.into()),
+            ),
+            (
+                Err("HTTP 503 after 4 attempts"),
+                LineOutcome::Failed("HTTP 503 after 4 attempts".into()),
+                LineStatus::Failed("HTTP 503 after 4 attempts".into()),
+            ),
+        ];
+        for (answer, outcome, status) in cases {
+            let got = LineOutcome::of(line, &answer);
+            assert_eq!(got, outcome, "{answer:?}");
+            assert_eq!(got.status(), status, "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn a_write_s_lines_each_come_to_their_own_outcome_in_order() {
+        let job = job();
+        let answer: Result<_, &str> = Ok(vec![
+            reported(&job.lines[1], WarehouseOutcome::Applied),
+            reported(
+                &job.lines[0],
+                WarehouseOutcome::Rejected {
+                    code: "1".into(),
+                    message: "no".into(),
+                },
+            ),
+        ]);
+        assert_eq!(
+            job.outcomes(&answer),
+            [
+                LineOutcome::Rejected {
+                    code: "1".into(),
+                    message: "no".into()
+                },
+                LineOutcome::Applied
+            ]
+        );
+        let failed: Result<Vec<WriteOutcome>, &str> = Err("timed out");
+        assert_eq!(
+            job.outcomes(&failed),
+            [
+                LineOutcome::Failed("timed out".into()),
+                LineOutcome::Failed("timed out".into())
+            ]
+        );
+    }
 
     #[test]
     fn counts_each_status_once_and_every_line() {

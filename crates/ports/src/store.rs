@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use stockbridge_domain::{HeldOrder, ProductId, Quantity, SkuId, WarehouseId};
+use stockbridge_domain::{HeldOrder, LineOutcome, ProductId, Quantity, SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::secret::Secret;
@@ -77,6 +77,16 @@ pub enum AuditOutcome {
         /// Why.
         message: String,
     },
+}
+
+impl From<LineOutcome> for AuditOutcome {
+    fn from(outcome: LineOutcome) -> AuditOutcome {
+        match outcome {
+            LineOutcome::Applied => AuditOutcome::Applied,
+            LineOutcome::Rejected { code, message } => AuditOutcome::Rejected { code, message },
+            LineOutcome::Failed(message) => AuditOutcome::Failed { message },
+        }
+    }
 }
 
 /// One line of the audit log: one attempted (SKU, warehouse) write.

@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use stockbridge_domain::ShopifyOrderMarks;
 
+use super::WebhookError;
+
 #[derive(Deserialize)]
 struct RestOrder {
     #[serde(default)]
@@ -22,10 +24,17 @@ struct NoteAttribute {
     value: Option<serde_json::Value>,
 }
 
-/// Reads the marks of an `orders/create` body; `Err` says what is wrong with it.
-pub fn order_marks(body: &[u8]) -> Result<ShopifyOrderMarks, String> {
+/// Reads the marks of an `orders/create` body.
+///
+/// # Errors
+///
+/// [`WebhookError::MalformedBody`] when the body is not a Shopify order.
+pub fn order_marks(body: &[u8]) -> Result<ShopifyOrderMarks, WebhookError> {
     let order: RestOrder =
-        serde_json::from_slice(body).map_err(|e| format!("not a Shopify order: {e}"))?;
+        serde_json::from_slice(body).map_err(|source| WebhookError::MalformedBody {
+            topic: "orders/create".to_owned(),
+            source,
+        })?;
     Ok(ShopifyOrderMarks {
         source_identifier: order.source_identifier,
         tags: order
@@ -62,6 +71,9 @@ mod tests {
         assert_eq!(marks.tags, ["TikTok", "576002"]);
         assert_eq!(marks.note.as_deref(), Some("TikTok order 576003"));
         assert_eq!(marks.attribute_values, ["576004", "576005"]);
-        assert!(order_marks(b"[1]").is_err());
+        assert!(matches!(
+            order_marks(b"[1]"),
+            Err(WebhookError::MalformedBody { topic, .. }) if topic == "orders/create"
+        ));
     }
 }

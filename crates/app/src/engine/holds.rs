@@ -3,11 +3,17 @@
 //! start-up) and by TikTok's order webhooks, and ended by the Shopify copy (recent orders
 //! and `orders/create`), by TikTok's status, or by `max_hold`.
 //!
+//! Webhooks naming orders not known yet are read together: the first one waits
+//! [`WEBHOOK_BATCH_WINDOW`] for the others, then one search by `update_time` from the oldest
+//! of them reads them all (a LIVE sale sends several per second; one search each would spend
+//! TikTok's request budget on the same orders again and again).
+//!
 //! The race: a copy ends a hold only for computations whose Shopify levels were read after
 //! the copy was seen (`copied_at_ms`, taken once the read that found it had finished), so that
 //! at no moment is a sold unit missing both from the hold and from Shopify's number.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +30,12 @@ const SEARCH_OVERLAP_SECONDS: i64 = 120;
 /// Shopify copies are looked for from this long before the oldest held order was placed (an
 /// order-sync app may date the copy back to the TikTok order).
 const COPY_LOOKBACK_SECONDS: i64 = 3600;
+/// How long the first webhook naming an unknown order waits for others before the one search
+/// that reads them all.
+pub const WEBHOOK_BATCH_WINDOW: Duration = Duration::from_millis(250);
+/// A webhook's `update_time` is the order's at the notification; the search reads from a
+/// second before the oldest in the batch.
+const WEBHOOK_SEARCH_SLACK_SECONDS: i64 = 1;
 /// Ended orders are forgotten this long after `max_hold`.
 const FORGET_AFTER_MAX_HOLD: Duration = Duration::from_secs(24 * 3600);
 
@@ -52,6 +64,43 @@ pub struct Refreshed {
     pub holding: usize,
 }
 
+/// What the ledger holds now and what it read since start, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HoldFigures {
+    /// Orders holding units now (for levels read now).
+    pub held_orders: u64,
+    /// Units they hold.
+    pub held_units: u64,
+    /// TikTok order searches at reconciliations and start-up (one request per 100 orders).
+    pub searches_refresh: u64,
+    /// TikTok order searches for webhooks naming unknown orders, one per batch.
+    pub searches_webhook: u64,
+    /// Reads of recent Shopify orders looking for copies (one request per 100 orders).
+    pub shopify_reads: u64,
+}
+
+#[derive(Default)]
+struct ReadCounts {
+    searches_refresh: AtomicU64,
+    searches_webhook: AtomicU64,
+    shopify_reads: AtomicU64,
+}
+
+/// Unknown orders named by webhooks, waiting for the search that reads them together.
+#[derive(Default)]
+struct Batch {
+    /// Order -> the `update_time` its webhook gave.
+    orders: BTreeMap<OrderId, i64>,
+    /// Whether a webhook is already waiting to search for the batch.
+    waiting: bool,
+    /// Batch searches under way.
+    searching: usize,
+}
+
+/// The longest [`HoldBook::settled`] waits: a TikTok search that hangs must not stop the
+/// real-time path.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(1);
+
 /// The ledger of TikTok orders in flight, shared by reconciliations, the real-time path and
 /// the webhook server.
 pub struct HoldBook {
@@ -61,6 +110,10 @@ pub struct HoldBook {
     match_fields: Vec<MatchField>,
     max_hold: Duration,
     state: Mutex<State>,
+    batch: Mutex<Batch>,
+    /// Woken when a batch search ends.
+    batch_done: tokio::sync::Notify,
+    reads: ReadCounts,
 }
 
 #[derive(Default)]
@@ -109,6 +162,9 @@ impl HoldBook {
                 ledger,
                 ..State::default()
             }),
+            batch: Mutex::default(),
+            batch_done: tokio::sync::Notify::new(),
+            reads: ReadCounts::default(),
         })
     }
 
@@ -127,6 +183,7 @@ impl HoldBook {
             .unwrap()
             .searched_until
             .unwrap_or_else(|| now - self.max_hold.as_secs() as i64);
+        self.reads.searches_refresh.fetch_add(1, Ordering::Relaxed);
         let orders = self.tiktok.orders_updated(from, None).await?;
         let orders_read = orders.len();
         self.record(orders).await?;
@@ -197,7 +254,9 @@ impl HoldBook {
     }
 
     /// A TikTok order webhook: the status is taken at once for a known order; an order not
-    /// known yet is fetched for its lines (by a search around its `update_time`).
+    /// known yet is read for its lines by a search around its `update_time`, together with the
+    /// other unknown orders named within [`WEBHOOK_BATCH_WINDOW`]: the first call waits and
+    /// searches for all of them, the others return at once.
     pub async fn on_tiktok_change(
         &self,
         id: &OrderId,
@@ -216,19 +275,73 @@ impl HoldBook {
             }
             None if !status.holds() => Ok(()),
             None => {
-                let around = self
-                    .tiktok
-                    .orders_updated(update_time - SEARCH_OVERLAP_SECONDS, None)
-                    .await?;
-                match around.into_iter().find(|o| &o.id == id) {
-                    Some(order) => Ok(self.record(vec![order]).await?),
-                    None => {
-                        tracing::warn!(order = %id, "a TikTok order webhook named an order the search does not find yet; the next reconciliation reads it");
-                        Ok(())
-                    }
+                let first = {
+                    let mut batch = self.batch.lock().unwrap();
+                    let at = batch.orders.entry(id.clone()).or_insert(update_time);
+                    *at = (*at).min(update_time);
+                    !std::mem::replace(&mut batch.waiting, true)
+                };
+                if !first {
+                    return Ok(());
                 }
+                tokio::time::sleep(WEBHOOK_BATCH_WINDOW).await;
+                let searched = self.search_batch().await;
+                self.batch.lock().unwrap().searching -= 1;
+                self.batch_done.notify_waiters();
+                searched
             }
         }
+    }
+
+    /// Waits until the orders webhooks named so far are in the ledger (at most
+    /// [`SETTLE_AT_MOST`]). A number computed without an order TikTok has already taken
+    /// would give its units back (TikTok's stock is written whole), so computations call this
+    /// before taking the holds.
+    pub async fn settled(&self) {
+        let wait = async {
+            loop {
+                let done = self.batch_done.notified();
+                {
+                    let batch = self.batch.lock().unwrap();
+                    if !batch.waiting && batch.searching == 0 {
+                        return;
+                    }
+                }
+                done.await;
+            }
+        };
+        if tokio::time::timeout(SETTLE_AT_MOST, wait).await.is_err() {
+            tracing::debug!(
+                "TikTok orders named by webhooks are still being read; planning without them"
+            );
+        }
+    }
+
+    /// The search for the orders webhooks named while the first of them waited.
+    async fn search_batch(&self) -> Result<(), HoldError> {
+        let wanted = {
+            let mut batch = self.batch.lock().unwrap();
+            batch.waiting = false;
+            batch.searching += 1;
+            std::mem::take(&mut batch.orders)
+        };
+        let Some(&oldest) = wanted.values().min() else {
+            return Ok(());
+        };
+        self.reads.searches_webhook.fetch_add(1, Ordering::Relaxed);
+        // Every order the search returns is recorded, not only the wanted ones: those in
+        // flight hold anyway, and a known order's webhook needs no search.
+        let found = self
+            .tiktok
+            .orders_updated(oldest - WEBHOOK_SEARCH_SLACK_SECONDS, None)
+            .await?;
+        for id in wanted
+            .keys()
+            .filter(|id| !found.iter().any(|o| &o.id == *id))
+        {
+            tracing::warn!(order = %id, "a TikTok order webhook named an order the search does not find yet; the next reconciliation reads it");
+        }
+        Ok(self.record(found).await?)
     }
 
     /// A Shopify order (from `orders/create` or the recent orders): when it carries the id
@@ -275,6 +388,7 @@ impl HoldBook {
             None if !probed => now_ms() / 1000,
             None => return Ok(0),
         };
+        self.reads.shopify_reads.fetch_add(1, Ordering::Relaxed);
         let marks = self
             .shopify
             .orders_created_since(oldest - COPY_LOOKBACK_SECONDS)
@@ -297,6 +411,29 @@ impl HoldBook {
             self.store.forget_orders_before(before).await?;
         }
         Ok(())
+    }
+
+    /// The orders and units held now, and the reads made since start.
+    pub fn figures(&self) -> HoldFigures {
+        let now = now_ms();
+        let (held_orders, held_units) = {
+            let state = self.state.lock().unwrap();
+            state
+                .ledger
+                .values()
+                .filter(|o| o.holds(now, now, self.max_hold_ms()).is_ok())
+                .fold((0u64, 0u64), |(orders, units), o| {
+                    let held: u64 = o.order.lines.iter().map(|l| l.quantity).sum();
+                    (orders + 1, units.saturating_add(held))
+                })
+        };
+        HoldFigures {
+            held_orders,
+            held_units,
+            searches_refresh: self.reads.searches_refresh.load(Ordering::Relaxed),
+            searches_webhook: self.reads.searches_webhook.load(Ordering::Relaxed),
+            shopify_reads: self.reads.shopify_reads.load(Ordering::Relaxed),
+        }
     }
 
     /// The units held for a computation whose Shopify levels were read from `read_at` on.

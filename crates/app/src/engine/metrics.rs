@@ -21,6 +21,64 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 type Labels = Vec<(&'static str, &'static str)>;
 
+/// The series of the hold on TikTok orders in flight. The ledger counts its own reads; they
+/// are copied here when `/metrics` is rendered.
+struct HoldSeries {
+    held_orders: Gauge,
+    held_units: Gauge,
+    searches_refresh: Counter,
+    searches_webhook: Counter,
+    shopify_reads: Counter,
+    /// Serialises copying, so that two renders at once do not add a difference twice.
+    copying: Mutex<()>,
+}
+
+impl HoldSeries {
+    fn register(registry: &mut Registry) -> HoldSeries {
+        let held_orders = Gauge::default();
+        registry.register(
+            "stockbridge_held_orders",
+            "TikTok orders holding units because Shopify does not have them yet",
+            held_orders.clone(),
+        );
+        let held_units = Gauge::default();
+        registry.register(
+            "stockbridge_held_units",
+            "Units those orders hold back from what TikTok is offered",
+            held_units.clone(),
+        );
+        let searches = Family::<Labels, Counter>::default();
+        registry.register(
+            "stockbridge_hold_tiktok_order_searches",
+            "TikTok order searches for the hold, by cause: refresh (reconciliations and start-up) or webhook (one per batch of unknown orders)",
+            searches.clone(),
+        );
+        let shopify_reads = Counter::default();
+        registry.register(
+            "stockbridge_hold_shopify_order_reads",
+            "Reads of recent Shopify orders looking for copies of held TikTok orders",
+            shopify_reads.clone(),
+        );
+        HoldSeries {
+            held_orders,
+            held_units,
+            searches_refresh: series(&searches, "cause", "refresh"),
+            searches_webhook: series(&searches, "cause", "webhook"),
+            shopify_reads,
+            copying: Mutex::new(()),
+        }
+    }
+}
+
+/// Raises a counter to `total` (counters only go up).
+fn raise(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
+}
+
+fn gauge(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 /// Counters and gauges of a running server. Each field is a handle on one series of the
 /// registry: recording through it is what `/metrics` shows.
 pub struct Metrics {
@@ -55,6 +113,8 @@ pub struct Metrics {
     breaker_tripped: Gauge,
     /// Time from a Shopify change to TikTok holding the new number.
     lag: Histogram,
+    /// The hold on TikTok orders in flight (sync-rules.md §7).
+    holds: HoldSeries,
     /// Why the last reconciliation could not run, when the configuration no longer fits the
     /// stores (a warehouse disabled, a location deleted, credentials revoked).
     configuration_problem: Mutex<Option<String>>,
@@ -134,6 +194,7 @@ impl Default for Metrics {
             "Inventory items waiting to be synced",
             queue_depth.clone(),
         );
+        let holds = HoldSeries::register(&mut registry);
         let lag = Histogram::new(LAG_BUCKETS);
         registry.register(
             "stockbridge_sync_lag_seconds",
@@ -156,6 +217,7 @@ impl Default for Metrics {
             configuration_error,
             breaker_tripped,
             lag,
+            holds,
             configuration_problem: Mutex::new(None),
             breaker: Mutex::new(None),
             registry,
@@ -205,6 +267,17 @@ impl Metrics {
     /// Records the time from a Shopify change to TikTok holding the new number.
     pub fn observe_lag(&self, lag: Duration) {
         self.lag.observe(lag.as_secs_f64());
+    }
+
+    /// Records what the hold on TikTok orders in flight holds now and has read so far.
+    pub fn set_holds(&self, figures: &crate::engine::HoldFigures) {
+        let h = &self.holds;
+        let _copying = h.copying.lock().unwrap();
+        h.held_orders.set(gauge(figures.held_orders));
+        h.held_units.set(gauge(figures.held_units));
+        raise(&h.searches_refresh, figures.searches_refresh);
+        raise(&h.searches_webhook, figures.searches_webhook);
+        raise(&h.shopify_reads, figures.shopify_reads);
     }
 
     /// The registry in the OpenMetrics text format ([`CONTENT_TYPE`]), which Prometheus
@@ -274,5 +347,40 @@ mod tests {
             .lines()
             .any(|l| l == "stockbridge_configuration_error 0"));
         assert!(text.lines().any(|l| l == "stockbridge_breaker_tripped 0"));
+    }
+
+    #[test]
+    fn the_hold_shows_what_it_holds_and_its_reads_only_go_up() {
+        let m = Metrics::default();
+        let text = m.render();
+        assert!(
+            text.lines().any(|l| l == "stockbridge_held_units 0"),
+            "{text}"
+        );
+        let mut figures = crate::engine::HoldFigures {
+            held_orders: 2,
+            held_units: 5,
+            searches_refresh: 3,
+            searches_webhook: 1,
+            shopify_reads: 3,
+        };
+        m.set_holds(&figures);
+        figures.held_units = 4;
+        figures.searches_webhook = 2;
+        m.set_holds(&figures);
+        m.set_holds(&figures);
+        let text = m.render();
+        for sample in [
+            "stockbridge_held_orders 2",
+            "stockbridge_held_units 4",
+            "stockbridge_hold_tiktok_order_searches_total{cause=\"refresh\"} 3",
+            "stockbridge_hold_tiktok_order_searches_total{cause=\"webhook\"} 2",
+            "stockbridge_hold_shopify_order_reads_total 3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == sample),
+                "{sample} missing:\n{text}"
+            );
+        }
     }
 }

@@ -31,7 +31,7 @@ pub enum EngineError {
     #[error("{0}")]
     Holds(#[from] super::HoldError),
     /// The rules do not fit the live stores.
-    #[error("the rules do not fit the stores:\n  - {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
+    #[error("{}", crate::error::rules_do_not_fit(.0))]
     Rules(Vec<RuleError>),
     /// Cancelled while reading the stores: nothing was written.
     #[error("interrupted while reading the stores; nothing was written")]
@@ -86,7 +86,11 @@ pub async fn read_and_plan(stores: &Stores, rules: &RuleSet) -> Result<Snapshot,
     )?;
     let rules = resolve(rules, &locations, &warehouses).map_err(EngineError::Rules)?;
     let holds = match &stores.holds {
-        Some(book) => book.holds(read_at, &tiktok),
+        Some(book) => {
+            // Orders placed since the refresh, named by webhooks still being read, count.
+            book.settled().await;
+            book.holds(read_at, &tiktok)
+        }
         None => Holds::none(),
     };
     let plan = Plan::build_holding(&rules, &variants, &tiktok, &holds);

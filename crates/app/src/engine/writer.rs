@@ -8,10 +8,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::StreamExt;
-use stockbridge_domain::{
-    LineStatus, SkuId, WarehouseId, WarehouseOutcome, WriteJob, WriteOutcome,
-};
-use stockbridge_ports::{AuditEntry, AuditOutcome, RunId, SinkError, StoreError, Trigger};
+use stockbridge_domain::{LineStatus, SkuId, WarehouseId, WriteJob, WriteOutcome};
+use stockbridge_ports::{AuditEntry, RunId, SinkError, StoreError, Trigger};
 use tokio_util::sync::CancellationToken;
 
 use super::Stores;
@@ -53,6 +51,7 @@ pub struct BatchOutcome {
     pub interrupted: bool,
 }
 
+/// The audit entry and the status of each line of `job`, from TikTok's answer to its write.
 fn audit_entries(
     job: &WriteJob,
     result: &Result<Vec<WriteOutcome>, SinkError>,
@@ -62,42 +61,9 @@ fn audit_entries(
     let at = SystemTime::now();
     job.lines
         .iter()
-        .map(|line| {
-            let (outcome, status) = match result {
-                Err(e) => {
-                    let message = e.to_string();
-                    (
-                        AuditOutcome::Failed {
-                            message: message.clone(),
-                        },
-                        LineStatus::Failed(message),
-                    )
-                }
-                Ok(outcomes) => match outcomes
-                    .iter()
-                    .find(|o| o.sku_id == line.sku_id && o.warehouse == line.warehouse)
-                    .map(|o| &o.outcome)
-                {
-                    Some(WarehouseOutcome::Applied) => (AuditOutcome::Applied, LineStatus::Updated),
-                    Some(WarehouseOutcome::Rejected { code, message }) => (
-                        AuditOutcome::Rejected {
-                            code: code.clone(),
-                            message: message.clone(),
-                        },
-                        LineStatus::Failed(format!("TikTok Shop refused it: {code} {message}")),
-                    ),
-                    None => {
-                        let message =
-                            "TikTok Shop reported no outcome for this warehouse".to_owned();
-                        (
-                            AuditOutcome::Failed {
-                                message: message.clone(),
-                            },
-                            LineStatus::Failed(message),
-                        )
-                    }
-                },
-            };
+        .zip(job.outcomes(result))
+        .map(|(line, outcome)| {
+            let status = outcome.status();
             let entry = AuditEntry {
                 at,
                 run_id,
@@ -109,7 +75,7 @@ fn audit_entries(
                 new: line.quantity,
                 explanation: line.explanation.clone(),
                 trigger: trigger.clone(),
-                outcome,
+                outcome: outcome.into(),
             };
             (entry, status)
         })

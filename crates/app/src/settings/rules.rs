@@ -183,9 +183,7 @@ pub fn rules_from_section(section: &RulesSection) -> Result<RuleSet, ConfigError
     };
     let errors = check_structure(&rules);
     if !errors.is_empty() {
-        return Err(ConfigError::Rules(
-            errors.iter().map(ToString::to_string).collect(),
-        ));
+        return Err(ConfigError::Rules(errors));
     }
     Ok(rules)
 }

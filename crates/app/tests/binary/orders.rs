@@ -3,7 +3,7 @@
 //! not know the order, and are given back when TikTok cancels it.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hmac::{Mac, SimpleHmac};
 use serde_json::{json, Value};
@@ -169,6 +169,77 @@ fn a_shopify_sale_before_the_copy_arrives_does_not_give_sold_units_back_and_the_
         numbers.iter().all(|&n| n <= 7),
         "after the order no number offered its 3 units again: {numbers:?}"
     );
+}
+
+/// How long serve's first webhook naming an unknown order waits for others (the engine's
+/// `WEBHOOK_BATCH_WINDOW`).
+const BATCH_WINDOW: Duration = Duration::from_millis(250);
+
+#[test]
+fn a_burst_of_order_webhooks_is_read_by_a_bounded_number_of_searches_and_metrics_show_the_holds() {
+    let w = world(true);
+    let serve = ServeLogged::spawn_healthy(&w.config, w.port, &[]);
+    let metric = |series: &str| -> Option<u64> {
+        serve
+            .metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    };
+    assert_eq!(metric("stockbridge_held_orders"), Some(0));
+    let before = w.order_searches();
+
+    // Ten buyers order one T-shirt each at the same moment: ten webhooks in a burst.
+    let started = Instant::now();
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let buyers: Vec<_> = (0..10)
+            .map(|_| {
+                s.spawn(|| {
+                    w.sandbox.control(
+                        "POST",
+                        "/_sandbox/tiktok/orders",
+                        Some(json!({"lines": [{"sku_id": "90011", "quantity": 1}]})),
+                    )["order"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+            })
+            .collect();
+        buyers.into_iter().map(|b| b.join().unwrap()).collect()
+    });
+    let placing = started.elapsed();
+    let all_held = poll_until(Duration::from_secs(10), || {
+        metric("stockbridge_held_orders") == Some(10)
+    });
+    assert!(all_held, "serve read every order: {}", serve.metrics());
+    assert_eq!(metric("stockbridge_held_units"), Some(10));
+
+    // One search per window the burst spans (and one more for a window cut in two), not one
+    // per webhook.
+    let searches = w.order_searches() - before;
+    let windows = u64::try_from(placing.as_millis() / BATCH_WINDOW.as_millis()).unwrap() + 2;
+    assert!(
+        searches >= 1 && searches <= windows,
+        "10 webhooks placed within {placing:?} made {searches} order searches; at most {windows} allowed"
+    );
+    assert_eq!(
+        metric("stockbridge_hold_tiktok_order_searches_total{cause=\"webhook\"}"),
+        Some(searches)
+    );
+    assert_eq!(w.stats()["oversold"], 0);
+
+    // The copy of one order ends its hold; the gauges follow.
+    w.sandbox.control(
+        "POST",
+        "/_sandbox/shopify/orders",
+        Some(json!({"tiktok_order_id": ids[0], "marker": "tag",
+                    "lines": [{"variant_id": 101, "quantity": 1, "location_id": 1}]})),
+    );
+    let ended = poll_until(Duration::from_secs(10), || {
+        metric("stockbridge_held_orders") == Some(9)
+    });
+    assert!(ended, "the copy ended one hold: {}", serve.metrics());
+    assert_eq!(metric("stockbridge_held_units"), Some(9));
 }
 
 #[test]

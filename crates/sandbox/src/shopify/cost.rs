@@ -2,7 +2,8 @@
 //!
 //! Requested cost: scalars and enums 0, objects 1, a connection (any field with `first`/`last`)
 //! 2 + `first` × the cost of one node (its `nodes` or `edges { node }` selection, object itself
-//! included), mutation fields 10. Actual cost is counted on the answer the same way, so it is
+//! included), a list fetched by ids (`nodes(ids:)`) the number of ids × the cost of one object,
+//! mutation fields 10. Actual cost is counted on the answer the same way, so it is
 //! never above the requested cost.
 
 use std::collections::HashSet;
@@ -174,6 +175,10 @@ impl<'a> Walker<'a> {
         if field.name.node.starts_with("__") || field.selection_set.node.items.is_empty() {
             return 0;
         }
+        if let Some(ids) = self.id_count(field) {
+            let object = 1u64.saturating_add(self.set_cost(&field.selection_set.node));
+            return ids.saturating_mul(object);
+        }
         match self.page_size(field) {
             Some(size) => 2u64.saturating_add(size.saturating_mul(self.node_cost(field))),
             None => 1u64.saturating_add(self.set_cost(&field.selection_set.node)),
@@ -197,6 +202,24 @@ impl<'a> Walker<'a> {
             }
         }
         cost
+    }
+
+    /// How many objects a field fetched by a list of ids (`nodes(ids:)`) asks for.
+    fn id_count(&self, field: &Field) -> Option<u64> {
+        let arg = field.get_argument("ids")?;
+        let value = arg.node.clone().into_const_with(|name| {
+            self.variables
+                .get(&name)
+                .or_else(|| self.defaults.get(&name))
+                .cloned()
+                .ok_or(())
+        });
+        match value {
+            Ok(Value::List(ids)) => Some(ids.len() as u64),
+            // One id given where a list is expected is a list of one.
+            Ok(Value::String(_)) => Some(1),
+            _ => Some(0),
+        }
     }
 
     fn page_size(&self, field: &Field) -> Option<u64> {

@@ -28,6 +28,9 @@ use super::gid::{self, number_of};
 use super::search::Target;
 use crate::server::Shared;
 
+/// The most ids `nodes(ids:)` takes, as on Shopify.
+pub(crate) const MAX_IDS: usize = 250;
+
 pub(crate) type ShopifySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub(crate) fn build() -> ShopifySchema {
@@ -235,8 +238,16 @@ impl QueryRoot {
         node_by_id(ctx, &id)
     }
 
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Vec<Option<Node>> {
-        ids.iter().map(|id| node_by_id(ctx, id)).collect()
+    /// At most [`MAX_IDS`] ids, as Shopify allows; each costs one object and its selection.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_IDS {
+            return Err(async_graphql::Error::new(format!(
+                "The input array size of {} is greater than the maximum allowed of {MAX_IDS}.",
+                ids.len()
+            ))
+            .extend_with(|_, e| e.set("code", "MAX_INPUT_SIZE_EXCEEDED")));
+        }
+        Ok(ids.iter().map(|id| node_by_id(ctx, id)).collect())
     }
 
     async fn bulk_operation(&self, ctx: &Context<'_>, id: ID) -> Option<BulkOperation> {

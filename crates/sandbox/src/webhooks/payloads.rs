@@ -1,4 +1,6 @@
-//! REST-shaped webhook bodies with numeric ids (shopify-api.md §6.2).
+//! REST-shaped webhook bodies with numeric ids (shopify-api.md §6.2). Their timestamps have
+//! Shopify's resolution, whole seconds, like GraphQL's `updatedAt`: two changes within one
+//! second carry the same `updated_at`.
 
 use serde_json::{json, Value};
 
@@ -19,7 +21,7 @@ pub(crate) fn inventory_level(record: &VariantRecord, location_id: u64) -> Value
         "inventory_item_id": v.inventory_item_id,
         "location_id": location_id,
         "available": if v.tracked { available } else { None },
-        "updated_at": clock::rfc3339_millis(at),
+        "updated_at": stamp(at),
         "admin_graphql_api_id": level_gid(v.inventory_item_id, location_id),
     })
 }
@@ -36,7 +38,7 @@ pub(crate) fn inventory_item(record: &VariantRecord) -> Value {
         "country_code_of_origin": null,
         "province_code_of_origin": null,
         "harmonized_system_code": null,
-        "updated_at": clock::rfc3339_millis(record.updated_at),
+        "updated_at": stamp(record.updated_at),
         "admin_graphql_api_id": gid("InventoryItem", v.inventory_item_id),
     })
 }
@@ -64,7 +66,7 @@ pub(crate) fn product(store: &ShopifyStore, product_id: u64) -> Value {
                 "inventory_management": if v.tracked { Some("shopify") } else { None },
                 "inventory_item_id": v.inventory_item_id,
                 "inventory_quantity": v.total_available(),
-                "updated_at": clock::rfc3339_millis(r.updated_at),
+                "updated_at": stamp(r.updated_at),
                 "admin_graphql_api_id": gid("ProductVariant", v.id),
             })
         })
@@ -78,7 +80,7 @@ pub(crate) fn product(store: &ShopifyStore, product_id: u64) -> Value {
             ProductStatus::Archived => "archived",
             ProductStatus::Unlisted => "unlisted",
         },
-        "updated_at": clock::rfc3339_millis(updated_at),
+        "updated_at": stamp(updated_at),
         "admin_graphql_api_id": gid("Product", product_id),
         "variants": variants,
     })
@@ -91,7 +93,7 @@ pub(crate) fn location(location: &Location, now: i64) -> Value {
         "name": location.name,
         "active": location.active,
         "legacy": false,
-        "updated_at": clock::rfc3339_millis(now),
+        "updated_at": stamp(now),
         "admin_graphql_api_id": gid("Location", location.id),
     })
 }
@@ -130,4 +132,9 @@ pub(crate) fn order(store: &ShopifyStore, order: &crate::fixture::ShopifyOrder) 
         "note_attributes": attributes,
         "line_items": line_items,
     })
+}
+
+/// A REST timestamp: the instant's second (Shopify's resolution), in UTC.
+fn stamp(millis: i64) -> String {
+    clock::rfc3339_seconds(millis.div_euclid(1000))
 }

@@ -317,3 +317,69 @@ async fn reports_the_granted_scopes_for_the_adapters_health_query() {
         "Read products"
     );
 }
+
+const ITEMS_BY_ID: &str = r#"query($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on InventoryItem { id tracked
+    variant { id sku product { id status } }
+    inventoryLevels(first: 2) { nodes { updatedAt location { id } quantities(names: ["available"]) { name quantity } } }
+  } }
+}"#;
+
+#[tokio::test]
+async fn costs_nodes_by_ids_as_one_object_per_id_with_its_selection() {
+    let sandbox = start(fixture()).await;
+    let ids = json!([
+        "gid://shopify/InventoryItem/1001",
+        "gid://shopify/InventoryItem/1002"
+    ]);
+    let (_, body) = graphql(&sandbox, ITEMS_BY_ID, json!({ "ids": ids })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let cost = &body["extensions"]["cost"];
+    // Per id: the item 1, its variant 1 and product 1, the levels connection 2 + 2 levels
+    // × (level 1, location 1, quantities 1) = 11.
+    assert_eq!(cost["requestedQueryCost"], 2 * 11);
+    let nodes = body["data"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes[0]["id"], "gid://shopify/InventoryItem/1001");
+    // The actual cost counts what came back: item 1001 is stocked at 2 locations, 1002 at 1.
+    assert_eq!(cost["actualQueryCost"], 11 + 8);
+    let four = json!([
+        "gid://shopify/InventoryItem/1001",
+        "gid://shopify/InventoryItem/1002",
+        "gid://shopify/InventoryItem/1001",
+        "gid://shopify/InventoryItem/1002"
+    ]);
+    let (_, body) = graphql(&sandbox, ITEMS_BY_ID, json!({ "ids": four })).await;
+    assert_eq!(
+        body["extensions"]["cost"]["requestedQueryCost"],
+        4 * 11,
+        "the cost grows with the ids, not with a page size"
+    );
+}
+
+#[tokio::test]
+async fn refuses_nodes_of_more_than_250_ids() {
+    let sandbox = start(fixture()).await;
+    let ids: Vec<String> = (1..=251)
+        .map(|n| format!("gid://shopify/Location/{n}"))
+        .collect();
+    let (_, body) = graphql(
+        &sandbox,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        json!({ "ids": ids }),
+    )
+    .await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("251") && message.contains("250"),
+        "{message}"
+    );
+    let (_, body) = graphql(
+        &sandbox,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        json!({ "ids": ids[..250] }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 250);
+}

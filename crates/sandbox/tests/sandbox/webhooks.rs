@@ -282,3 +282,32 @@ async fn delivers_location_activate_and_update() {
     }
     assert!(sandbox.state().shopify.locations[2].active);
 }
+
+#[tokio::test]
+async fn a_level_update_carries_updated_at_in_whole_seconds_as_graphql_reads_it() {
+    let (sandbox, mut receiver) = start_with_receiver(0).await;
+    control(
+        &sandbox,
+        "shopify/inventory_levels",
+        json!({"inventory_item_id": 1001, "location_id": 2, "available": 150}),
+    )
+    .await;
+    let got = receiver.next().await;
+    let body = got.json();
+    let stamp = body["updated_at"].as_str().unwrap().to_owned();
+    // `2026-12-06T03:40:12Z`: Shopify's resolution, no fraction of a second.
+    assert_eq!(stamp.len(), 20, "{stamp}");
+    assert!(stamp.ends_with('Z') && !stamp.contains('.'), "{stamp}");
+    let (_, read) = crate::support::graphql(
+        &sandbox,
+        r#"{ inventoryItem(id: "gid://shopify/InventoryItem/1001") {
+            inventoryLevel(locationId: "gid://shopify/Location/2") { updatedAt } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        read["data"]["inventoryItem"]["inventoryLevel"]["updatedAt"],
+        stamp.as_str(),
+        "the payload and a read give the level the same time"
+    );
+}

@@ -14,6 +14,8 @@ struct Orders {
     tiktok: StdMutex<Vec<TikTokOrder>>,
     shopify: StdMutex<Vec<ShopifyOrderMarks>>,
     searches: StdMutex<usize>,
+    /// The `from` of each search.
+    froms: StdMutex<Vec<i64>>,
 }
 
 #[async_trait]
@@ -24,6 +26,7 @@ impl TikTokOrders for Orders {
         until: Option<i64>,
     ) -> Result<Vec<TikTokOrder>, SinkError> {
         *self.searches.lock().unwrap() += 1;
+        self.froms.lock().unwrap().push(from);
         Ok(self
             .tiktok
             .lock()
@@ -226,4 +229,113 @@ async fn holds_survive_a_restart_and_end_after_max_hold() {
         0,
         "placed two minutes ago: past a max_hold of one minute"
     );
+}
+
+#[tokio::test]
+async fn webhooks_naming_unknown_orders_in_a_burst_are_read_by_one_search() {
+    let orders = Arc::new(Orders::default());
+    let store = Arc::new(InMemoryStore::new());
+    let book = Arc::new(book(&orders, &store, Duration::from_secs(3600)).await);
+    let placed: Vec<TikTokOrder> = (0..20)
+        .map(|i| {
+            let mut o = order(&format!("5760{i:02}"), OrderStatus::AwaitingShipment, 1);
+            o.update_time -= i64::from(i % 3);
+            o
+        })
+        .collect();
+    *orders.tiktok.lock().unwrap() = placed.clone();
+    let oldest = placed.iter().map(|o| o.update_time).min().unwrap();
+    let webhooks: Vec<_> = placed
+        .iter()
+        .map(|o| {
+            let (book, o) = (book.clone(), o.clone());
+            tokio::spawn(async move { book.on_tiktok_change(&o.id, o.status, o.update_time).await })
+        })
+        .collect();
+    for webhook in webhooks {
+        webhook.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        *orders.searches.lock().unwrap(),
+        1,
+        "one search for the 20 webhooks"
+    );
+    assert_eq!(
+        orders.froms.lock().unwrap()[0],
+        oldest - WEBHOOK_SEARCH_SLACK_SECONDS,
+        "from the oldest webhook's update_time"
+    );
+    assert_eq!(units(&book, SystemTime::now()), 20, "every order holds");
+    assert_eq!(book.figures().searches_webhook, 1);
+    assert_eq!(
+        (book.figures().held_orders, book.figures().held_units),
+        (20, 20)
+    );
+
+    // Known now: their next webhooks need no search. A later unknown one makes one more.
+    book.on_tiktok_change(
+        &placed[0].id,
+        OrderStatus::Cancelled,
+        placed[0].update_time + 1,
+    )
+    .await
+    .unwrap();
+    let late = order("576100", OrderStatus::AwaitingShipment, 2);
+    orders.tiktok.lock().unwrap().push(late.clone());
+    book.on_tiktok_change(&late.id, late.status, late.update_time)
+        .await
+        .unwrap();
+    assert_eq!(*orders.searches.lock().unwrap(), 2);
+    assert_eq!(units(&book, SystemTime::now()), 19 + 2);
+}
+
+#[tokio::test]
+async fn an_order_the_batch_search_does_not_find_is_read_by_the_next_refresh() {
+    let orders = Arc::new(Orders::default());
+    let store = Arc::new(InMemoryStore::new());
+    let book = book(&orders, &store, Duration::from_secs(3600)).await;
+    let lagging = order("576001", OrderStatus::AwaitingShipment, 3);
+    book.on_tiktok_change(&lagging.id, lagging.status, lagging.update_time)
+        .await
+        .unwrap();
+    assert_eq!(units(&book, SystemTime::now()), 0, "not found yet");
+    orders.tiktok.lock().unwrap().push(lagging);
+    book.refresh().await.unwrap();
+    assert_eq!(units(&book, SystemTime::now()), 3);
+    let figures = book.figures();
+    assert_eq!(
+        (
+            figures.searches_webhook,
+            figures.searches_refresh,
+            figures.shopify_reads
+        ),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn settled_waits_until_the_orders_webhooks_named_are_in_the_ledger() {
+    let orders = Arc::new(Orders::default());
+    let store = Arc::new(InMemoryStore::new());
+    let book = Arc::new(book(&orders, &store, Duration::from_secs(3600)).await);
+    book.settled().await;
+    let placed = order("576001", OrderStatus::AwaitingShipment, 2);
+    orders.tiktok.lock().unwrap().push(placed.clone());
+    let webhook = {
+        let (book, placed) = (book.clone(), placed.clone());
+        tokio::spawn(async move {
+            book.on_tiktok_change(&placed.id, placed.status, placed.update_time)
+                .await
+        })
+    };
+    // The webhook is waiting for others to join its search.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(units(&book, SystemTime::now()), 0, "not read yet");
+    book.settled().await;
+    assert_eq!(
+        units(&book, SystemTime::now()),
+        2,
+        "a computation after settled() holds the order"
+    );
+    webhook.await.unwrap().unwrap();
 }

@@ -96,7 +96,11 @@ impl Pipeline {
             }
         };
         let holds = match &self.stores.holds {
-            Some(book) => book.holds(read_at, &[]),
+            Some(book) => {
+                // Orders TikTok has taken but the ledger is still reading must count.
+                book.settled().await;
+                book.holds(read_at, &[])
+            }
             None => Holds::none(),
         };
         let planned = live.plan_holding(&variants, &holds);
