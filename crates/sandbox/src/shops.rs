@@ -40,7 +40,10 @@ enum Source {
     /// Explicit fixtures (one for a one-shop sandbox), each with its own credentials.
     List(Vec<Fixture>),
     /// `count` copies of `template`, shop `k` renamed by [`copy_credentials`].
-    Copies { template: Fixture, count: usize },
+    Copies {
+        template: Box<Fixture>,
+        count: usize,
+    },
 }
 
 /// A `{"shops": [...]}` file.
@@ -73,7 +76,10 @@ impl Shops {
             });
         }
         Ok(Shops {
-            source: Source::Copies { template, count },
+            source: Source::Copies {
+                template: Box::new(template),
+                count,
+            },
             listed: false,
         })
     }

@@ -191,6 +191,11 @@ async fn run(sizes: &Sizes) {
         println!("{row}");
     }
     println!("\nload average at the end: {}", procs::load_average());
-    let alive = world.workers.iter_mut().filter(|w| w.alive()).count();
+    let mut alive = 0;
+    for worker in world.workers.iter_mut() {
+        if worker.alive() {
+            alive += 1;
+        }
+    }
     println!("workers still running at the end: {alive}");
 }
