@@ -3,6 +3,7 @@
 //! [`PostgresStore::scoped`] with [`Lease::scope`]; the database refuses those writes once
 //! the epoch is no longer current (see the migration of the fleet tables).
 
+mod dirty;
 mod sealing;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use stockbridge_ports::{Secret, StoreError};
 use crate::error::store_error;
 use crate::store::{PostgresStore, ShopScope};
 
+pub use dirty::{Delivery, DirtyItem, WebhookTarget, RECONCILE_ITEM};
 pub use sealing::SecretKey;
 
 /// A shop to store: one (Shopify store, TikTok shop) pair, its settings without secrets, and
@@ -48,6 +50,27 @@ pub struct ShopRow {
     pub epoch: i64,
     /// When the newest finished reconciliation or sync of the shop ended.
     pub last_reconcile_at: Option<SystemTime>,
+    /// How the newest finished run of the shop ended (`succeeded`, `partly_failed`,
+    /// `aborted`), if any.
+    pub last_outcome: Option<String>,
+    /// How long the oldest change marked for the shop has waited for its owner to take it
+    /// (`None` when none waits).
+    pub waiting: Option<Duration>,
+}
+
+/// A stored shop with its secrets opened: what a worker runs it from.
+#[derive(Debug, Clone)]
+pub struct StoredShop {
+    /// Its id.
+    pub id: i64,
+    /// The Shopify domain.
+    pub shop_domain: String,
+    /// The TikTok shop cipher.
+    pub tiktok_shop_cipher: String,
+    /// Its configuration without secrets.
+    pub settings: String,
+    /// Its secrets, by configuration key.
+    pub secrets: BTreeMap<String, Secret>,
 }
 
 /// A lease a worker holds on a shop.
@@ -128,7 +151,11 @@ impl Fleet {
                  CASE WHEN l.expires_at > clock_timestamp() THEN l.owner END, \
                  coalesce(l.epoch, 0), \
                  (SELECT max(r.finished_at) FROM runs r WHERE r.shop_id = s.id \
-                  AND r.outcome IN ('succeeded', 'partly_failed')) \
+                  AND r.outcome IN ('succeeded', 'partly_failed')), \
+                 (SELECT r.outcome FROM runs r WHERE r.shop_id = s.id \
+                  AND r.outcome <> 'running' ORDER BY r.id DESC LIMIT 1), \
+                 (SELECT extract(epoch FROM clock_timestamp() - min(d.first_marked_at))::float8 \
+                  FROM dirty_items d WHERE d.shop_id = s.id) \
                  FROM shops s LEFT JOIN shop_leases l ON l.shop_id = s.id \
                  ORDER BY s.shop_domain, s.tiktok_shop_cipher",
                 &[],
@@ -146,9 +173,44 @@ impl Fleet {
                     owner: row.try_get(5).map_err(store_error)?,
                     epoch: row.try_get(6).map_err(store_error)?,
                     last_reconcile_at: row.try_get(7).map_err(store_error)?,
+                    last_outcome: row.try_get(8).map_err(store_error)?,
+                    waiting: row
+                        .try_get::<_, Option<f64>>(9)
+                        .map_err(store_error)?
+                        .map(|s| Duration::from_secs_f64(s.max(0.0))),
                 })
             })
             .collect()
+    }
+
+    /// Shop `id` as stored: its domain, cipher, settings and secrets (opened with `key`);
+    /// `None` when there is no such shop.
+    pub async fn stored_shop(
+        &self,
+        key: &SecretKey,
+        id: i64,
+    ) -> Result<Option<StoredShop>, StoreError> {
+        let client = self.store.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT shop_domain, tiktok_shop_cipher, settings, sealed_secrets \
+                 FROM shops WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let shop_domain: String = row.get(0);
+        let tiktok_shop_cipher: String = row.get(1);
+        let sealed: Vec<u8> = row.get(3);
+        let secrets = key.open(&identity(&shop_domain, &tiktok_shop_cipher), &sealed)?;
+        Ok(Some(StoredShop {
+            id,
+            settings: row.get(2),
+            shop_domain,
+            tiktok_shop_cipher,
+            secrets,
+        }))
     }
 
     /// The secrets of shop `id`, opened with `key`; `None` when there is no such shop.
@@ -213,6 +275,24 @@ impl Fleet {
         }
         tx.commit().await.map_err(store_error)?;
         Ok(ids)
+    }
+
+    /// Says `worker` is alive for `ttl`, taking no lease: a worker announces itself for one
+    /// heartbeat before it takes leases, so that workers started together see each other and
+    /// share the shops from the start.
+    pub async fn announce(&self, worker: &str, ttl: Duration) -> Result<(), StoreError> {
+        let ttl = ttl_seconds(ttl);
+        let client = self.store.client().await?;
+        client
+            .execute(
+                "INSERT INTO fleet_workers (worker_id, expires_at) \
+                 VALUES ($1, clock_timestamp() + make_interval(secs => $2)) \
+                 ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at",
+                &[&worker, &ttl],
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 
     /// Says `worker` is alive for `ttl`, and takes free or expired leases up to its fair share

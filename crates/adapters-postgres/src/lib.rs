@@ -52,6 +52,9 @@ mod webhooks;
 pub mod testing;
 
 pub use error::PostgresError;
-pub use fleet::{Fleet, Lease, NewShop, SecretKey, ShopRow};
+pub use fleet::{
+    Delivery, DirtyItem, Fleet, Lease, NewShop, SecretKey, ShopRow, StoredShop, WebhookTarget,
+    RECONCILE_ITEM,
+};
 pub use schema::SCHEMA_VERSION;
 pub use store::{PostgresStore, ShopScope};

@@ -210,6 +210,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER fenced BEFORE INSERT OR UPDATE OR DELETE ON held_order_lines
         FOR EACH ROW EXECUTE FUNCTION stockbridge_fence_row();
     "#,
+    // 4: the fleet's dirty items: the inventory items a webhook (answered by any worker) said
+    // changed, waiting for the shop's lease holder. One row per (shop, item), the newest mark
+    // winning; item 0 asks for a full reconciliation (a location changed). Not fenced: any
+    // worker marks, and the owner takes them with a statement that checks its lease.
+    r#"
+    CREATE TABLE dirty_items (
+        shop_id     BIGINT      NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+        item_id     BIGINT      NOT NULL CHECK (item_id >= 0),
+        marked_at   TIMESTAMPTZ NOT NULL,
+        first_marked_at TIMESTAMPTZ NOT NULL,
+        changed_at  TIMESTAMPTZ NOT NULL,
+        topic       TEXT        NOT NULL,
+        PRIMARY KEY (shop_id, item_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -65,6 +65,8 @@ pub struct ShopifyConfig {
     /// Longest a bulk read may take in all: waiting for a free export slot, every run of the
     /// export, and the polling.
     pub bulk_timeout: Duration,
+    /// Headers sent with every request (a fleet worker's `X-Stockbridge-Lease`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl ShopifyConfig {
@@ -96,6 +98,7 @@ impl ShopifyConfig {
             },
             bulk_poll_interval: Duration::from_secs(2),
             bulk_timeout: Duration::from_secs(6 * 3600),
+            headers: Vec::new(),
         }
     }
 
@@ -111,7 +114,9 @@ impl ShopifyConfig {
     /// Checks the settings and builds the source. Makes no request.
     pub fn build(&self) -> Result<ShopifySource, ShopifyError> {
         self.validate()?;
+        let headers = self.header_map()?;
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             .build()
@@ -129,6 +134,23 @@ impl ShopifyConfig {
             self.retry.clone(),
         );
         Ok(ShopifySource::new(client, self.clone()))
+    }
+
+    /// The extra headers; a name or value that is not a valid header is refused.
+    fn header_map(&self) -> Result<reqwest::header::HeaderMap, ShopifyError> {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in &self.headers {
+            let invalid = |problem: String| ShopifyError::InvalidConfig {
+                field: "headers",
+                problem,
+            };
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("header name {name:?} is not valid")))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("the value of header {name} is not valid")))?;
+            map.insert(name, value);
+        }
+        Ok(map)
     }
 
     fn validate(&self) -> Result<(), ShopifyError> {

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use stockbridge_ports::{Attempts, RetryPolicy, SinkError};
 use tokio::time::Instant;
 
 use crate::error::{classify, redact, refuses_the_token, transport, Answer, TikTokError};
+use crate::gate::SendGate;
 use crate::rate_limit::AdaptiveLimiter;
 use crate::signing::sign;
 use crate::tokens::{Lease, TokenKeeper};
@@ -69,6 +70,8 @@ pub(crate) struct Client {
     pub(crate) tokens: TokenKeeper,
     pub(crate) limiter: AdaptiveLimiter,
     pub(crate) retry: RetryPolicy,
+    /// Asked before a write is sent and when its body leaves.
+    pub(crate) gate: Option<SendGate>,
 }
 
 impl Client {
@@ -177,7 +180,22 @@ impl Client {
             .header("x-tts-access-token", lease.access_token.expose())
             .header(CONTENT_TYPE, "application/json");
         if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
+            builder = match &self.gate {
+                None => builder.body(body.clone()),
+                Some(gate) => {
+                    gate.check().map_err(|reason| not_sent(req, reason))?;
+                    // Asked again when the body is written to the connection, so that a
+                    // process paused between the first check and the send (SIGSTOP) does
+                    // not send it when it resumes.
+                    let (gate, bytes) = (gate.clone(), body.clone());
+                    let chunk = futures::stream::once(async move {
+                        gate.check().map(|()| bytes).map_err(std::io::Error::other)
+                    });
+                    builder
+                        .header(CONTENT_LENGTH, body.len())
+                        .body(reqwest::Body::wrap_stream(chunk))
+                }
+            };
         }
         let response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
@@ -223,6 +241,14 @@ impl Client {
             }),
         })
     }
+}
+
+/// A write the gate stopped before it was sent: not retried.
+fn not_sent(req: &Request<'_>, reason: String) -> Failure {
+    Failure::from(SinkError::from(TikTokError::NotSent {
+        endpoint: req.path.to_owned(),
+        reason,
+    }))
 }
 
 fn parse_data<T: DeserializeOwned>(path: &str, data: serde_json::Value) -> Result<T, SinkError> {

@@ -6,6 +6,7 @@ use stockbridge_ports::{RetryPolicy, Secret};
 
 use crate::client::Client;
 use crate::error::TikTokError;
+use crate::gate::SendGate;
 use crate::rate_limit::AdaptiveLimiter;
 use crate::sink::TikTokSink;
 use crate::tokens::{RefreshEndpoint, TokenKeeper};
@@ -56,6 +57,10 @@ pub struct TikTokConfig {
     pub retry: RetryPolicy,
     /// Products per catalog page (1 to 100).
     pub page_size: u32,
+    /// Headers sent with every request (a fleet worker's `X-Stockbridge-Lease`).
+    pub headers: Vec<(String, String)>,
+    /// Asked before every write is sent; `None` sends every write.
+    pub send_gate: Option<SendGate>,
 }
 
 impl TikTokConfig {
@@ -74,13 +79,17 @@ impl TikTokConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             page_size: MAX_PAGE_SIZE,
+            headers: Vec::new(),
+            send_gate: None,
         }
     }
 
     /// Checks the configuration and builds the sink. Nothing is sent until the first call.
     pub fn build(self) -> Result<TikTokSink, TikTokError> {
         self.validate()?;
+        let headers = default_headers(&self.headers)?;
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -104,6 +113,7 @@ impl TikTokConfig {
             tokens,
             limiter: AdaptiveLimiter::new(self.requests_per_second * PACING_SHARE),
             retry: self.retry,
+            gate: self.send_gate,
         };
         Ok(TikTokSink::new(
             client,
@@ -150,6 +160,24 @@ impl TikTokConfig {
         }
         Ok(())
     }
+}
+
+/// The extra headers as a header map; a name or value that is not a valid header is a
+/// configuration error naming it.
+fn default_headers(
+    headers: &[(String, String)],
+) -> Result<reqwest::header::HeaderMap, TikTokError> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            TikTokError::InvalidConfig(format!("header name {name:?} is not valid"))
+        })?;
+        let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            TikTokError::InvalidConfig(format!("the value of header {name} is not valid"))
+        })?;
+        map.insert(name, value);
+    }
+    Ok(map)
 }
 
 fn trimmed(url: &str) -> String {

@@ -36,6 +36,15 @@ pub enum TikTokError {
         #[source]
         source: serde_json::Error,
     },
+    /// The caller's send gate stopped a write before it was sent (a fleet worker whose lease
+    /// on the shop is no longer trusted); nothing reached TikTok.
+    #[error("write to {endpoint} not sent: {reason}")]
+    NotSent {
+        /// The path that would have been called.
+        endpoint: String,
+        /// Why, as the gate said.
+        reason: String,
+    },
 }
 
 impl From<TikTokError> for SinkError {

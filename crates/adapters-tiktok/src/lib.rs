@@ -9,6 +9,7 @@ mod catalog;
 mod client;
 mod config;
 mod error;
+mod gate;
 mod orders;
 mod outcome;
 mod rate_limit;
@@ -24,6 +25,7 @@ pub use config::{
     MAX_PAGE_SIZE, PACING_SHARE,
 };
 pub use error::TikTokError;
+pub use gate::SendGate;
 pub use shop::TikTokHealth;
 pub use sink::{TikTokSink, EMPTY_WRITE};
 pub use tokens::{token_key, TOKEN_PLATFORM};

@@ -1,6 +1,7 @@
 //! The exact requests the sink sends and how it reads rare answers, against wiremock.
 
 mod answers;
+mod gate;
 mod tokens;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

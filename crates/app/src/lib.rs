@@ -9,6 +9,7 @@ pub mod console;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod fleet;
 pub mod history;
 pub mod report;
 pub mod runs;

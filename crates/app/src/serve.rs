@@ -3,7 +3,7 @@
 //! the shutdown future completes, then stops accepting, finishes in-flight writes and
 //! returns. Tests start it on port 0 with their own shutdown future.
 
-mod connections;
+pub(crate) mod connections;
 mod tiktok;
 mod webhook;
 
@@ -377,6 +377,15 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
 /// `stockbridge serve`.
 pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
     let settings = Settings::load(&run.config).map_err(CommandError::configuration)?;
+    if settings.fleet.is_some() {
+        if run.sandbox.is_some() {
+            return Err(CommandError::configuration(anyhow::anyhow!(
+                "--sandbox does not go with a [fleet] worker's file: each shop's stored \
+                 configuration says where its stores are"
+            )));
+        }
+        return crate::fleet::command(&settings).await;
+    }
     let listener = TcpListener::bind(&settings.server.listen)
         .await
         .map_err(|e| {

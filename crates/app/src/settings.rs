@@ -29,7 +29,7 @@ pub use ranges::{
 };
 pub use rules::{rules_from_section, rules_from_toml};
 pub use safety::{ConsoleSection, SafetySection};
-pub use values::shown;
+pub use values::{shown, without_secret_values};
 
 /// A configuration that cannot be used. Exit code 2; nothing is pushed.
 #[derive(Debug, thiserror::Error)]

@@ -189,12 +189,14 @@ async fn list(config: &Path, format: Format) -> Result<(), CommandError> {
         Format::Table => {
             for shop in &shops {
                 println!(
-                    "{} {} owner {} epoch {} last reconcile {}",
+                    "{} {} owner {} epoch {} last reconcile {} lag {} health {}",
                     shop.shop_domain,
                     shop.tiktok_shop_cipher,
                     shop.owner.as_deref().unwrap_or("-"),
                     shop.epoch,
                     shop.last_reconcile_at.map_or("never".to_owned(), rfc3339),
+                    lag_seconds(shop).map_or("-".to_owned(), |s| format!("{s}s")),
+                    health(shop),
                 );
             }
             if shops.is_empty() {
@@ -205,8 +207,37 @@ async fn list(config: &Path, format: Format) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// One shop of `shops list --format json`. Lag and health are not measured until workers
-/// run the shops, so they are `null`.
+/// How long a change may wait for its owner before the shop counts as lagging.
+pub const LAGGING_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Seconds the oldest change marked for the shop has waited for its owner to take it: 0
+/// when an owner holds it and nothing waits, `None` when nobody holds it and nothing waits.
+fn lag_seconds(shop: &ShopRow) -> Option<f64> {
+    match (shop.waiting, &shop.owner) {
+        (Some(waiting), _) => Some((waiting.as_secs_f64() * 1000.0).round() / 1000.0),
+        (None, Some(_)) => Some(0.0),
+        (None, None) => None,
+    }
+}
+
+/// The shop's health: `unowned` (no worker holds a live lease), `starting` (held, never
+/// reconciled yet), `failing` (its newest run was aborted), `lagging` (a change has waited
+/// longer than a minute for its owner), or `ok`.
+fn health(shop: &ShopRow) -> &'static str {
+    if shop.owner.is_none() {
+        "unowned"
+    } else if shop.last_outcome.as_deref() == Some("aborted") {
+        "failing"
+    } else if shop.waiting.is_some_and(|w| w > LAGGING_AFTER) {
+        "lagging"
+    } else if shop.last_reconcile_at.is_none() {
+        "starting"
+    } else {
+        "ok"
+    }
+}
+
+/// One shop of `shops list --format json` (fleet.md's contract, plus the TikTok cipher).
 fn json_shop(shop: &ShopRow) -> serde_json::Value {
     serde_json::json!({
         "shop_domain": shop.shop_domain,
@@ -214,8 +245,8 @@ fn json_shop(shop: &ShopRow) -> serde_json::Value {
         "owner": shop.owner,
         "epoch": shop.epoch,
         "last_reconcile_at": shop.last_reconcile_at.map(rfc3339),
-        "lag_seconds": null,
-        "health": null,
+        "lag_seconds": lag_seconds(shop),
+        "health": health(shop),
     })
 }
 

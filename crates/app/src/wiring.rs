@@ -109,7 +109,7 @@ fn required_secret(
         })
 }
 
-fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
+pub(crate) fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
     match value {
         None | Some("auto") => Ok(ReadMode::Auto),
         Some("paged") => Ok(ReadMode::Paged),
@@ -124,7 +124,7 @@ fn read_mode(value: Option<&str>) -> Result<ReadMode, ConfigError> {
 
 /// An adapter refused its section as a whole (the keys the settings check are already
 /// valid); the adapter's message names the key.
-fn config_error(section: &str, message: impl std::fmt::Display) -> ConfigError {
+pub(crate) fn config_error(section: &str, message: impl std::fmt::Display) -> ConfigError {
     ConfigError::Invalid {
         file: format!("section [{section}]"),
         message: message.to_string(),
@@ -132,13 +132,13 @@ fn config_error(section: &str, message: impl std::fmt::Display) -> ConfigError {
 }
 
 /// Where the adapters connect, and with which credentials.
-struct Endpoints {
-    shopify: ShopifyConfig,
-    tiktok: TikTokConfig,
-    webhook_secret: Option<Secret>,
+pub(crate) struct Endpoints {
+    pub(crate) shopify: ShopifyConfig,
+    pub(crate) tiktok: TikTokConfig,
+    pub(crate) webhook_secret: Option<Secret>,
 }
 
-fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError> {
+pub(crate) fn endpoints_from_settings(settings: &Settings) -> Result<Endpoints, ConfigError> {
     crate::settings::check_connections(&settings.file)?;
     let s = &settings.file.shopify;
     let t = &settings.file.tiktok;

@@ -17,7 +17,7 @@ pub struct FleetSection {
     pub database_url: Option<String>,
     /// This worker's name, unique in the fleet (default `HOST-PID`).
     pub worker_id: Option<String>,
-    /// How long a lease lasts unless renewed, `30s` by default.
+    /// How long a lease lasts unless renewed, `15s` by default.
     pub lease_ttl: Option<String>,
     /// How often leases are renewed, `10s` by default.
     pub heartbeat: Option<String>,
@@ -44,14 +44,14 @@ pub struct FleetSettings {
 pub const LEASE_TTL: DurationRange = DurationRange {
     min: Duration::from_secs(3),
     max: Duration::from_secs(600),
-    allowed: "a duration from 3s to 10m, such as \"30s\"",
+    allowed: "a duration from 3s to 10m, such as \"15s\"",
 };
 
 /// `[fleet] heartbeat`.
 pub const HEARTBEAT: DurationRange = DurationRange {
     min: Duration::from_secs(1),
     max: Duration::from_secs(200),
-    allowed: "a duration from 1s to 200s and at most a third of lease_ttl, such as \"10s\"",
+    allowed: "a duration from 1s to 200s and at most a third of lease_ttl, such as \"5s\"",
 };
 
 /// `[fleet]` checked; `None` when the file has no `database_url` (not a worker's file).
@@ -89,7 +89,9 @@ pub fn fleet_settings(section: &FleetSection) -> Result<Option<FleetSettings>, C
     };
     let lease_ttl = match &section.lease_ttl {
         Some(text) => parse_bounded_duration("fleet.lease_ttl", text, LEASE_TTL)?,
-        None => Duration::from_secs(30),
+        // A killed worker's shops are owned again within a lease and a heartbeat (20 s),
+        // and reconciled within fleet.md's 30 s.
+        None => Duration::from_secs(15),
     };
     let heartbeat = match &section.heartbeat {
         Some(text) => parse_bounded_duration("fleet.heartbeat", text, HEARTBEAT)?,

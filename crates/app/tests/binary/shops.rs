@@ -104,12 +104,13 @@ fn shops_are_added_listed_shown_and_removed_without_printing_a_secret() {
     assert_eq!(rows.len(), 2, "{listed}");
     assert_eq!(rows[0]["shop_domain"], "shop-1.myshopify.com");
     assert_eq!(rows[0]["tiktok_shop_cipher"], "SHOP_1");
-    for field in ["owner", "last_reconcile_at", "lag_seconds", "health"] {
+    for field in ["owner", "last_reconcile_at", "lag_seconds"] {
         assert!(
             rows[0][field].is_null(),
             "{field} of an unowned shop: {listed}"
         );
     }
+    assert_eq!(rows[0]["health"], "unowned", "{listed}");
     assert_eq!(rows[0]["epoch"], 0, "never leased: {listed}");
 
     let shown = shops(

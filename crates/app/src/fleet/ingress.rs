@@ -1,0 +1,164 @@
+//! `POST /webhooks/shopify` on any worker, for any shop: the shops of
+//! `X-Shopify-Shop-Domain` are looked up (a domain selling in several TikTok shops has
+//! several: the delivery goes to each), the signature verified with each shop's secret, and
+//! the items it names marked dirty for the shop in the same transaction as the delivery's
+//! ids. Then 200: the owner takes the marks within its poll. A delivery that could not be
+//! recorded is answered 503, so that Shopify delivers it again.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use stockbridge_adapters_postgres::{Delivery, RECONCILE_ITEM};
+use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
+
+use super::Context;
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The Shopify inventory item ids an event names ([`RECONCILE_ITEM`] for a full
+/// reconciliation); empty for a topic that changes no stock.
+pub fn items_of(kind: &EventKind) -> Vec<i64> {
+    let id = |item: &stockbridge_domain::InventoryItemId| i64::try_from(item.get()).ok();
+    match kind {
+        EventKind::InventoryLevelUpdated {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryLevelConnected {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryLevelDisconnected {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryItemUpdated {
+            inventory_item_id, ..
+        }
+        | EventKind::InventoryItemDeleted { inventory_item_id } => {
+            id(inventory_item_id).into_iter().collect()
+        }
+        EventKind::ProductUpdated { inventory_item_ids } => {
+            inventory_item_ids.iter().filter_map(id).collect()
+        }
+        EventKind::LocationChanged { .. } => vec![RECONCILE_ITEM],
+        EventKind::Other(_) => Vec::new(),
+    }
+}
+
+/// The handler.
+pub async fn shopify(
+    State(context): State<Arc<Context>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let metrics = &context.metrics;
+    let hmac =
+        header(&headers, WebhookHeaders::HMAC).or_else(|| header(&headers, "Shopify-Hmac-Sha256"));
+    let Some(hmac) = hmac else {
+        metrics.webhook("signature");
+        return (StatusCode::UNAUTHORIZED, "missing X-Shopify-Hmac-Sha256\n");
+    };
+    let h = match WebhookHeaders::from_lookup(|name| header(&headers, name)) {
+        Ok(h) => h,
+        Err(e) => {
+            metrics.webhook("malformed");
+            tracing::warn!(error = %e, "webhook refused");
+            return (
+                StatusCode::BAD_REQUEST,
+                "missing or too long X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id\n",
+            );
+        }
+    };
+    let targets = match context
+        .fleet
+        .webhook_targets(&context.key, &h.shop_domain)
+        .await
+    {
+        Ok(targets) => targets,
+        Err(e) => {
+            metrics.webhook("unavailable");
+            tracing::warn!(shop = %h.shop_domain, error = %e, "cannot look the shop up; Shopify will deliver again");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again\n");
+        }
+    };
+    if targets.is_empty() {
+        metrics.webhook("unknown_shop");
+        tracing::warn!(shop = %h.shop_domain, "webhook for a shop the fleet does not hold refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "no shop of the fleet has this domain\n",
+        );
+    }
+    let verified: Vec<_> = targets
+        .iter()
+        .filter(|t| {
+            t.webhook_secret.as_ref().is_some_and(|s| {
+                !s.expose().trim().is_empty() && verify_webhook(s, &body, &hmac).is_ok()
+            })
+        })
+        .collect();
+    if verified.is_empty() {
+        metrics.webhook("signature");
+        tracing::warn!(shop = %h.shop_domain, reason = "bad signature", "webhook refused");
+        return (StatusCode::UNAUTHORIZED, "invalid signature\n");
+    }
+    let event = match parse_webhook(&h, &body) {
+        Ok(event) => event,
+        Err(e) => {
+            metrics.webhook("malformed");
+            tracing::warn!(topic = %h.topic, error = %e, "webhook body unreadable");
+            return (StatusCode::BAD_REQUEST, "unreadable body\n");
+        }
+    };
+    let items = items_of(&event.kind);
+    if items.is_empty() {
+        metrics.webhook("accepted");
+        return (StatusCode::OK, "ignored topic\n");
+    }
+    let mut ids = vec![format!("webhook:{}", h.webhook_id)];
+    if let Some(event) = &h.event_id {
+        ids.push(format!("event:{}:{event}", h.topic));
+    }
+    let changed_at = h
+        .triggered_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .filter(|t| *t <= SystemTime::now())
+        .unwrap_or_else(SystemTime::now);
+    let delivery = Delivery {
+        ids: &ids,
+        items: &items,
+        topic: &h.topic,
+        changed_at,
+    };
+    let mut fresh = false;
+    for target in verified {
+        match context
+            .fleet
+            .mark_dirty(target.shop_id, &delivery, SystemTime::now())
+            .await
+        {
+            Ok(new) => fresh |= new,
+            Err(e) => {
+                // Marks already made for other shops of the domain stay; the redelivery is
+                // a duplicate there and marks this one.
+                metrics.webhook("unavailable");
+                tracing::warn!(shop_id = target.shop_id, error = %e, "cannot record the webhook; Shopify will deliver again");
+                return (StatusCode::SERVICE_UNAVAILABLE, "try again\n");
+            }
+        }
+    }
+    if fresh {
+        metrics.webhook("accepted");
+        (StatusCode::OK, "ok\n")
+    } else {
+        metrics.webhook("duplicate");
+        (StatusCode::OK, "duplicate\n")
+    }
+}

@@ -1,0 +1,223 @@
+//! The lease loop of a worker: every heartbeat it renews the leases it holds (stopping the
+//! shops whose lease it lost), gives back what it holds beyond its fair share now that more
+//! workers are alive, and takes free or expired leases up to that share (starting their
+//! shops). Beside it, the loop that takes the changes webhooks marked for the shops held
+//! and hands them to their engines.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use stockbridge_adapters_postgres::{Lease, RECONCILE_ITEM};
+use stockbridge_domain::InventoryItemId;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::shop::ShopRun;
+use super::trust::Trust;
+use super::Context;
+use crate::engine::Change;
+
+/// Runs the lease loop until `stop`.
+pub async fn run(context: Arc<Context>, stop: CancellationToken) {
+    let mut beat = tokio::time::interval(context.heartbeat);
+    beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Announced for one heartbeat before taking leases, so that workers started together
+    // share the shops from the start instead of the first one taking them all.
+    let mut announced = false;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = beat.tick() => {}
+        }
+        if !announced {
+            match context
+                .fleet
+                .announce(&context.worker_id, context.lease_ttl)
+                .await
+            {
+                Ok(()) => {
+                    announced = true;
+                    *context.last_beat.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Instant::now());
+                }
+                Err(e) => {
+                    context.metrics.heartbeat_failures.inc();
+                    tracing::warn!(worker = %context.worker_id, error = %e, "cannot announce the worker; trying again");
+                }
+            }
+            continue;
+        }
+        if let Err(e) = heartbeat(&context).await {
+            context.metrics.heartbeat_failures.inc();
+            tracing::warn!(worker = %context.worker_id, error = %e, "heartbeat failed; the leases held are trusted until their margin runs out");
+        }
+    }
+}
+
+/// One heartbeat: renew, give back the surplus, take up to the fair share.
+pub async fn heartbeat(context: &Arc<Context>) -> Result<(), stockbridge_ports::StoreError> {
+    let ttl = context.lease_ttl;
+    let trusted_for = ttl.saturating_sub(context.margin);
+    // Trust runs from before the question: the database's expiry is later than that.
+    let asked = Instant::now();
+    let held: Vec<Lease> = context.shops().values().map(|s| s.lease.clone()).collect();
+    let renewed = context.fleet.renew(&context.worker_id, &held, ttl).await?;
+    *context.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    let kept: HashSet<(i64, i64)> = renewed.iter().map(|l| (l.shop_id, l.epoch)).collect();
+    {
+        let mut shops = context.shops();
+        let lost: Vec<i64> = shops
+            .values()
+            .filter(|s| !kept.contains(&(s.lease.shop_id, s.lease.epoch)))
+            .map(|s| s.lease.shop_id)
+            .collect();
+        for id in lost {
+            if let Some(shop) = shops.remove(&id) {
+                context.metrics.leases_lost.inc();
+                tracing::warn!(worker = %context.worker_id, shop_id = id, epoch = shop.lease.epoch, "lease lost: the shop is stopped here");
+                shop.stop();
+            }
+        }
+        for lease in &renewed {
+            if let Some(shop) = shops.get_mut(&lease.shop_id) {
+                shop.trust.extend(asked + trusted_for);
+                shop.lease.expires_at = lease.expires_at;
+            }
+        }
+    }
+
+    let surplus = context.fleet.surplus(&context.worker_id).await?;
+    if !surplus.is_empty() {
+        {
+            let mut shops = context.shops();
+            for id in &surplus {
+                if let Some(shop) = shops.remove(id) {
+                    shop.stop();
+                }
+            }
+        }
+        let released = context.fleet.release(&context.worker_id, &surplus).await?;
+        context.metrics.leases_released.inc_by(released);
+        tracing::info!(worker = %context.worker_id, released, "leases given back to workers that joined");
+    }
+
+    let asked = Instant::now();
+    let granted = context.fleet.acquire(&context.worker_id, ttl).await?;
+    if !granted.is_empty() {
+        let mut shops = context.shops();
+        for lease in granted {
+            context.metrics.leases_granted.inc();
+            if lease.epoch > 1 {
+                context.metrics.takeovers.inc();
+            }
+            tracing::info!(worker = %context.worker_id, shop_id = lease.shop_id, epoch = lease.epoch, "lease granted: reconciling the shop");
+            let trust = Trust::until(asked + trusted_for);
+            let id = lease.shop_id;
+            let run = ShopRun::start(context.clone(), lease, trust);
+            if let Some(old) = shops.insert(id, run) {
+                old.stop();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Gives back every lease held (a worker stopping), after stopping its shops.
+pub async fn give_back_all(context: &Context) {
+    let ids: Vec<i64> = {
+        let mut shops = context.shops();
+        let ids = shops.keys().copied().collect();
+        for (_, shop) in shops.drain() {
+            shop.stop();
+        }
+        ids
+    };
+    if ids.is_empty() {
+        return;
+    }
+    match context.fleet.release(&context.worker_id, &ids).await {
+        Ok(n) => tracing::info!(worker = %context.worker_id, released = n, "leases given back"),
+        Err(e) => {
+            tracing::warn!(worker = %context.worker_id, error = %e, "could not give the leases back; they expire on their own")
+        }
+    }
+}
+
+/// Takes the changes marked for the shops held, every `poll`, until `stop`.
+pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(context.poll);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        // Only leases still trusted: a paused worker that resumes takes nothing (and the
+        // database checks the lease again in the same statement).
+        let held: Vec<Lease> = context
+            .shops()
+            .values()
+            .filter(|s| !s.trust.remaining().is_zero())
+            .map(|s| s.lease.clone())
+            .collect();
+        let items = match context.fleet.take_dirty(&context.worker_id, &held).await {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(worker = %context.worker_id, error = %e, "could not take the marked changes; trying again");
+                continue;
+            }
+        };
+        if items.is_empty() {
+            continue;
+        }
+        let received = tokio::time::Instant::now();
+        let now = SystemTime::now();
+        let mut by_shop: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+        for item in items {
+            if let Ok(waited) = now.duration_since(item.first_marked_at) {
+                context.metrics.picked_up(waited);
+            }
+            by_shop.entry(item.shop_id).or_default().push(item);
+        }
+        let shops = context.shops();
+        for (shop_id, items) in by_shop {
+            let Some(shop) = shops.get(&shop_id) else {
+                continue;
+            };
+            if items.iter().any(|i| i.item_id == RECONCILE_ITEM) {
+                shop.send(Change::Reconcile {
+                    reason: "a location changed".to_owned(),
+                });
+            }
+            let changed_at = items.iter().map(|i| i.changed_at).max().unwrap_or(now);
+            let topic = items
+                .iter()
+                .max_by_key(|i| i.changed_at)
+                .map(|i| i.topic.clone())
+                .unwrap_or_default();
+            let ids: Vec<InventoryItemId> = items
+                .iter()
+                .filter_map(|i| u64::try_from(i.item_id).ok())
+                .filter_map(|i| InventoryItemId::new(i).ok())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            if !shop.send(Change::Items {
+                items: ids,
+                hints: Vec::new(),
+                topic,
+                changed_at,
+                received,
+            }) {
+                // Its engine is being built (or rebuilt): the start-up reconciliation that
+                // follows reads everything these items changed.
+                tracing::debug!(
+                    shop_id,
+                    "changes for a shop whose engine is starting: its reconciliation covers them"
+                );
+            }
+        }
+    }
+}

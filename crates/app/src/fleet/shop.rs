@@ -1,0 +1,284 @@
+//! One shop on the worker that holds its lease: its settings and secrets from the database,
+//! its adapters (every request carrying `X-Stockbridge-Lease: <worker>;<epoch>`, TikTok
+//! writes gated by the lease's trust), its state scoped to the lease's epoch (the database
+//! refuses the writes of a stale one), and the engine of a one-shop server: a full
+//! reconciliation on taking the shop, then real-time changes and the schedule.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use stockbridge_adapters_postgres::{Lease, PostgresStore, StoredShop};
+use stockbridge_ports::{Secret, StateStore};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::trust::Trust;
+use super::Context;
+use crate::engine::{Change, HoldBook, Latest, Metrics, Pipeline, Stores};
+use crate::settings::{ConfigError, FileConfig, Settings};
+use crate::wiring::{config_error, endpoints_from_settings, read_mode};
+
+/// The header every request for a shop carries.
+pub const LEASE_HEADER: &str = "X-Stockbridge-Lease";
+
+/// How long a shop whose configuration does not work waits before it is built again.
+const RETRY_BROKEN: Duration = Duration::from_secs(60);
+
+/// A shop this worker runs.
+pub struct ShopRun {
+    /// The lease it runs under.
+    pub lease: Lease,
+    /// The trust in that lease.
+    pub trust: Arc<Trust>,
+    /// Where its real-time changes go (replaced when its engine is built again).
+    pub changes: Arc<Mutex<Option<mpsc::UnboundedSender<Change>>>>,
+    /// Its engine's numbers.
+    pub metrics: Arc<Metrics>,
+    /// Its domain, once read.
+    pub domain: Arc<Mutex<Option<String>>>,
+    /// True once a reconciliation succeeded under this lease.
+    pub ready: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ShopRun {
+    /// Starts the shop's engine under `lease`.
+    pub fn start(context: Arc<Context>, lease: Lease, trust: Arc<Trust>) -> ShopRun {
+        let changes = Arc::new(Mutex::new(None));
+        let metrics = Arc::new(Metrics::default());
+        let domain = Arc::new(Mutex::new(None));
+        let (ready_tx, ready) = watch::channel(false);
+        let task = tokio::spawn(run(
+            context,
+            lease.clone(),
+            trust.clone(),
+            changes.clone(),
+            metrics.clone(),
+            domain.clone(),
+            ready_tx,
+        ));
+        ShopRun {
+            lease,
+            trust,
+            changes,
+            metrics,
+            domain,
+            ready,
+            task,
+        }
+    }
+
+    /// Hands a change to the shop's engine; `false` when it is not running.
+    pub fn send(&self, change: Change) -> bool {
+        let guard = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().is_some_and(|tx| tx.send(change).is_ok())
+    }
+
+    /// Stops the shop at once: its trust revoked first (no TikTok write starts from now
+    /// on), then its engine ended. What it had taken and not written is covered by the next
+    /// owner's start-up reconciliation.
+    pub fn stop(self) {
+        self.trust.revoke();
+        self.task.abort();
+    }
+}
+
+/// Runs the shop until its task is aborted: builds its engine from the stored shop and runs
+/// it; a shop whose configuration does not work is tried again after a while.
+async fn run(
+    context: Arc<Context>,
+    lease: Lease,
+    trust: Arc<Trust>,
+    changes: Arc<Mutex<Option<mpsc::UnboundedSender<Change>>>>,
+    metrics: Arc<Metrics>,
+    domain: Arc<Mutex<Option<String>>>,
+    ready: watch::Sender<bool>,
+) {
+    loop {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pipeline = match build(&context, &lease, &trust, &metrics, &domain, &ready).await {
+            Ok(pipeline) => pipeline,
+            Err(problem) => {
+                // An operator must act: the shop is leased here but syncs nothing.
+                tracing::error!(shop_id = lease.shop_id, problem = %problem, "the shop's stored configuration does not work; trying again in a minute");
+                metrics.set_configuration_problem(Some(problem));
+                tokio::time::sleep(RETRY_BROKEN).await;
+                continue;
+            }
+        };
+        *changes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let ended = started(&context.startup, pipeline.run(rx, stop), ready.subscribe()).await;
+        *changes.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        match ended {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(shop_id = lease.shop_id, error = %e, "the shop's configuration or credentials are wrong; trying again in a minute");
+                metrics.set_configuration_problem(Some(e.to_string()));
+                tokio::time::sleep(RETRY_BROKEN).await;
+            }
+        }
+    }
+}
+
+/// Runs `engine`, holding a start-up permit until its first reconciliation succeeded (or it
+/// ended), so that a worker taking many shops at once reconciles a few at a time.
+async fn started<T>(
+    startup: &Semaphore,
+    engine: impl std::future::Future<Output = T>,
+    mut ready: watch::Receiver<bool>,
+) -> T {
+    let permit = startup.acquire().await.ok();
+    tokio::pin!(engine);
+    tokio::select! {
+        ended = &mut engine => return ended,
+        _ = ready.wait_for(|r| *r) => {}
+    }
+    drop(permit);
+    engine.await
+}
+
+/// The shop's engine, from its stored configuration.
+async fn build(
+    context: &Context,
+    lease: &Lease,
+    trust: &Arc<Trust>,
+    metrics: &Arc<Metrics>,
+    domain: &Mutex<Option<String>>,
+    ready: &watch::Sender<bool>,
+) -> Result<Pipeline, String> {
+    let stored = context
+        .fleet
+        .stored_shop(&context.key, lease.shop_id)
+        .await
+        .map_err(|e| format!("cannot read the shop: {e}"))?
+        .ok_or_else(|| "the shop was removed".to_owned())?;
+    *domain.lock().unwrap_or_else(|e| e.into_inner()) = Some(stored.shop_domain.clone());
+    let settings = shop_settings(&stored).map_err(|e| e.to_string())?;
+    let store = context.store.scoped(lease.scope());
+    let stores = stores(context, &settings, lease, trust, store)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Pipeline {
+        stores,
+        rules: settings.rules.clone(),
+        options: crate::serve::pipeline_options(&settings),
+        metrics: metrics.clone(),
+        ready: ready.clone(),
+        latest: Arc::new(Latest::default()),
+    })
+}
+
+/// A stored shop's settings: its file as stored, with its secrets put back.
+pub fn shop_settings(stored: &StoredShop) -> Result<Settings, ConfigError> {
+    settings_with_secrets(&stored.settings, &stored.secrets)
+}
+
+/// Settings from a shop's stored file and its secrets (by `section.key`).
+pub fn settings_with_secrets(
+    text: &str,
+    secrets: &BTreeMap<String, Secret>,
+) -> Result<Settings, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        file: "the stored shop".into(),
+        message,
+    };
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(e.message().to_owned()))?;
+    for (key, secret) in secrets {
+        let Some((section, name)) = key.split_once('.') else {
+            continue;
+        };
+        let section = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(section) = section {
+            section.insert(
+                name.to_owned(),
+                toml::Value::String(secret.expose().to_owned()),
+            );
+        }
+    }
+    let file: FileConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            invalid(crate::settings::without_secret_values(e.message()))
+        })?;
+    Settings::from_file(file)
+}
+
+/// How long one TikTok request of a fleet shop may take: the shop's own limit, but at most
+/// half of what a lease is surely trusted for between two heartbeats, so that writes can
+/// start whenever the heartbeat is healthy.
+pub fn write_timeout(settings: &Settings, context: &Context) -> Duration {
+    let trusted = context
+        .lease_ttl
+        .saturating_sub(context.margin)
+        .saturating_sub(context.heartbeat);
+    settings
+        .request_timeout
+        .min(trusted / 2)
+        .max(Duration::from_millis(100))
+}
+
+/// The shop's ports: its adapters with the lease header and the write gate, and its state
+/// under the lease's epoch.
+async fn stores(
+    context: &Context,
+    settings: &Settings,
+    lease: &Lease,
+    trust: &Arc<Trust>,
+    store: PostgresStore,
+) -> Result<Stores, ConfigError> {
+    let mut endpoints = endpoints_from_settings(settings)?;
+    let header = (
+        LEASE_HEADER.to_owned(),
+        format!("{};{}", context.worker_id, lease.epoch),
+    );
+    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
+    endpoints.shopify.headers.push(header.clone());
+    if let Some(rps) = settings.requests_per_second {
+        endpoints.tiktok.requests_per_second = rps;
+    }
+    let timeout = write_timeout(settings, context);
+    endpoints.tiktok.request_timeout = timeout;
+    endpoints.tiktok.retry.call_timeout = settings.call_timeout.max(timeout);
+    endpoints.tiktok.headers.push(header);
+    endpoints.tiktok.send_gate = Some(trust.gate(timeout));
+    let store: Arc<dyn StateStore> = Arc::new(store);
+    let shopify = Arc::new(
+        endpoints
+            .shopify
+            .build()
+            .map_err(|e| config_error("shopify", e))?,
+    );
+    let tiktok = Arc::new(
+        endpoints
+            .tiktok
+            .build()
+            .map_err(|e| config_error("tiktok", e))?
+            .with_token_store(store.clone()),
+    );
+    let holds = if settings.orders.enabled {
+        let book = HoldBook::load(
+            tiktok.clone(),
+            shopify.clone(),
+            store.clone(),
+            settings.orders.match_fields.clone(),
+            settings.orders.max_hold,
+        )
+        .await
+        .map_err(|e| config_error("orders", e))?;
+        Some(Arc::new(book))
+    } else {
+        None
+    };
+    Ok(Stores {
+        source: shopify,
+        sink: tiktok,
+        store,
+        holds,
+    })
+}
