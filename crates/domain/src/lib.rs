@@ -61,6 +61,8 @@ pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteJob, WriteOutcome
 
 #[cfg(test)]
 mod seed;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The examples of the crate's README, run as doctests.
 #[cfg(doctest)]
