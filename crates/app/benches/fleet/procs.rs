@@ -104,18 +104,19 @@ pub fn load_average() -> String {
 }
 
 /// Waits until `GET url` answers 200, up to `limit`.
-pub fn wait_healthy(url: &str, limit: Duration) -> bool {
-    let client = reqwest::blocking::Client::new();
+pub async fn wait_healthy(url: &str, limit: Duration) -> bool {
+    let client = reqwest::Client::new();
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if client
             .get(url)
             .send()
+            .await
             .is_ok_and(|r| r.status().is_success())
         {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     false
 }

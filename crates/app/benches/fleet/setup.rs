@@ -210,7 +210,8 @@ impl World {
         let healthy = procs::wait_healthy(
             &format!("http://127.0.0.1:{port}/healthz"),
             Duration::from_secs(60),
-        );
+        )
+        .await;
         assert!(
             healthy,
             "the idle worker did not answer /healthz; see idle.log"
