@@ -11,6 +11,7 @@ mod crash;
 mod history;
 mod orders;
 mod postgres_state;
+mod sandbox_shops;
 mod schedule;
 mod serve;
 mod shops;
