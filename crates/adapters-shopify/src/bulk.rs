@@ -1,6 +1,6 @@
 //! The full read of a large catalog through a bulk export: start `bulkOperationRunQuery`,
-//! poll the operation until it finishes, download its JSONL and join it into snapshots equal
-//! to those of the paged read. A shop already running as many bulk operations as it allows
+//! poll the operation until it finishes, read its JSONL as it downloads and join it into
+//! snapshots equal to those of the paged read. A shop already running as many bulk operations as it allows
 //! (another copy of the service, or exports left running by a crash) is waited out, and an
 //! export that fails on Shopify's side is started again, all within the bulk timeout.
 
@@ -15,6 +15,7 @@ use stockbridge_domain::VariantSnapshot;
 use stockbridge_ports::SourceError;
 use tokio::time::Instant;
 
+use self::export::Export;
 use self::operation::{finished, Finished, PollData, RunData, Start, RESTARTS};
 use crate::catalog::BULK_VARIANTS;
 use crate::client::{GraphqlClient, Query};
@@ -106,8 +107,13 @@ pub(crate) async fn all_variants(
         // Shopify gives no file when the export holds no object.
         return Ok(Vec::new());
     };
-    let body = client.download(&url).await?;
-    let variants = export::snapshots(&body)?;
+    // Read as it downloads: the file of a large catalog is never held whole.
+    let variants = client
+        .download_into(&url, Export::default, |export, chunk| {
+            export.feed(chunk).map_err(SourceError::from)
+        })
+        .await?
+        .finish()?;
     tracing::info!(operation = %id, variants = variants.len(), "bulk export read");
     Ok(variants)
 }

@@ -6,7 +6,6 @@ mod answer;
 mod pacing;
 mod retry;
 
-use bytes::Bytes;
 use pacing::Pacer;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -94,13 +93,20 @@ impl GraphqlClient {
         self.send(query).await
     }
 
-    /// Downloads a file Shopify links to (a bulk export). The token is not sent: the link is
-    /// signed and may point at another host. A file of hundreds of megabytes takes minutes,
-    /// so only a stalled download times out, never a slow one.
-    pub(crate) async fn download(&self, url: &str) -> Result<Bytes, SourceError> {
+    /// Downloads a file Shopify links to (a bulk export), handing each chunk to `feed` as it
+    /// arrives, into what `fresh` makes for each attempt (a retried download starts over).
+    /// The token is not sent: the link is signed and may point at another host. A file of
+    /// hundreds of megabytes takes minutes, so only a stalled download times out, never a
+    /// slow one.
+    pub(crate) async fn download_into<S>(
+        &self,
+        url: &str,
+        fresh: impl Fn() -> S,
+        feed: impl Fn(&mut S, &[u8]) -> Result<(), SourceError>,
+    ) -> Result<S, SourceError> {
         // A download is bounded by its silence timeout, not by the query time limit.
         self.with_retries("bulk download", false, || async {
-            let response = self
+            let mut response = self
                 .download
                 .get(url)
                 .send()
@@ -118,7 +124,11 @@ impl GraphqlClient {
                     message: "the bulk export could not be downloaded".into(),
                 });
             }
-            response.bytes().await.map_err(transport("bulk download"))
+            let mut into = fresh();
+            while let Some(chunk) = response.chunk().await.map_err(transport("bulk download"))? {
+                feed(&mut into, &chunk)?;
+            }
+            Ok(into)
         })
         .await
     }

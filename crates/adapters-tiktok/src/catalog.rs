@@ -85,16 +85,17 @@ impl TikTokSink {
                 None => break,
             }
         }
-        let last_page = &last_page;
-        Ok(pages
-            .into_iter()
-            .enumerate()
-            .flat_map(|(n, items)| {
+        // Sized once: a catalog of 100,000 SKUs is not copied while its vector grows.
+        let mut all = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+        for (n, items) in pages.into_iter().enumerate() {
+            all.extend(
                 items
                     .into_iter()
-                    .filter(move |sku| last_page.get(&sku.product_id) == Some(&n))
-            })
-            .collect())
+                    .filter(|sku| last_page.get(&sku.product_id) == Some(&n)),
+            );
+        }
+        all.shrink_to_fit();
+        Ok(all)
     }
 
     /// One product search page of `window`.

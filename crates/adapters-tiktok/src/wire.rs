@@ -131,14 +131,24 @@ impl SearchData {
     /// The page's SKUs and the token of the next page (none when this is the last).
     pub(crate) fn into_domain(self) -> (Vec<TikTokSku>, Option<String>) {
         let mut skus = Vec::new();
+        // Ids met again on the page are shared, not copied: a product's by its SKUs, a
+        // warehouse's by every SKU stocked there.
+        let mut warehouses = Vec::new();
         for product in self.products {
+            let product_id = ProductId::new(&product.id).ok();
             for sku in product.skus {
                 let stock = sku
                     .inventory
                     .into_iter()
-                    .filter_map(|i| stock(&i.warehouse_id, i.quantity))
+                    .filter_map(|i| stock(&mut warehouses, &i.warehouse_id, i.quantity))
                     .collect();
-                skus.extend(tiktok_sku(&product.id, &sku.id, sku.seller_sku, stock));
+                skus.extend(tiktok_sku(
+                    product_id.as_ref(),
+                    &product.id,
+                    &sku.id,
+                    sku.seller_sku,
+                    stock,
+                ));
             }
         }
         let next = self.next_page_token.filter(|t| !t.is_empty());
@@ -219,8 +229,25 @@ pub(crate) struct WarehouseError {
     pub(crate) message: String,
 }
 
-fn stock(warehouse_id: &str, quantity: i64) -> Option<WarehouseStock> {
-    let warehouse = WarehouseId::new(warehouse_id).ok()?;
+/// Warehouse ids remembered per page to be shared (a shop has a handful).
+const WAREHOUSES_SHARED: usize = 64;
+
+/// One warehouse's stock; its id shared with the same one in `known` when it is there.
+fn stock(
+    known: &mut Vec<WarehouseId>,
+    warehouse_id: &str,
+    quantity: i64,
+) -> Option<WarehouseStock> {
+    let warehouse = match known.iter().find(|w| w.as_str() == warehouse_id.trim()) {
+        Some(w) => w.clone(),
+        None => {
+            let w = WarehouseId::new(warehouse_id).ok()?;
+            if known.len() < WAREHOUSES_SHARED {
+                known.push(w.clone());
+            }
+            w
+        }
+    };
     let quantity = Quantity::new(quantity).unwrap_or_else(|_| {
         tracing::warn!(%warehouse, quantity, "TikTok quantity outside 0..=999999; clamped");
         Quantity::clamped(quantity)
@@ -232,17 +259,22 @@ fn stock(warehouse_id: &str, quantity: i64) -> Option<WarehouseStock> {
 }
 
 fn tiktok_sku(
-    product_id: &str,
+    product_id: Option<&ProductId>,
+    raw_product_id: &str,
     sku_id: &str,
     seller_sku: Option<String>,
     stock: Vec<WarehouseStock>,
 ) -> Option<TikTokSku> {
-    let (Ok(product_id), Ok(sku_id)) = (ProductId::new(product_id), SkuId::new(sku_id)) else {
-        tracing::warn!(product_id, sku_id, "TikTok SKU without an id skipped");
+    let (Some(product_id), Ok(sku_id)) = (product_id, SkuId::new(sku_id)) else {
+        tracing::warn!(
+            product_id = raw_product_id,
+            sku_id,
+            "TikTok SKU without an id skipped"
+        );
         return None;
     };
     Some(TikTokSku {
-        product_id,
+        product_id: product_id.clone(),
         sku_id,
         seller_sku: seller_sku.unwrap_or_default(),
         stock,

@@ -6,23 +6,31 @@
 //! `oversold`), the orders TikTok refused for want of stock, and the reads the hold costs per
 //! reconciliation.
 //!
-//! `cargo bench -p stockbridge-app --bench live_sale`; `STOCKBRIDGE_BENCH_LIVE_SECONDS` sets
-//! how long orders are placed (default 60; the full size is 120) and
-//! `STOCKBRIDGE_BENCH_LIVE_COPY_SCALE` scales the copy delays (default 1.0: 20 to 90 s).
+//! Stock is scarce on purpose: each SKU starts with about half the units its orders and sales
+//! ask for over the run, so every SKU sells out while orders are still waiting for their copy.
+//! With the hold off, each reconciliation and each Shopify change gives those sold units back
+//! to TikTok and TikTok sells them again; the bench asserts that the hold-off run oversells
+//! (so the comparison can fail) and that the hold-on run does not.
+//!
+//! `cargo bench -p stockbridge-app --bench live_sale` plays the full size (orders for
+//! 120 s). `STOCKBRIDGE_BENCH_LIVE_SECONDS` sets how long orders are placed,
+//! `STOCKBRIDGE_BENCH_LIVE_COPY_SCALE` scales the copy delays (default 1.0: 20 to 90 s) and
+//! `STOCKBRIDGE_BENCH_LIVE_STOCK` the units per SKU at the start (default: half of what the
+//! run's orders and sales ask per SKU, rounded up).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const SKUS: u64 = 50;
-/// Units of each SKU in Shopify (and on TikTok) at the start: few enough to sell out.
-const STOCK: i64 = 8;
 const ORDERS_PER_SECOND: u64 = 5;
+const SALES_PER_SECOND: u64 = 1;
 const RECONCILE_EVERY: &str = "10s";
+/// What the Shopify adapter reserves for one page of 100 orders (2 + 100 x 1 points).
+const SHOPIFY_ORDERS_PAGE_POINTS: u64 = 102;
 
 fn env_number<T: std::str::FromStr>(key: &str, default: T) -> T {
     std::env::var(key)
@@ -44,19 +52,19 @@ impl Lcg {
     }
 }
 
-fn fixture() -> String {
+fn fixture(stock: i64) -> String {
     let variants: Vec<Value> = (1..=SKUS)
         .map(|i| {
             json!({"id": 1000 + i, "product_id": 100 + i, "sku": format!("SKU-{i}"),
                    "inventory_item_id": 5000 + i,
-                   "levels": [{"location_id": 1, "available": STOCK}]})
+                   "levels": [{"location_id": 1, "available": stock}]})
         })
         .collect();
     let products: Vec<Value> = (1..=SKUS)
         .map(|i| {
             json!({"id": format!("{}", 90_000 + i), "skus": [{"id": format!("{}", 900_000 + i),
                    "seller_sku": format!("SKU-{i}"),
-                   "inventory": [{"warehouse_id": "7001", "quantity": STOCK}]}]})
+                   "inventory": [{"warehouse_id": "7001", "quantity": stock}]}]})
         })
         .collect();
     json!({"shopify": {"locations": [{"id": 1, "name": "Shop"}], "variants": variants},
@@ -91,8 +99,50 @@ struct Outcome {
     refused: u64,
     oversold: u64,
     reconciles: u64,
+    /// TikTok order-search requests the sandbox answered.
     order_searches: u64,
+    /// Shopify GraphQL requests the sandbox answered.
     shopify_requests: u64,
+    /// What serve's `/metrics` counted at the end (0 when it shows nothing of the kind).
+    metrics: Figures,
+    /// The most units held at once, sampled from `/metrics` every second.
+    peak_held_units: u64,
+}
+
+/// The hold's figures from serve's `/metrics`.
+#[derive(Default, Clone, Copy)]
+struct Figures {
+    searches_refresh: u64,
+    searches_webhook: u64,
+    shopify_reads: u64,
+    held_units: u64,
+}
+
+fn metric(text: &str, series: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+fn figures(client: &reqwest::blocking::Client, port: u16) -> Figures {
+    let text = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    Figures {
+        searches_refresh: metric(
+            &text,
+            "stockbridge_hold_tiktok_order_searches_total{cause=\"refresh\"}",
+        ),
+        searches_webhook: metric(
+            &text,
+            "stockbridge_hold_tiktok_order_searches_total{cause=\"webhook\"}",
+        ),
+        shopify_reads: metric(&text, "stockbridge_hold_shopify_order_reads_total"),
+        held_units: metric(&text, "stockbridge_held_units"),
+    }
 }
 
 fn control(client: &reqwest::blocking::Client, base: &str, path: &str, body: Value) -> u16 {
@@ -104,10 +154,10 @@ fn control(client: &reqwest::blocking::Client, base: &str, path: &str, body: Val
         .unwrap_or(0)
 }
 
-fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
+fn run(hold: bool, seconds: u64, copy_scale: f64, stock: i64) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let fixture_path = dir.path().join("fixture.json");
-    std::fs::write(&fixture_path, fixture()).unwrap();
+    std::fs::write(&fixture_path, fixture(stock)).unwrap();
     let port = free_port();
     let mut sandbox = bin()
         .args([
@@ -189,7 +239,7 @@ fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
     let _ = control(&client, &base, "stats/reset", json!(null));
 
     let mut rng = Lcg(42);
-    let mut shopify: BTreeMap<u64, i64> = (1..=SKUS).map(|i| (i, STOCK)).collect();
+    let mut shopify: BTreeMap<u64, i64> = (1..=SKUS).map(|i| (i, stock)).collect();
     // (due, order id, SKU index)
     let mut copies: Vec<(Instant, String, u64)> = Vec::new();
     let (mut placed, mut refused) = (0, 0);
@@ -197,6 +247,8 @@ fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
     let order_every = Duration::from_millis(1000 / ORDERS_PER_SECOND);
     let mut next_order = start;
     let mut next_sale = start;
+    let mut next_sample = start;
+    let mut peak_held_units = 0;
     let stop_orders = start + Duration::from_secs(seconds);
     loop {
         let now = Instant::now();
@@ -224,8 +276,12 @@ fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
                 refused += 1;
             }
         }
+        if now >= next_sample {
+            next_sample += Duration::from_secs(1);
+            peak_held_units = peak_held_units.max(figures(&client, port).held_units);
+        }
         if now >= next_sale && now < stop_orders {
-            next_sale += Duration::from_secs(1);
+            next_sale += Duration::from_millis(1000 / SALES_PER_SECOND);
             let i = 1 + rng.next(SKUS);
             let level = shopify.get_mut(&i).unwrap();
             if *level > 0 {
@@ -257,6 +313,7 @@ fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
         .unwrap()
         .json()
         .unwrap();
+    let metrics = figures(&client, port);
     drop(serve);
     let runs = bin()
         .args([
@@ -286,7 +343,33 @@ fn run(hold: bool, seconds: u64, copy_scale: f64) -> Outcome {
         reconciles,
         order_searches: count("tiktok", "order_search"),
         shopify_requests: count("shopify", "graphql"),
+        metrics,
+        peak_held_units,
     }
+}
+
+/// The machine and the moment, for the report: cores, load average, date and commit.
+fn provenance() -> String {
+    let run = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    format!(
+        "{} cores; load average at start {}; {} UTC, commit {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        run("date", &["-u", "+%Y-%m-%d %H:%M"]),
+        run("git", &["describe", "--always", "--dirty", "--abbrev=12"])
+    )
 }
 
 fn main() {
@@ -294,30 +377,57 @@ fn main() {
         println!("live_sale: bench");
         return;
     }
-    let seconds = env_number("STOCKBRIDGE_BENCH_LIVE_SECONDS", 60u64);
+    let seconds = env_number("STOCKBRIDGE_BENCH_LIVE_SECONDS", 120u64);
     let copy_scale = env_number("STOCKBRIDGE_BENCH_LIVE_COPY_SCALE", 1.0f64);
+    // What one SKU is asked for over the run, orders and Shopify sales; half of it in stock.
+    let asked = (ORDERS_PER_SECOND + SALES_PER_SECOND) * seconds;
+    let stock = env_number(
+        "STOCKBRIDGE_BENCH_LIVE_STOCK",
+        i64::try_from(asked.div_ceil(2 * SKUS))
+            .unwrap_or(i64::MAX)
+            .max(1),
+    );
+    println!("run: {}", provenance());
     println!(
-        "LIVE sale: {SKUS} SKUs of {STOCK} units, {ORDERS_PER_SECOND} TikTok orders/s for {seconds} s, copies {:.0}-{:.0} s later, 1 Shopify sale/s, reconcile every {RECONCILE_EVERY}",
+        "LIVE sale: {SKUS} SKUs of {stock} units, {ORDERS_PER_SECOND} TikTok orders/s and {SALES_PER_SECOND} Shopify sale/s for {seconds} s ({:.1} units asked per SKU), copies {:.0}-{:.0} s later, reconcile every {RECONCILE_EVERY}",
+        asked as f64 / SKUS as f64,
         20.0 * copy_scale,
         90.0 * copy_scale
     );
-    let _ = Path::new(".");
     let mut rows = Vec::new();
     for hold in [true, false] {
-        let o = run(hold, seconds, copy_scale);
+        let o = run(hold, seconds, copy_scale, stock);
         println!(
-            "hold {:3}: {} orders placed, {} refused (out of stock on TikTok), oversold {} units; {} reconciliations, {} TikTok order searches, {} Shopify GraphQL requests",
+            "hold {:3}: {} orders placed, {} refused (out of stock on TikTok), oversold {} units; {} reconciliations; sandbox: {} TikTok order-search requests, {} Shopify GraphQL requests",
             if hold { "on" } else { "off" },
             o.placed, o.refused, o.oversold, o.reconciles, o.order_searches, o.shopify_requests
         );
         rows.push(o);
     }
     let (on, off) = (&rows[0], &rows[1]);
+    let m = on.metrics;
+    println!(
+        "hold on, serve's /metrics: {} TikTok order-search requests at reconciliations and start-up, {} for order webhooks, {} Shopify orders requests; at most {} units held at once",
+        m.searches_refresh, m.searches_webhook, m.shopify_reads, on.peak_held_units
+    );
     if on.reconciles > 0 {
+        let per = |n: u64| n as f64 / on.reconciles as f64;
         println!(
-            "the hold's extra reads: {:.2} TikTok order searches and {:.2} Shopify requests per reconciliation (webhook-driven searches included)",
-            on.order_searches as f64 / on.reconciles as f64,
+            "the hold's extra reads per reconciliation: {:.2} TikTok order searches + {:.2} for webhooks (1 request each of TikTok's per-second budget), {:.2} Shopify orders reads (each reserves {} points of Shopify's cost bucket before the refund to the actual cost); Shopify GraphQL requests on minus off: {:+.2} per reconciliation",
+            per(m.searches_refresh),
+            per(m.searches_webhook),
+            per(m.shopify_reads),
+            SHOPIFY_ORDERS_PAGE_POINTS,
             (on.shopify_requests as f64 - off.shopify_requests as f64) / on.reconciles as f64
         );
     }
+    assert_eq!(
+        on.oversold, 0,
+        "with the hold on, TikTok sold {} units Shopify could not fulfil",
+        on.oversold
+    );
+    assert!(
+        off.oversold > 0,
+        "with the hold off nothing was oversold: the scenario is not scarce enough to show what the hold prevents"
+    );
 }

@@ -13,6 +13,7 @@ mod fleet;
 mod history;
 mod orders;
 mod postgres_state;
+mod sandbox_shops;
 mod schedule;
 mod serve;
 mod shops;

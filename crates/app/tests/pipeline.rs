@@ -18,10 +18,8 @@ use hmac::{Mac, SimpleHmac};
 use stockbridge_app::engine::{PipelineOptions, Stores, WriterOptions};
 use stockbridge_app::serve::{Application, ServeError, ServeParts};
 use stockbridge_domain::*;
-use stockbridge_ports::fakes::{shop, InMemorySink, InMemorySource, InMemoryStore};
-use stockbridge_ports::{
-    AuditOutcome, InventorySource, Page, Secret, SourceError, StateStore, Trigger,
-};
+use stockbridge_ports::fakes::{shop, FaultySource, InMemorySink, InMemorySource, InMemoryStore};
+use stockbridge_ports::{AuditOutcome, InventorySource, Secret, StateStore, Trigger};
 use tokio::sync::oneshot;
 
 const SECRET: &str = "test_webhook_secret";
@@ -397,43 +395,20 @@ async fn shutdown_writes_what_was_already_received() {
     assert_eq!(held(&sink, "92"), Some(33));
 }
 
-/// Answers full reads, but never answers an incremental read once `hang` is set.
-struct HangingReads {
-    inner: Arc<InMemorySource>,
-    hang: Arc<std::sync::atomic::AtomicBool>,
-}
-
-#[async_trait::async_trait]
-impl InventorySource for HangingReads {
-    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
-        self.inner.locations().await
-    }
-    async fn variants_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<VariantSnapshot>, SourceError> {
-        self.inner.variants_page(cursor).await
-    }
-    async fn variants_for_items(
-        &self,
-        items: &[InventoryItemId],
-    ) -> Result<Vec<VariantSnapshot>, SourceError> {
-        if self.hang.load(std::sync::atomic::Ordering::SeqCst) {
-            std::future::pending::<()>().await;
-        }
-        self.inner.variants_for_items(items).await
-    }
-}
-
 #[tokio::test]
 async fn a_stop_is_never_held_longer_than_the_final_flush_limit() {
-    let hang = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = hang.clone();
-    let server = start_with(Arc::new(InMemoryStore::new()), move |inner| {
-        Arc::new(HangingReads { inner, hang: flag })
+    let mut reads = None;
+    let server = start_with(Arc::new(InMemoryStore::new()), |inner| {
+        let wrapped = FaultySource::new(inner);
+        reads = Some(wrapped.clone());
+        wrapped
     })
     .await;
-    hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Full reads answer; an incremental read never does from now on.
+    let reads = reads.expect("the source was wrapped");
+    reads
+        .hang_item_reads
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     deliver(&server, "inventory_levels/update", &level_body(20, 1), "w1").await;
     let started = Instant::now();
     server.stop().await;

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use crate::plan::{Plan, PlanLine};
+use crate::catalog::TikTokSku;
+use crate::plan::{Plan, PlanLine, WriteBatches};
+use crate::write::WriteJob;
 
 /// The `[safety]` settings: when a plan trips.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,22 @@ impl Verdict {
     /// restated at TikTok's number by [`Plan::writes`]), the plan itself otherwise.
     pub fn writable(&self, plan: &Plan) -> Plan {
         plan.without(|l| self.holds(l))
+    }
+
+    /// The writes of the plan without the held lines: `self.writable(plan).write_jobs(tiktok)`
+    /// without copying the plan.
+    pub fn write_jobs(&self, plan: &Plan, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
+        plan.write_jobs_except(tiktok, |l| self.holds(l))
+    }
+
+    /// [`Verdict::write_jobs`] made `size` at a time ([`Plan::write_batches`]).
+    pub fn write_batches<'a>(
+        &self,
+        plan: &'a Plan,
+        tiktok: &'a [TikTokSku],
+        size: usize,
+    ) -> WriteBatches<'a> {
+        plan.write_batches(tiktok, |l| self.holds(l), size)
     }
 
     /// Why the writes are held, for a log line, `/healthz` and the console.

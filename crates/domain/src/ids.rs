@@ -2,6 +2,7 @@
 //! fallible constructor, so an empty or zero id can never reach the rules.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why an identifier could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +55,11 @@ macro_rules! numeric_id {
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
+        ///
+        /// Copies share one allocation: the id of a product, warehouse or SKU is held once
+        /// however many lines, writes and records name it.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Builds the id from text, trimmed; empty text is not a valid id.
@@ -64,7 +68,7 @@ macro_rules! text_id {
                 if trimmed.is_empty() {
                     return Err(IdError { kind: $kind, value: value.as_ref().to_owned() });
                 }
-                Ok(Self(trimmed.to_owned()))
+                Ok(Self(Arc::from(trimmed)))
             }
 
             /// The id as text.

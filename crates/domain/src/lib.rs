@@ -49,7 +49,7 @@ pub use orders::{
 };
 pub use outcome::{LineCounts, LineOutcome, LineStatus, NOT_WRITTEN, NO_OUTCOME};
 pub use pattern::{EmptyPattern, SkuPattern};
-pub use plan::{Plan, PlanLine, PlanSummary};
+pub use plan::{Plan, PlanLine, PlanSummary, WriteBatches};
 pub use quantity::{NumberError, Percent, Quantity};
 pub use resolved::{ResolvedMapping, ResolvedRules};
 pub use rules::{
@@ -61,6 +61,8 @@ pub use write::{ProductWrite, SkuWrite, WarehouseOutcome, WriteJob, WriteOutcome
 
 #[cfg(test)]
 mod seed;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The examples of the crate's README, run as doctests.
 #[cfg(doctest)]

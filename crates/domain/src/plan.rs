@@ -2,7 +2,8 @@
 //! give, what TikTok holds now, and why; and the per-product writes that get TikTok there
 //! (sync-rules.md §4).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::bundle::Components;
 use crate::catalog::{TikTokSku, VariantSnapshot, WarehouseStock};
@@ -30,8 +31,8 @@ pub struct PlanLine {
     pub sku_id: SkuId,
     /// The target warehouse.
     pub warehouse: WarehouseId,
-    /// The target warehouse's name.
-    pub warehouse_name: String,
+    /// The target warehouse's name (one allocation shared by the warehouse's lines).
+    pub warehouse_name: Arc<str>,
     /// What the rules give.
     pub quantity: Quantity,
     /// What TikTok holds now (or the last confirmed number), when known.
@@ -248,13 +249,18 @@ impl Plan {
                     product_id: sku.product_id.clone(),
                     sku_id: sku.sku_id.clone(),
                     warehouse: mapping.warehouse().clone(),
-                    warehouse_name: mapping.warehouse_name().to_owned(),
+                    warehouse_name: Arc::clone(mapping.shared_warehouse_name()),
                     quantity: evaluation.quantity,
                     current: (unknown.is_empty()
                         || !unknown.contains(&(sku.sku_id.clone(), mapping.warehouse().clone())))
                     .then_some(current.quantity),
                     explanation: rules
                         .explain_in(variant, &components, m, &evaluation, &held.orders)
+                        .map(|mut text| {
+                            // Held by every line until printed: no spare capacity.
+                            text.shrink_to_fit();
+                            text
+                        })
                         .unwrap_or_default(),
                     bundle: variant.is_bundle(),
                     held: if subtracts(&evaluation) {
@@ -292,23 +298,31 @@ impl Plan {
     /// may lower a number first ([`WriteJob::lowers_stock`]), so that when the rate limit
     /// makes writes queue, the risk of overselling drains first; otherwise by product.
     pub fn write_jobs(&self, tiktok: &[TikTokSku]) -> Vec<WriteJob> {
-        let mut lines: HashMap<&ProductId, Vec<PlanLine>> = HashMap::new();
-        for line in self.lines.iter().filter(|l| l.changed()) {
-            lines
-                .entry(&line.product_id)
-                .or_default()
-                .push(line.clone());
-        }
-        let mut jobs: Vec<WriteJob> = self
-            .writes(tiktok)
-            .into_iter()
-            .map(|write| WriteJob {
-                lines: lines.remove(&write.product_id).unwrap_or_default(),
-                write,
-            })
-            .collect();
-        jobs.sort_by_key(|job| !job.lowers_stock());
-        jobs
+        self.write_jobs_except(tiktok, |_| false)
+    }
+
+    /// [`Plan::write_jobs`] without the lines `skip` names (those the mass-drop breaker
+    /// holds): what `self.without(skip).write_jobs(tiktok)` gives, without copying the plan.
+    pub fn write_jobs_except(
+        &self,
+        tiktok: &[TikTokSku],
+        skip: impl Fn(&PlanLine) -> bool,
+    ) -> Vec<WriteJob> {
+        self.write_batches(tiktok, skip, usize::MAX)
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// [`Plan::write_jobs_except`] made `size` jobs at a time, in the same order: each job
+    /// copies its changed lines, so a caller that writes a batch before asking for the next
+    /// never holds a second copy of a large plan.
+    pub fn write_batches<'a>(
+        &'a self,
+        tiktok: &'a [TikTokSku],
+        skip: impl Fn(&PlanLine) -> bool,
+        size: usize,
+    ) -> WriteBatches<'a> {
+        WriteBatches::new(self, tiktok, skip, size)
     }
 
     /// The writes that bring TikTok to the plan: one per product with changed SKUs, each SKU
@@ -399,5 +413,8 @@ fn shared_components(
         .collect()
 }
 
+mod batches;
 #[cfg(test)]
 mod tests;
+
+pub use batches::WriteBatches;

@@ -1,5 +1,7 @@
 //! A rule set checked against the live stores: names resolved to ids, ready to compute.
 
+use std::sync::Arc;
+
 use crate::catalog::{Location, Warehouse};
 use crate::ids::{LocationId, Sku, WarehouseId};
 use crate::quantity::{Percent, Quantity};
@@ -14,7 +16,8 @@ pub struct ResolvedMapping {
     /// The locations that count now (active ones), sorted for lookup.
     active: Vec<LocationId>,
     warehouse: WarehouseId,
-    warehouse_name: String,
+    /// Shared by the plan lines of the mapping.
+    warehouse_name: Arc<str>,
 }
 
 impl ResolvedMapping {
@@ -35,7 +38,7 @@ impl ResolvedMapping {
             listed,
             active,
             warehouse: warehouse.id.clone(),
-            warehouse_name: warehouse.name.clone(),
+            warehouse_name: Arc::from(warehouse.name.as_str()),
         }
     }
 
@@ -46,6 +49,11 @@ impl ResolvedMapping {
 
     /// The target warehouse's name.
     pub fn warehouse_name(&self) -> &str {
+        &self.warehouse_name
+    }
+
+    /// The target warehouse's name, to share.
+    pub(crate) fn shared_warehouse_name(&self) -> &Arc<str> {
         &self.warehouse_name
     }
 

@@ -1,72 +1,15 @@
-//! Builders for tests: short ways to write locations, warehouses, variants and TikTok SKUs.
+//! The domain's own test helpers: the seed store of the examples, rules in a line, and the
+//! builders of [`crate::testing`] under the short names these tests use.
 
 use crate::*;
 
+pub use crate::testing::{bundle, tiktok_sku as tiktok, variant, warehouse as wh};
+
+/// A location, active or not.
 pub fn loc(id: u64, name: &str, active: bool) -> Location {
     Location {
-        id: LocationId::new(id).unwrap(),
-        name: name.into(),
         active,
-    }
-}
-
-pub fn wh(id: &str, name: &str, default: bool) -> Warehouse {
-    Warehouse {
-        id: WarehouseId::new(id).unwrap(),
-        name: name.into(),
-        kind: WarehouseKind::Sales,
-        status: WarehouseStatus::Enabled,
-        is_default: default,
-    }
-}
-
-pub fn variant(id: u64, sku: &str, levels: &[(u64, i64)]) -> VariantSnapshot {
-    VariantSnapshot {
-        variant_id: VariantId::new(id).unwrap(),
-        inventory_item_id: InventoryItemId::new(id * 10).unwrap(),
-        sku: Sku::parse_optional(Some(sku)),
-        tracked: true,
-        policy: InventoryPolicy::Deny,
-        product_status: ProductStatus::Active,
-        components: None,
-        levels: levels
-            .iter()
-            .map(|&(l, a)| StockLevel {
-                location: LocationId::new(l).unwrap(),
-                available: a,
-            })
-            .collect(),
-    }
-}
-
-/// A bundle (no stock of its own) made of `(component variant id, units)`.
-pub fn bundle(id: u64, sku: &str, parts: &[(u64, u32)]) -> VariantSnapshot {
-    VariantSnapshot {
-        components: Some(
-            parts
-                .iter()
-                .map(|&(v, q)| Component {
-                    variant_id: VariantId::new(v).unwrap(),
-                    quantity: std::num::NonZeroU32::new(q).unwrap(),
-                })
-                .collect(),
-        ),
-        ..variant(id, sku, &[])
-    }
-}
-
-pub fn tiktok(product: &str, id: &str, seller_sku: &str, stock: &[(&str, i64)]) -> TikTokSku {
-    TikTokSku {
-        product_id: ProductId::new(product).unwrap(),
-        sku_id: SkuId::new(id).unwrap(),
-        seller_sku: seller_sku.into(),
-        stock: stock
-            .iter()
-            .map(|&(w, q)| WarehouseStock {
-                warehouse: WarehouseId::new(w).unwrap(),
-                quantity: Quantity::new(q).unwrap(),
-            })
-            .collect(),
+        ..crate::testing::location(id, name)
     }
 }
 

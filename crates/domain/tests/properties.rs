@@ -1,45 +1,34 @@
 //! Properties of the computation that must hold for every rule set and every stock.
 
 use proptest::prelude::*;
+use stockbridge_domain::testing::{self, bundle, location, tiktok_sku, warehouse};
 use stockbridge_domain::*;
 
 fn locations() -> Vec<Location> {
-    (1..=3)
-        .map(|i| Location {
-            id: LocationId::new(i).unwrap(),
-            name: format!("L{i}"),
-            active: true,
-        })
-        .collect()
+    (1..=3).map(|i| location(i, &format!("L{i}"))).collect()
 }
 
 fn warehouses() -> Vec<Warehouse> {
-    vec![Warehouse {
-        id: WarehouseId::new("7001").unwrap(),
-        name: "Main".into(),
-        kind: WarehouseKind::Sales,
-        status: WarehouseStatus::Enabled,
-        is_default: true,
-    }]
+    vec![warehouse("7001", "Main", true)]
 }
 
 fn variant(levels: &[(u64, i64)], tracked: bool, policy: InventoryPolicy) -> VariantSnapshot {
     VariantSnapshot {
-        variant_id: VariantId::new(1).unwrap(),
-        inventory_item_id: InventoryItemId::new(1).unwrap(),
-        sku: Some(Sku::new("SKU").unwrap()),
         tracked,
         policy,
-        product_status: ProductStatus::Active,
-        components: None,
-        levels: levels
-            .iter()
-            .map(|&(l, a)| StockLevel {
-                location: LocationId::new(l).unwrap(),
-                available: a,
-            })
-            .collect(),
+        ..testing::variant(1, "SKU", levels)
     }
+}
+
+/// A TikTok SKU for each variant of `catalog` (its id the variant's), holding 0 in 7001.
+fn listed_at_zero(catalog: &[VariantSnapshot]) -> Vec<TikTokSku> {
+    catalog
+        .iter()
+        .map(|v| {
+            let seller_sku = v.sku.as_ref().unwrap().as_str();
+            tiktok_sku("1", &v.variant_id.to_string(), seller_sku, &[("7001", 0)])
+        })
+        .collect()
 }
 
 /// A component with its levels, units per bundle and whether it is tracked.
@@ -60,20 +49,12 @@ fn bundle_catalog(parts: &[Part]) -> Vec<VariantSnapshot> {
             ..variant(levels, *tracked, InventoryPolicy::Deny)
         })
         .collect();
-    let components = parts
+    let components: Vec<(u64, u32)> = parts
         .iter()
         .enumerate()
-        .map(|(i, (_, units, _))| Component {
-            variant_id: VariantId::new(i as u64 + 1).unwrap(),
-            quantity: std::num::NonZeroU32::new(*units).unwrap(),
-        })
+        .map(|(i, (_, units, _))| (i as u64 + 1, *units))
         .collect();
-    catalog.push(VariantSnapshot {
-        variant_id: VariantId::new(100).unwrap(),
-        sku: Some(Sku::new("BUNDLE").unwrap()),
-        components: Some(components),
-        ..variant(&[], true, InventoryPolicy::Deny)
-    });
+    catalog.push(bundle(100, "BUNDLE", &components));
     catalog
 }
 
@@ -255,31 +236,8 @@ proptest! {
         if let Some(v) = catalog.get_mut(nested) {
             v.components = Some(Vec::new());
         }
-        let components: Vec<Component> = ids
-            .iter()
-            .map(|&(v, q)| Component {
-                variant_id: VariantId::new(v).unwrap(),
-                quantity: std::num::NonZeroU32::new(q).unwrap(),
-            })
-            .collect();
-        catalog.push(VariantSnapshot {
-            variant_id: VariantId::new(100).unwrap(),
-            sku: Some(Sku::new("BUNDLE").unwrap()),
-            components: Some(components),
-            ..variant(&[], true, InventoryPolicy::Deny)
-        });
-        let tiktok: Vec<TikTokSku> = catalog
-            .iter()
-            .map(|v| TikTokSku {
-                product_id: ProductId::new("1").unwrap(),
-                sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
-                seller_sku: v.sku.as_ref().unwrap().as_str().to_owned(),
-                stock: vec![WarehouseStock {
-                    warehouse: WarehouseId::new("7001").unwrap(),
-                    quantity: Quantity::ZERO,
-                }],
-            })
-            .collect();
+        catalog.push(bundle(100, "BUNDLE", &ids));
+        let tiktok = listed_at_zero(&catalog);
         let r = resolve(&RuleSet::default(), &locations(), &warehouses()).unwrap();
         let plan = Plan::build(&r, &catalog, &tiktok);
         let bundle_line = plan.lines.iter().find(|l| l.sku == "BUNDLE");
@@ -319,18 +277,7 @@ proptest! {
         held in proptest::collection::vec(0u64..20, 6),
     ) {
         let catalog = bundle_catalog(&parts);
-        let tiktok: Vec<TikTokSku> = catalog
-            .iter()
-            .map(|v| TikTokSku {
-                product_id: ProductId::new("1").unwrap(),
-                sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),
-                seller_sku: v.sku.as_ref().unwrap().as_str().to_owned(),
-                stock: vec![WarehouseStock {
-                    warehouse: WarehouseId::new("7001").unwrap(),
-                    quantity: Quantity::ZERO,
-                }],
-            })
-            .collect();
+        let tiktok = listed_at_zero(&catalog);
         let lines = catalog.iter().zip(&held).map(|(v, &quantity)| HoldLine {
             order: OrderId::new(format!("o{}", v.variant_id)).unwrap(),
             sku_id: SkuId::new(v.variant_id.to_string()).unwrap(),

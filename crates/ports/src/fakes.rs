@@ -1,7 +1,8 @@
 //! In-memory fakes of the three ports, for tests of the application and as the reference
 //! behaviour the contract suite checks. They keep everything behind a `std::sync::Mutex`.
-//! [`FaultySink`] and [`FaultyStore`] put injected faults in front of any implementation;
-//! [`shop`] writes locations, warehouses, variants and TikTok SKUs in a line each.
+//! [`FaultySource`], [`FaultySink`] and [`FaultyStore`] put injected faults in front of any
+//! implementation; [`shop`] writes locations, warehouses, variants and TikTok SKUs in a line
+//! each.
 
 mod faulty;
 pub mod shop;
@@ -9,7 +10,7 @@ mod sink;
 mod source;
 mod store;
 
-pub use faulty::{FaultySink, FaultyStore};
+pub use faulty::{FaultySink, FaultySource, FaultyStore};
 pub use sink::InMemorySink;
 pub use source::InMemorySource;
 pub use store::InMemoryStore;

@@ -1,24 +1,99 @@
 //! Reading a bulk export: one JSON object per line, variants as roots and their inventory
 //! levels and bundle components as children naming the parent in `__parentId`. Lines come in
-//! no particular order, so children are joined to parents by id after every line is read.
+//! no particular order, so children are joined to parents by id once every line is read.
 //! A bundle's components are put in the order of their ids (the order Shopify lists them).
-
-use std::collections::HashMap;
+//!
+//! The file is read as it downloads ([`Export::feed`] takes each chunk): every line becomes
+//! its compact form at once (a snapshot without its children, or a child's parent number and
+//! its level or component), so a large catalog is never held as text, nor as parsed JSON.
 
 use stockbridge_domain::{Component, StockLevel, VariantSnapshot};
 
 use crate::catalog::wire::{ComponentNode, LevelNode, VariantNode};
 use crate::error::AnswerError;
+use crate::gid;
 
-/// The snapshots held in a bulk export, ordered by variant id, levels by location id.
-pub(crate) fn snapshots(jsonl: &[u8]) -> Result<Vec<VariantSnapshot>, AnswerError> {
-    let mut roots = Vec::new();
-    let mut children: Vec<(usize, String, LevelNode)> = Vec::new();
-    let mut components: Vec<(usize, String, u64, ComponentNode)> = Vec::new();
-    for (index, raw) in jsonl.split(|b| *b == b'\n').enumerate() {
-        let line = index + 1;
+/// What a child line names as its parent: Shopify names the variant or its inventory item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Variant,
+    Item,
+}
+
+/// A child line, by the number of its parent (32 bytes for a level: a large export has
+/// hundreds of thousands).
+#[derive(Debug)]
+struct Child<T> {
+    kind: Kind,
+    /// One-based; a file of more than 4 billion lines is named at its last.
+    line: u32,
+    parent: u64,
+    value: T,
+}
+
+impl<T> Child<T> {
+    fn new(kind: Kind, parent: u64, line: usize, value: T) -> Self {
+        Child {
+            kind,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            parent,
+            value,
+        }
+    }
+
+    fn line(&self) -> usize {
+        self.line as usize
+    }
+}
+
+/// A bundle component line's value: its position among the bundle's components, and what it
+/// is.
+type Part = (u64, Component);
+
+/// A bulk export being read: the lines seen so far in their compact form.
+#[derive(Debug, Default)]
+pub(crate) struct Export {
+    /// The lines fed so far, the incomplete one included.
+    lines: usize,
+    /// The start of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    /// The variants, each with the levels its own line listed (none in a bulk export).
+    roots: Vec<VariantSnapshot>,
+    levels: Vec<Child<StockLevel>>,
+    parts: Vec<Child<Part>>,
+    /// Child lines whose parent is not a variant or inventory item id: (line, parent), by
+    /// kind. No variant can claim them; the first is named as an orphan.
+    odd_levels: Vec<(usize, String)>,
+    odd_parts: Vec<(usize, String)>,
+}
+
+impl Export {
+    /// Reads the lines a chunk of the file completes; the chunk's unfinished last line waits
+    /// for the next chunk (or [`Export::finish`]).
+    pub(crate) fn feed(&mut self, mut chunk: &[u8]) -> Result<(), AnswerError> {
+        while let Some(end) = chunk.iter().position(|b| *b == b'\n') {
+            let (head, rest) = (&chunk[..end], &chunk[end + 1..]);
+            if self.pending.is_empty() {
+                self.line(head)?;
+            } else {
+                let mut whole = std::mem::take(&mut self.pending);
+                whole.extend_from_slice(head);
+                self.line(&whole)?;
+                whole.clear();
+                self.pending = whole;
+            }
+            chunk = rest;
+        }
+        self.pending.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// One line of the file (without its newline).
+    fn line(&mut self, raw: &[u8]) -> Result<(), AnswerError> {
+        self.lines += 1;
+        let line = self.lines;
         if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return Ok(());
         }
         let mut value: serde_json::Value =
             serde_json::from_slice(raw).map_err(|source| AnswerError::BulkLine { line, source })?;
@@ -30,61 +105,135 @@ pub(crate) fn snapshots(jsonl: &[u8]) -> Result<Vec<VariantSnapshot>, AnswerErro
                 let order = value
                     .get("id")
                     .and_then(|id| id.as_str())
-                    .and_then(|id| crate::gid::number(crate::gid::VARIANT_COMPONENT, id).ok())
+                    .and_then(|id| gid::number(gid::VARIANT_COMPONENT, id).ok())
                     .unwrap_or(line as u64);
                 let component = serde_json::from_value::<ComponentNode>(value)
                     .map_err(|source| AnswerError::BulkLine { line, source })?;
-                components.push((line, parent, order, component));
+                let part = (order, component.into_domain()?);
+                match parent_of(&parent) {
+                    Some((kind, number)) => self.parts.push(Child::new(kind, number, line, part)),
+                    None => self.odd_parts.push((line, parent)),
+                }
             }
             Some(serde_json::Value::String(parent)) => {
                 let level = serde_json::from_value::<LevelNode>(value)
-                    .map_err(|source| AnswerError::BulkLine { line, source })?;
-                children.push((line, parent, level));
+                    .map_err(|source| AnswerError::BulkLine { line, source })?
+                    .into_domain()?;
+                match parent_of(&parent) {
+                    Some((kind, number)) => {
+                        self.levels.push(Child::new(kind, number, line, level));
+                    }
+                    None => self.odd_levels.push((line, parent)),
+                }
             }
             _ => {
                 let variant = serde_json::from_value::<VariantNode>(value)
                     .map_err(|source| AnswerError::BulkLine { line, source })?;
-                roots.push(variant);
+                let item = variant.inventory_item;
+                let inline = crate::catalog::wire::levels_of(item.inventory_levels)?.0;
+                self.roots
+                    .push(variant.fields.snapshot(&item.id, item.tracked, inline)?);
             }
         }
+        Ok(())
     }
 
-    // Children may name the variant or its inventory item as parent: accept both.
-    let mut slot_of: HashMap<String, usize> = HashMap::with_capacity(roots.len() * 2);
-    for (slot, root) in roots.iter().enumerate() {
-        slot_of.insert(root.fields.id.clone(), slot);
-        slot_of.insert(root.inventory_item.id.clone(), slot);
-    }
-    let mut levels: Vec<Vec<StockLevel>> = vec![Vec::new(); roots.len()];
-    for (line, parent, level) in children {
-        let slot = *slot_of
-            .get(&parent)
-            .ok_or(AnswerError::BulkOrphan { line, parent })?;
-        levels[slot].push(level.into_domain()?);
-    }
-    let mut parts: Vec<Vec<(u64, Component)>> = vec![Vec::new(); roots.len()];
-    for (line, parent, order, component) in components {
-        let slot = *slot_of
-            .get(&parent)
-            .ok_or(AnswerError::BulkOrphan { line, parent })?;
-        parts[slot].push((order, component.into_domain()?));
-    }
-
-    let mut out = Vec::with_capacity(roots.len());
-    for ((root, mut own), mut parts) in roots.into_iter().zip(levels).zip(parts) {
-        let item = root.inventory_item;
-        let mut inline = crate::catalog::wire::levels_of(item.inventory_levels)?.0;
-        own.append(&mut inline);
-        own.sort_by_key(|l| l.location);
-        let mut snapshot = root.fields.snapshot(&item.id, item.tracked, own)?;
-        if let Some(list) = snapshot.components.as_mut() {
-            parts.sort_by_key(|(order, _)| *order);
-            list.extend(parts.into_iter().map(|(_, c)| c));
+    /// The snapshots of the whole file, ordered by variant id, levels by location id.
+    pub(crate) fn finish(mut self) -> Result<Vec<VariantSnapshot>, AnswerError> {
+        if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending);
+            self.line(&last)?;
         }
-        out.push(snapshot);
+        let Export {
+            mut roots,
+            levels,
+            parts,
+            odd_levels,
+            odd_parts,
+            ..
+        } = self;
+        roots.sort_by_key(|v| v.variant_id);
+        roots.shrink_to_fit();
+        let variants: Vec<u64> = roots.iter().map(|v| v.variant_id.get()).collect();
+        let mut items: Vec<(u64, usize)> = roots
+            .iter()
+            .enumerate()
+            .map(|(slot, v)| (v.inventory_item_id.get(), slot))
+            .collect();
+        items.sort_unstable();
+        let slot_of = |kind: Kind, parent: u64| match kind {
+            Kind::Variant => variants.binary_search(&parent).ok(),
+            Kind::Item => items
+                .binary_search_by_key(&parent, |&(item, _)| item)
+                .ok()
+                .map(|i| items[i].1),
+        };
+        join(levels, &odd_levels, slot_of, |slot, level| {
+            roots[slot].levels.push(level);
+        })?;
+        let mut joined: Vec<(usize, Part)> = Vec::new();
+        join(parts, &odd_parts, slot_of, |slot, part| {
+            joined.push((slot, part))
+        })?;
+        joined.sort_by_key(|(slot, (order, _))| (*slot, *order));
+        for (slot, (_, component)) in joined {
+            if let Some(list) = roots[slot].components.as_mut() {
+                list.push(component);
+            }
+        }
+        for root in &mut roots {
+            root.levels.sort_by_key(|l| l.location);
+            root.levels.shrink_to_fit();
+        }
+        Ok(roots)
     }
-    out.sort_by_key(|v| v.variant_id);
-    Ok(out)
+}
+
+/// The number and kind of a `__parentId`; `None` when it is neither a variant's nor an
+/// inventory item's id.
+fn parent_of(parent: &str) -> Option<(Kind, u64)> {
+    gid::number(gid::VARIANT, parent)
+        .map(|n| (Kind::Variant, n))
+        .or_else(|_| gid::number(gid::INVENTORY_ITEM, parent).map(|n| (Kind::Item, n)))
+        .ok()
+}
+
+/// Hands each child to `attach` with the slot of its parent, in file order; fails on the
+/// first child (by line) that no variant of the file claims.
+fn join<T>(
+    children: Vec<Child<T>>,
+    odd: &[(usize, String)],
+    slot_of: impl Fn(Kind, u64) -> Option<usize>,
+    mut attach: impl FnMut(usize, T),
+) -> Result<(), AnswerError> {
+    let first_odd = odd.first();
+    let orphan = |line: usize, parent: String| AnswerError::BulkOrphan { line, parent };
+    for child in children {
+        if let Some((line, parent)) = first_odd.filter(|(line, _)| *line < child.line()) {
+            return Err(orphan(*line, parent.clone()));
+        }
+        let Some(slot) = slot_of(child.kind, child.parent) else {
+            let kind = match child.kind {
+                Kind::Variant => gid::VARIANT,
+                Kind::Item => gid::INVENTORY_ITEM,
+            };
+            let parent = format!("gid://shopify/{kind}/{}", child.parent);
+            return Err(orphan(child.line(), parent));
+        };
+        attach(slot, child.value);
+    }
+    match first_odd {
+        Some((line, parent)) => Err(orphan(*line, parent.clone())),
+        None => Ok(()),
+    }
+}
+
+/// The snapshots held in a whole bulk export, ordered by variant id, levels by location id.
+#[cfg(test)]
+pub(crate) fn snapshots(jsonl: &[u8]) -> Result<Vec<VariantSnapshot>, AnswerError> {
+    let mut export = Export::default();
+    export.feed(jsonl)?;
+    export.finish()
 }
 
 #[cfg(test)]
@@ -122,6 +271,50 @@ mod tests {
         assert_eq!(levels, vec![(2, -1), (5, 3)]);
         assert_eq!(variants[1].sku, None);
         assert!(variants[1].levels.is_empty());
+    }
+
+    #[test]
+    fn a_file_fed_in_chunks_of_any_size_reads_as_the_whole_file() {
+        let bundle = VARIANT_1.replace(
+            r#""requiresComponents":false"#,
+            r#""requiresComponents":true"#,
+        );
+        let component = r#"{"id":"gid://shopify/ProductVariantComponent/3","quantity":2,"productVariant":{"id":"gid://shopify/ProductVariant/2"},"__parentId":"gid://shopify/ProductVariant/1"}"#;
+        let jsonl = [
+            level(5, 3, "gid://shopify/InventoryItem/9"),
+            VARIANT_2.to_owned(),
+            component.to_owned(),
+            level(2, -1, "gid://shopify/ProductVariant/1"),
+            bundle,
+        ]
+        .join("\n");
+        let whole = snapshots(jsonl.as_bytes()).unwrap();
+        assert_eq!(whole.len(), 2);
+        assert_eq!(whole[0].levels.len(), 2);
+        for size in [1, 2, 7, 64, 1000] {
+            let mut export = Export::default();
+            for chunk in jsonl.as_bytes().chunks(size) {
+                export.feed(chunk).unwrap();
+            }
+            assert_eq!(export.finish().unwrap(), whole, "chunks of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn a_broken_line_split_across_chunks_is_named_by_its_line() {
+        let jsonl = format!("{VARIANT_1}\n{VARIANT_2}\n{{\"id\": \n");
+        let mut export = Export::default();
+        let mut failed = None;
+        for chunk in jsonl.as_bytes().chunks(5) {
+            if let Err(e) = export.feed(chunk) {
+                failed = Some(e);
+                break;
+            }
+        }
+        assert!(
+            matches!(failed, Some(AnswerError::BulkLine { line: 3, .. })),
+            "{failed:?}"
+        );
     }
 
     #[test]

@@ -28,6 +28,15 @@ pub fn secrets() -> HashMap<String, String> {
     .collect()
 }
 
+/// The `stockbridge` binary the benchmarks run: `STOCKBRIDGE_BENCH_BIN` when set (an earlier
+/// commit's build, to compare before and after in one session), else the one built with them.
+pub fn binary() -> PathBuf {
+    std::env::var_os("STOCKBRIDGE_BENCH_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_stockbridge")),
+        PathBuf::from,
+    )
+}
+
 /// The shape of a generated store.
 pub struct Shape {
     /// Shopify variants, each with its own inventory item and SKU.
@@ -104,7 +113,7 @@ impl SandboxProcess {
         webhook_url: Option<&str>,
         extra: &[&str],
     ) -> SandboxProcess {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockbridge"));
+        let mut cmd = Command::new(binary());
         cmd.args(["sandbox", "--fixture", fixture.to_str().unwrap()])
             .args(["--listen", "127.0.0.1:0"])
             .args(["--tiktok-rps", &tiktok_rps.to_string()]);

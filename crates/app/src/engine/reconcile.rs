@@ -1,18 +1,19 @@
 //! A full reconciliation: read both stores, resolve the rules, plan, write what differs,
 //! record the run. `sync` runs it once; `serve` runs it at start and on a schedule.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use stockbridge_domain::{
     resolve, Breaker, Holds, LineCounts, LineStatus, Plan, ResolvedRules, RuleError, RuleSet,
-    TikTokSku, VariantSnapshot, Verdict,
+    TikTokSku, VariantSnapshot, Verdict, WriteBatches,
 };
 use stockbridge_ports::{
     HeldWrite, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
-use super::writer::{execute, WriterOptions};
+use super::writer::{execute, BatchOutcome, Progress, WriterOptions};
 use super::Stores;
 
 /// Why a reconciliation could not run.
@@ -165,10 +166,8 @@ pub async fn reconcile_guarded(
         RunKind::Reconcile => Trigger::Reconcile,
     };
     let verdict = breaker.judge(&snapshot.plan.lines);
-    let jobs = verdict
-        .writable(&snapshot.plan)
-        .write_jobs(&snapshot.tiktok);
-    let outcome = match execute(stores, jobs, &trigger, Some(run_id), options, cancel).await {
+    let batches = verdict.write_batches(&snapshot.plan, &snapshot.tiktok, WRITE_BATCH);
+    let outcome = match write_batches(stores, batches, &trigger, run_id, options, cancel).await {
         Ok(outcome) => outcome,
         // The writes in flight were finished and their recording tried: the run ends
         // aborted with the reason rather than staying `running`.
@@ -202,6 +201,68 @@ pub async fn reconcile_guarded(
         variants: snapshot.variants,
         verdict,
     })
+}
+
+/// Write jobs made and written this many at a time, so that the changed lines of a large
+/// plan are not all copied into jobs at once. Between two batches the writer finishes the
+/// writes in flight (at most `concurrency`), about one request's time per batch.
+const WRITE_BATCH: usize = 1024;
+
+/// Writes the jobs a batch at a time, in their order, as one batch would be written: one
+/// progress from 0 to every line, the statuses of all, interrupted when cancellation stopped
+/// any batch.
+async fn write_batches(
+    stores: &Stores,
+    mut batches: WriteBatches<'_>,
+    trigger: &Trigger,
+    run_id: RunId,
+    options: &WriterOptions,
+    cancel: &CancellationToken,
+) -> Result<BatchOutcome, StoreError> {
+    if let Some(progress) = &options.progress {
+        progress.start(batches.lines_left() as u64);
+    }
+    let mut outcome = BatchOutcome::default();
+    let mut done = 0u64;
+    for jobs in batches.by_ref() {
+        let lines: u64 = jobs.iter().map(|j| j.lines.len() as u64).sum();
+        let batch_options = WriterOptions {
+            concurrency: options.concurrency,
+            progress: options.progress.clone().map(|whole| {
+                Arc::new(Continued {
+                    whole,
+                    before: done,
+                }) as Arc<dyn Progress>
+            }),
+        };
+        let batch = execute(stores, jobs, trigger, Some(run_id), &batch_options, cancel).await?;
+        outcome.statuses.extend(batch.statuses);
+        done += lines;
+        if batch.interrupted {
+            outcome.interrupted = true;
+            break;
+        }
+    }
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
+    Ok(outcome)
+}
+
+/// One batch's progress as progress of the whole write: the lines of earlier batches added.
+struct Continued {
+    whole: Arc<dyn Progress>,
+    before: u64,
+}
+
+impl Progress for Continued {
+    fn start(&self, _total: u64) {}
+
+    fn advance(&self, done: u64) {
+        self.whole.advance(self.before + done);
+    }
+
+    fn finish(&self) {}
 }
 
 /// Marks the lines the verdict holds [`LineStatus::Held`] and gives them as held writes.

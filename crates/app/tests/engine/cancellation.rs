@@ -1,5 +1,9 @@
 //! A sync cancelled before or while it reads the stores.
 
+use std::sync::atomic::Ordering;
+
+use stockbridge_ports::fakes::FaultySource;
+
 use super::*;
 
 #[tokio::test]
@@ -19,35 +23,14 @@ async fn cancelled_sync_writes_nothing_more_and_says_so() {
     ));
 }
 
-/// A Shopify that never answers, as a huge catalog read looks from outside.
-struct SilentSource;
-
-#[async_trait::async_trait]
-impl stockbridge_ports::InventorySource for SilentSource {
-    async fn locations(&self) -> Result<Vec<Location>, stockbridge_ports::SourceError> {
-        std::future::pending().await
-    }
-
-    async fn variants_page(
-        &self,
-        _cursor: Option<String>,
-    ) -> Result<stockbridge_ports::Page<VariantSnapshot>, stockbridge_ports::SourceError> {
-        std::future::pending().await
-    }
-
-    async fn variants_for_items(
-        &self,
-        _items: &[InventoryItemId],
-    ) -> Result<Vec<VariantSnapshot>, stockbridge_ports::SourceError> {
-        std::future::pending().await
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn cancelling_while_the_stores_are_still_being_read_stops_at_once_and_records_the_run() {
     let f = fixture();
+    // A Shopify that never answers, as a huge catalog read looks from outside.
+    let silent = FaultySource::new(f.stores.source.clone());
+    silent.silent.store(true, Ordering::SeqCst);
     let stores = Stores {
-        source: Arc::new(SilentSource),
+        source: silent,
         ..f.stores.clone()
     };
     let cancel = CancellationToken::new();

@@ -1,34 +1,19 @@
 //! How `serve` ends when its pipeline cannot go on: a pipeline that dies, rules that do
 //! not fit the stores.
 
+use std::sync::atomic::Ordering;
+
+use stockbridge_ports::fakes::FaultySource;
+
 use super::*;
-
-/// Answers full reads, and panics on an incremental read: a bug on the real-time path.
-struct PanickingReads(Arc<InMemorySource>);
-
-#[async_trait::async_trait]
-impl InventorySource for PanickingReads {
-    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
-        self.0.locations().await
-    }
-    async fn variants_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<VariantSnapshot>, SourceError> {
-        self.0.variants_page(cursor).await
-    }
-    async fn variants_for_items(
-        &self,
-        _items: &[InventoryItemId],
-    ) -> Result<Vec<VariantSnapshot>, SourceError> {
-        panic!("injected bug on the real-time path");
-    }
-}
 
 #[tokio::test]
 async fn serve_stops_with_exit_code_1_when_its_pipeline_dies() {
+    // Full reads answer; an incremental read panics: a bug on the real-time path.
     let server = start_with(Arc::new(InMemoryStore::new()), |inner| {
-        Arc::new(PanickingReads(inner))
+        let reads = FaultySource::new(inner);
+        reads.panic_item_reads.store(true, Ordering::SeqCst);
+        reads
     })
     .await;
     deliver(&server, "inventory_levels/update", &level_body(10, 1), "w1").await;

@@ -10,9 +10,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as Virtual;
 use tokio_util::sync::CancellationToken;
 
-use super::faults::{hand_edit, SlowReads};
+use super::faults::hand_edit;
 use super::*;
 use stockbridge_ports::fakes::FaultySink;
+use stockbridge_ports::fakes::FaultySource;
 
 /// A running pipeline: its queue's sending side, its stop, its counters.
 pub(super) struct Running {
@@ -132,7 +133,7 @@ async fn a_steady_stream_of_changes_never_holds_back_the_scheduled_reconcile() {
     let (source, sink) = shop();
     let store = Arc::new(InMemoryStore::new());
     // Each re-read takes longer than the gap between changes: one is always queued.
-    let slow = SlowReads::new(source.clone(), Duration::from_millis(60));
+    let slow = FaultySource::slow(source.clone(), Duration::from_millis(60));
     let mut options = options();
     options.reconcile_every = Duration::from_secs(1);
     let mut p = spawn(stores(slow, sink.clone(), &store), options);
@@ -164,13 +165,13 @@ async fn a_steady_stream_of_changes_never_holds_back_the_scheduled_reconcile() {
 async fn a_stop_ends_a_flush_whose_re_read_never_answers_within_the_limit() {
     let (source, sink) = shop();
     let store = Arc::new(InMemoryStore::new());
-    let slow = SlowReads::new(source, Duration::ZERO);
+    let slow = FaultySource::slow(source, Duration::ZERO);
     let limit = options().final_flush_limit;
     let mut p = spawn(stores(slow.clone(), sink, &store), options());
     p.until_ready().await;
-    slow.hang.store(true, Ordering::SeqCst);
+    slow.hang_item_reads.store(true, Ordering::SeqCst);
     p.change(20);
-    slow.reading.notified().await;
+    slow.item_read_started.notified().await;
     let stopped = Virtual::now();
     let ended = tokio::time::timeout(Duration::from_secs(600), p.stop()).await;
     assert!(ended.is_ok(), "the stop waited for a flush that never ends");

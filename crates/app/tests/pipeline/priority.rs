@@ -5,9 +5,9 @@
 use stockbridge_ports::InventorySink;
 use tokio::time::Instant as Virtual;
 
-use super::faults::SlowReads;
 use super::paused::{item, main_location, spawn, stores, until};
 use super::*;
+use stockbridge_ports::fakes::FaultySource;
 
 /// Shopify with `n` items (variant k: item 10k, SKU `Sk`, 20 available at Main); TikTok with
 /// one product per SKU (SKU id 100 + k), at zero until the start-up reconcile.
@@ -46,7 +46,7 @@ async fn a_fall_arriving_behind_a_backlog_of_rises_is_written_before_the_backlog
     let (source, sink) = shop_of(31);
     let store = Arc::new(InMemoryStore::new());
     // Each re-read takes a second, as when Shopify's bucket is empty.
-    let slow = SlowReads::new(source.clone(), Duration::from_secs(1));
+    let slow = FaultySource::slow(source.clone(), Duration::from_secs(1));
     let mut options = options();
     options.max_items_per_flush = 5;
     let sink_ports: Arc<dyn InventorySink> = sink.clone();
@@ -58,7 +58,7 @@ async fn a_fall_arriving_behind_a_backlog_of_rises_is_written_before_the_backlog
     }
     // The first flush is reading; variant 31, last in the queue, falls to 45: above what the
     // reconcile read (20), below what its last webhook said (81).
-    slow.reading.notified().await;
+    slow.item_read_started.notified().await;
     set(&source, 31, 45);
     p.level(310, 45);
     assert!(
@@ -82,7 +82,7 @@ async fn a_fall_arriving_behind_a_backlog_of_rises_is_written_before_the_backlog
         .await,
         "every rise was written after it"
     );
-    let sizes = slow.sizes.lock().unwrap().clone();
+    let sizes = slow.item_read_sizes();
     assert!(sizes.iter().all(|&n| n <= 5), "re-reads of {sizes:?} items");
     assert_eq!(
         sizes.get(1),
@@ -96,7 +96,7 @@ async fn a_fall_arriving_behind_a_backlog_of_rises_is_written_before_the_backlog
 async fn each_re_read_takes_at_most_the_cap_and_the_rest_goes_out_without_a_new_window() {
     let (source, sink) = shop_of(10);
     let store = Arc::new(InMemoryStore::new());
-    let slow = SlowReads::new(source.clone(), Duration::ZERO);
+    let slow = FaultySource::slow(source.clone(), Duration::ZERO);
     let mut options = options();
     options.max_items_per_flush = 4;
     let window = options.coalesce_window;
@@ -119,7 +119,7 @@ async fn each_re_read_takes_at_most_the_cap_and_the_rest_goes_out_without_a_new_
         "the flushes after the first waited: {:?}",
         sent.elapsed()
     );
-    assert_eq!(*slow.sizes.lock().unwrap(), [4, 4, 2]);
+    assert_eq!(slow.item_read_sizes(), [4, 4, 2]);
     p.stop().await.unwrap();
 }
 

@@ -3,9 +3,9 @@
 
 use stockbridge_app::engine::Change;
 
-use super::faults::SlowReads;
 use super::paused::{item, main_location, spawn, stores};
 use super::*;
+use stockbridge_ports::fakes::FaultySource;
 
 #[tokio::test(start_paused = true)]
 async fn thirty_reconciliations_asked_for_at_once_run_as_one() {
@@ -13,11 +13,11 @@ async fn thirty_reconciliations_asked_for_at_once_run_as_one() {
     let store = Arc::new(InMemoryStore::new());
     // Only real-time flushes re-read through `variants_for_items`: its notification says
     // the change queued behind the thirty requests has been taken.
-    let reads = SlowReads::new(source.clone(), Duration::ZERO);
+    let reads = FaultySource::slow(source.clone(), Duration::ZERO);
     let mut p = spawn(stores(reads.clone(), sink.clone(), &store), options());
     p.until_ready().await;
     let started = p.count(|m| m.reconciles_ok.get());
-    let flushed = reads.reading.notified();
+    let flushed = reads.item_read_started.notified();
     for i in 0..30 {
         p.send(Change::Reconcile {
             reason: format!("locations/update replay {i}"),

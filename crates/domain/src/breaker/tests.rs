@@ -121,6 +121,11 @@ fn a_tripped_plan_writes_the_other_warehouse_of_a_held_sku_and_restates_the_held
     assert!(verdict.tripped);
     let writes = verdict.writable(&plan).writes(&tiktok);
     assert_eq!(writes.len(), 20);
+    let jobs = verdict.write_jobs(&plan, &tiktok);
+    assert_eq!(jobs, verdict.writable(&plan).write_jobs(&tiktok));
+    let mut written: Vec<ProductWrite> = jobs.into_iter().map(|j| j.write).collect();
+    written.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    assert_eq!(written, writes, "the same writes, without copying the plan");
     let stock: Vec<(&str, u32)> = writes[0].skus[0]
         .stock
         .iter()

@@ -249,6 +249,50 @@ fn writes_that_may_lower_a_number_go_out_first_each_with_its_changed_lines() {
 }
 
 #[test]
+fn writes_made_a_batch_at_a_time_come_in_the_order_of_all_at_once() {
+    let variants: Vec<VariantSnapshot> = (1..=30)
+        .map(|i| variant(i, &format!("S-{i}"), &[(1, (i % 5) as i64)]))
+        .collect();
+    let tiktok: Vec<TikTokSku> = (1..=30u64)
+        .map(|i| {
+            let product = format!("{}", 900 + i / 3);
+            let stock = [("7001", (i % 4) as i64), ("7002", 1)];
+            tiktok(
+                &product,
+                &format!("{}", 9000 + i),
+                &format!("S-{i}"),
+                &stock,
+            )
+        })
+        .collect();
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    let all = plan.write_jobs(&tiktok);
+    assert!(all.len() > 5, "{} jobs", all.len());
+    assert!(all.iter().any(WriteJob::lowers_stock) && !all.iter().all(WriteJob::lowers_stock));
+    let mut writes: Vec<ProductWrite> = all.iter().map(|j| j.write.clone()).collect();
+    writes.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    assert_eq!(writes, plan.writes(&tiktok), "one job per write");
+    for size in [1, 2, 3, 7, 1000] {
+        let mut batches = plan.write_batches(&tiktok, |_| false, size);
+        assert_eq!(batches.jobs_left(), all.len());
+        let lines: usize = all.iter().map(|j| j.lines.len()).sum();
+        assert_eq!(batches.lines_left(), lines);
+        let mut joined = Vec::new();
+        for batch in batches.by_ref() {
+            assert!(!batch.is_empty() && batch.len() <= size, "size {size}");
+            joined.extend(batch);
+        }
+        assert_eq!(joined, all, "batches of {size}");
+        assert_eq!((batches.jobs_left(), batches.lines_left()), (0, 0));
+    }
+    let without_first = plan.write_jobs_except(&tiktok, |l| l.sku == "S-1");
+    assert_eq!(
+        without_first,
+        plan.without(|l| l.sku == "S-1").write_jobs(&tiktok)
+    );
+}
+
+#[test]
 fn a_plan_without_some_lines_counts_only_the_lines_kept() {
     let (rules, variants, tiktok) = shop();
     let plan = Plan::build(&rules, &variants, &tiktok);

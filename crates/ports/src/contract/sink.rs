@@ -4,7 +4,7 @@ use stockbridge_domain::{
 };
 
 use crate::error::SinkError;
-use crate::fakes::shop::tiktok_sku as sku;
+use crate::fakes::shop::{tiktok_sku as sku, warehouse};
 use crate::sink::InventorySink;
 
 fn wh(
@@ -15,11 +15,9 @@ fn wh(
     default: bool,
 ) -> Warehouse {
     Warehouse {
-        id: WarehouseId::new(id).unwrap(),
-        name: name.into(),
         kind,
         status,
-        is_default: default,
+        ..warehouse(id, name, default)
     }
 }
 

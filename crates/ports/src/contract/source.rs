@@ -1,29 +1,9 @@
 use stockbridge_domain::{
-    Component, InventoryItemId, InventoryPolicy, Location, LocationId, ProductStatus, Sku,
-    StockLevel, VariantId, VariantSnapshot,
+    InventoryItemId, InventoryPolicy, Location, ProductStatus, VariantSnapshot,
 };
 
+use crate::fakes::shop::{bundle, location, variant};
 use crate::source::InventorySource;
-
-fn level(location: u64, available: i64) -> StockLevel {
-    StockLevel {
-        location: LocationId::new(location).unwrap(),
-        available,
-    }
-}
-
-fn variant(id: u64, sku: Option<&str>, levels: Vec<StockLevel>) -> VariantSnapshot {
-    VariantSnapshot {
-        variant_id: VariantId::new(id).unwrap(),
-        inventory_item_id: InventoryItemId::new(id + 900).unwrap(),
-        sku: sku.map(|s| Sku::new(s).unwrap()),
-        tracked: true,
-        policy: InventoryPolicy::Deny,
-        product_status: ProductStatus::Active,
-        components: None,
-        levels,
-    }
-}
 
 /// The shop a source under contract must hold: three locations (one inactive) and eight
 /// variants covering untracked, continue-selling, negative, blank-SKU, duplicate-SKU, draft and
@@ -31,48 +11,39 @@ fn variant(id: u64, sku: Option<&str>, levels: Vec<StockLevel>) -> VariantSnapsh
 /// inventory item `N + 900`.
 pub fn source_seed() -> (Vec<Location>, Vec<VariantSnapshot>) {
     let locations = vec![
+        location(1, "East"),
+        location(2, "West"),
         Location {
-            id: LocationId::new(1).unwrap(),
-            name: "East".into(),
-            active: true,
-        },
-        Location {
-            id: LocationId::new(2).unwrap(),
-            name: "West".into(),
-            active: true,
-        },
-        Location {
-            id: LocationId::new(3).unwrap(),
-            name: "Closed".into(),
             active: false,
+            ..location(3, "Closed")
         },
     ];
-    let mut untracked = variant(103, Some("CT-MUG"), vec![]);
-    untracked.tracked = false;
-    let mut continues = variant(104, Some("CT-CAP"), vec![level(2, 0)]);
-    continues.policy = InventoryPolicy::Continue;
-    let mut draft = variant(106, Some("CT-TEE-S"), vec![level(2, 1)]);
-    draft.product_status = ProductStatus::Draft;
-    let mut kit = variant(108, Some("CT-KIT"), vec![]);
-    let part = |id: u64, quantity: u32| Component {
-        variant_id: VariantId::new(id).unwrap(),
-        quantity: std::num::NonZeroU32::new(quantity).unwrap(),
-    };
-    kit.components = Some(vec![part(101, 2), part(107, 1)]);
     let variants = vec![
-        variant(101, Some("CT-TEE-S"), vec![level(1, 10), level(2, 5)]),
-        variant(102, Some("CT-TEE-M"), vec![level(1, -3), level(3, 7)]),
-        untracked,
-        continues,
-        variant(105, None, vec![level(1, 4)]),
-        draft,
-        variant(
-            107,
-            Some("CT-SOCK"),
-            vec![level(1, 0), level(2, 0), level(3, 0)],
-        ),
-        kit,
+        variant(101, "CT-TEE-S", &[(1, 10), (2, 5)]),
+        variant(102, "CT-TEE-M", &[(1, -3), (3, 7)]),
+        VariantSnapshot {
+            tracked: false,
+            ..variant(103, "CT-MUG", &[])
+        },
+        VariantSnapshot {
+            policy: InventoryPolicy::Continue,
+            ..variant(104, "CT-CAP", &[(2, 0)])
+        },
+        variant(105, "", &[(1, 4)]),
+        VariantSnapshot {
+            product_status: ProductStatus::Draft,
+            ..variant(106, "CT-TEE-S", &[(2, 1)])
+        },
+        variant(107, "CT-SOCK", &[(1, 0), (2, 0), (3, 0)]),
+        bundle(108, "CT-KIT", &[(101, 2), (107, 1)]),
     ];
+    let variants = variants
+        .into_iter()
+        .map(|v| VariantSnapshot {
+            inventory_item_id: InventoryItemId::new(v.variant_id.get() + 900).unwrap(),
+            ..v
+        })
+        .collect();
     (locations, variants)
 }
 

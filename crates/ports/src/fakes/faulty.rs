@@ -1,27 +1,119 @@
-//! Wrappers that put faults in front of a real implementation of a port: a write that fails,
-//! or is applied and then reported failed (the answer lost); a recording of writes that
-//! fails. Every other call goes to the wrapped implementation as it is.
+//! Wrappers that put faults in front of a real implementation of a port: reads that are
+//! slow, never answer or panic; a write that fails, or is applied and then reported failed
+//! (the answer lost); a recording of writes that fails. Every other call goes to the wrapped
+//! implementation as it is.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use stockbridge_domain::{HeldOrder, ProductWrite, SkuId, TikTokSku, Warehouse, WriteOutcome};
+use stockbridge_domain::{
+    HeldOrder, InventoryItemId, Location, ProductWrite, SkuId, TikTokSku, VariantSnapshot,
+    Warehouse, WriteOutcome,
+};
+use tokio::sync::Notify;
 
 use crate::sink::InventorySink;
-use crate::source::Page;
+use crate::source::{InventorySource, Page};
 use crate::store::{
     AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
     RunOutcome, RunRecord, StateStore,
 };
-use crate::{SinkError, StoreError};
+use crate::{SinkError, SourceError, StoreError};
 
 /// Takes one from `counter` when it is above 0; whether it did.
 fn take_one(counter: &AtomicUsize) -> bool {
     counter
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
+}
+
+/// A source whose reads misbehave on purpose. While `silent` is set, every read waits
+/// forever (a Shopify that never answers, as a huge catalog read looks from outside). Item
+/// reads (the real-time path) are recorded (how many items each asked for) and announced on
+/// `item_read_started`; then, while `panic_item_reads` is set they panic (a bug on the
+/// real-time path), while `hang_item_reads` is set they wait forever, and otherwise they
+/// answer after the latency given to [`FaultySource::slow`], on Tokio's clock.
+pub struct FaultySource {
+    inner: Arc<dyn InventorySource>,
+    item_read_latency: Duration,
+    /// While set, every read waits forever.
+    pub silent: AtomicBool,
+    /// While set, item reads wait forever.
+    pub hang_item_reads: AtomicBool,
+    /// While set, item reads panic.
+    pub panic_item_reads: AtomicBool,
+    /// Notified as each item read starts (a permit is kept when nobody waits).
+    pub item_read_started: Notify,
+    item_read_sizes: Mutex<Vec<usize>>,
+}
+
+impl FaultySource {
+    /// Wraps `inner`, with no fault yet.
+    pub fn new(inner: Arc<dyn InventorySource>) -> Arc<FaultySource> {
+        FaultySource::slow(inner, Duration::ZERO)
+    }
+
+    /// Wraps `inner`, every item read taking `latency` more.
+    pub fn slow(inner: Arc<dyn InventorySource>, latency: Duration) -> Arc<FaultySource> {
+        Arc::new(FaultySource {
+            inner,
+            item_read_latency: latency,
+            silent: false.into(),
+            hang_item_reads: false.into(),
+            panic_item_reads: false.into(),
+            item_read_started: Notify::new(),
+            item_read_sizes: Mutex::default(),
+        })
+    }
+
+    /// How many items each item read asked for, in order.
+    pub fn item_read_sizes(&self) -> Vec<usize> {
+        self.item_read_sizes.lock().expect("sizes lock").clone()
+    }
+
+    async fn unless_silent(&self) {
+        if self.silent.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[async_trait]
+impl InventorySource for FaultySource {
+    async fn locations(&self) -> Result<Vec<Location>, SourceError> {
+        self.unless_silent().await;
+        self.inner.locations().await
+    }
+
+    async fn variants_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<VariantSnapshot>, SourceError> {
+        self.unless_silent().await;
+        self.inner.variants_page(cursor).await
+    }
+
+    async fn variants_for_items(
+        &self,
+        items: &[InventoryItemId],
+    ) -> Result<Vec<VariantSnapshot>, SourceError> {
+        self.unless_silent().await;
+        self.item_read_sizes
+            .lock()
+            .expect("sizes lock")
+            .push(items.len());
+        self.item_read_started.notify_one();
+        if self.panic_item_reads.load(Ordering::SeqCst) {
+            panic!("injected bug on the real-time path");
+        }
+        if self.hang_item_reads.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.item_read_latency).await;
+        self.inner.variants_for_items(items).await
+    }
 }
 
 /// A sink whose next `fail` writes fail (transient, not sent), and whose next
