@@ -8,6 +8,8 @@ mod cli;
 mod config;
 mod console;
 mod crash;
+#[cfg(unix)]
+mod fleet;
 mod history;
 mod orders;
 mod postgres_state;
