@@ -499,3 +499,44 @@ async fn recent_orders_are_read_over_every_page_and_a_token_without_read_orders_
     assert!(matches!(err, SourceError::Unauthorized { .. }), "{err:?}");
     assert!(err.to_string().contains("read_orders"), "{err}");
 }
+
+/// A sandbox serving three copies of the seed shop, and shop 2's config: its domain, its token,
+/// its `base_url` (`http://ADDR/shops/shop-2.myshopify.com`).
+async fn third_of_three() -> (RunningSandbox, ShopifyConfig) {
+    let (locations, variants) = source_seed();
+    let shops = stockbridge_sandbox::Shops::copies(fixture(&locations, &variants), 3).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = Sandbox::start_shops(shops, listener, SandboxOptions::default())
+        .await
+        .unwrap();
+    let domain = "shop-2.myshopify.com";
+    let credentials = sandbox.shop_credentials(domain).unwrap();
+    let mut config = config(&sandbox);
+    config.shop_domain = domain.to_owned();
+    config.access_token = Secret::new(credentials.shopify_access_token);
+    config.base_url = Some(sandbox.shopify_base_url(domain));
+    (sandbox, config)
+}
+
+#[tokio::test]
+async fn reads_shop_2_of_a_multi_shop_sandbox_by_pages_and_by_bulk_export() {
+    for mode in [ReadMode::Paged, ReadMode::Bulk] {
+        let (sandbox, mut config) = third_of_three().await;
+        config.read_mode = mode;
+        source_contract(&config.build().unwrap()).await;
+        let of = |domain: &str| {
+            sandbox
+                .shop_stats(domain)
+                .unwrap()
+                .total("shopify", "graphql")
+        };
+        assert!(of("shop-2.myshopify.com") > 0);
+        assert_eq!(of("shop-1.myshopify.com"), 0, "shop 1 saw none of it");
+        assert_eq!(of("shop-3.myshopify.com"), 0, "shop 3 saw none of it");
+        if mode == ReadMode::Bulk {
+            let stats = sandbox.shop_stats("shop-2.myshopify.com").unwrap();
+            assert!(stats.count("shopify", "bulk_download", "ok") >= 1);
+        }
+        sandbox.shutdown().await;
+    }
+}

@@ -439,3 +439,32 @@ async fn order_search_reads_every_page_and_adds_up_one_unit_line_items() {
         .unwrap();
     assert_eq!(window.len(), 10, "update_time in [from, until)");
 }
+
+#[tokio::test]
+async fn writes_to_shop_2_of_a_multi_shop_sandbox_found_by_its_keys() {
+    let fixture = Fixture::from_json(&seed_fixture().to_string()).unwrap();
+    let shops = stockbridge_sandbox::Shops::copies(fixture.clone(), 3).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = Sandbox::start_shops(shops, listener, SandboxOptions::default())
+        .await
+        .unwrap();
+    let domain = "shop-2.myshopify.com";
+    let creds = sandbox.shop_credentials(domain).unwrap();
+    let mut config = config(&sandbox);
+    config.app_key = creds.tiktok_app_key.clone();
+    config.app_secret = Secret::new(creds.tiktok_app_secret.clone());
+    config.access_token = Secret::new(creds.tiktok_access_token.clone());
+    config.refresh_token = Some(Secret::new(creds.tiktok_refresh_token.clone()));
+    // No cipher configured: the adapter asks for its authorized shop, found by its app key.
+    config.shop_cipher = None;
+    let sink = config.build().unwrap();
+    assert_eq!(sink.health_check().await.unwrap().shop_cipher, "SHOP_2");
+    sink_contract(&sink).await;
+    let writes = sandbox.shop_writes(domain).unwrap();
+    assert!(!writes.is_empty(), "the contract wrote to shop 2");
+    for other in ["shop-1.myshopify.com", "shop-3.myshopify.com"] {
+        assert_eq!(sandbox.shop_writes(other).unwrap(), vec![]);
+        assert_eq!(sandbox.shop_state(other).unwrap().tiktok, fixture.tiktok);
+    }
+    sandbox.shutdown().await;
+}

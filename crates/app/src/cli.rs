@@ -81,6 +81,10 @@ pub enum Command {
         /// Shopify GraphQL restore rate in points per second.
         #[arg(long, value_name = "POINTS")]
         shopify_restore_rate: Option<f64>,
+        /// Serve N copies of the fixture's store: shop k (1..N) is `shop-k.myshopify.com`
+        /// with cipher `SHOP_k` and every other credential with `-k` appended.
+        #[arg(long, value_name = "N")]
+        shops: Option<usize>,
     },
     /// Start the emulators with an example store and show plan and sync against them.
     Demo,
@@ -166,9 +170,10 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             tiktok_rps,
             shopify_bucket,
             shopify_restore_rate,
+            shops,
         } => {
             crate::sandbox::run(
-                &fixture,
+                (&fixture, shops),
                 listen,
                 (webhook_urls, tiktok_webhook_urls),
                 tiktok_rps,

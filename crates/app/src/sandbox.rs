@@ -4,21 +4,33 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::anyhow;
-use stockbridge_sandbox::SandboxOptions;
+use stockbridge_sandbox::{SandboxOptions, Shops};
 
 use crate::error::CommandError;
 
 /// Runs `stockbridge sandbox` until Ctrl-C or SIGTERM.
 pub async fn run(
-    fixture: &Path,
+    (fixture, copies): (&Path, Option<usize>),
     listen: SocketAddr,
     (webhook_urls, tiktok_webhook_urls): (Vec<String>, Vec<String>),
     tiktok_rps: Option<u32>,
     shopify_bucket: Option<f64>,
     shopify_restore_rate: Option<f64>,
 ) -> Result<(), CommandError> {
-    let fixture =
-        stockbridge_sandbox::Fixture::load(fixture).map_err(CommandError::configuration)?;
+    let shops = Shops::load(fixture).map_err(CommandError::configuration)?;
+    let shops = match copies {
+        None => shops,
+        Some(n) => {
+            let Some(single) = shops.into_single() else {
+                return Err(CommandError::configuration(anyhow!(
+                    "--shops {n}: {} lists its shops already; allowed: --shops with a one-shop fixture, or a `shops` list without --shops",
+                    fixture.display()
+                )));
+            };
+            Shops::copies(single, n).map_err(|e| CommandError::configuration(anyhow!("{e}")))?
+        }
+    };
+    let count = shops.len();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CommandError::configuration(anyhow!("cannot listen on {listen}: {e}")))?;
@@ -43,7 +55,7 @@ pub async fn run(
             .validate()
             .map_err(|e| CommandError::configuration(anyhow!("--shopify-restore-rate: {e}")))?;
     }
-    let sandbox = stockbridge_sandbox::Sandbox::start(fixture, listener, options)
+    let sandbox = stockbridge_sandbox::Sandbox::start_shops(shops, listener, options)
         .await
         .map_err(CommandError::configuration)?;
     let base = sandbox.base_url();
@@ -51,6 +63,11 @@ pub async fn run(
     println!("TikTok Shop API:       {base}");
     println!("TikTok token host:     {base}");
     println!("Control API:           {base}/_sandbox/");
+    if count > 1 {
+        println!(
+            "Shops:                 {count}; Shopify base_url of shop DOMAIN: {base}/shops/DOMAIN; control calls take ?shop=DOMAIN"
+        );
+    }
     println!("Listening; Ctrl-C or SIGTERM stops.");
     crate::serve::shutdown_signal().await;
     sandbox.shutdown().await;

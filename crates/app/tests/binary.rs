@@ -8,9 +8,12 @@ mod cli;
 mod config;
 mod console;
 mod crash;
+#[cfg(unix)]
+mod fleet;
 mod history;
 mod orders;
 mod postgres_state;
+mod sandbox_shops;
 mod schedule;
 mod serve;
 mod shops;

@@ -121,6 +121,12 @@ impl RunningWorker {
         self.task.await.unwrap();
     }
 
+    async fn health(&self) -> (u16, serde_json::Value) {
+        let answer = reqwest::get(format!("{}/healthz", self.url)).await.unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap())
+    }
+
     async fn metrics(&self) -> String {
         reqwest::get(format!("{}/metrics", self.url))
             .await
@@ -224,6 +230,10 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
         "10 + 200 at 80%: {:?}",
         sandboxes.iter().map(quantity).collect::<Vec<_>>()
     );
+    let (status, health) = w1.health().await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["worker"], "w1");
+    assert_eq!(health["shops"], 1);
     let metrics = w1.metrics().await;
     assert!(
         metrics.contains("stockbridge_fleet_shops_held 1"),

@@ -19,6 +19,11 @@
 //! | `POST /_sandbox/stats/reset` | none | zeroes the stats |
 //! | `GET /_sandbox/faults` | | the [`Faults`] in force |
 //! | `POST /_sandbox/faults` | [`Faults`] | replaces the faults in force (`{}` clears them) |
+//! | `GET /_sandbox/writes?shop_cipher=C` | | the shop's TikTok inventory writes in arrival order, each with its `X-Stockbridge-Lease` |
+//! | `GET /_sandbox/shops` | | `{"count", "built"}`: shops served, shops built so far |
+//!
+//! Every call but the last is about one shop: `?shop=DOMAIN` chooses it (404 for a domain no
+//! shop has), shop 1 without it (see `shops` for how emulator requests find theirs).
 //!
 //! Bulk results are served beside them, at `GET /_sandbox/bulk/{id}.jsonl` (see `shopify`).
 
@@ -28,7 +33,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -39,12 +44,12 @@ use serde_json::json;
 use crate::clock;
 use crate::faults::Faults;
 use crate::fixture::{InventoryPolicy, ProductStatus};
-use crate::server::Shared;
+use crate::server::{Hub, Shared, ShopOf};
 use crate::store::shopify::LevelSet;
 use crate::tiktok::MAX_QUANTITY;
 use crate::webhooks::{self, payloads, Event};
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/_sandbox/shopify/inventory_levels", post(set_level))
         .route("/_sandbox/shopify/inventory_items/{id}", post(set_tracked))
@@ -57,6 +62,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/stats/reset", post(reset_stats))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        .route("/_sandbox/writes", get(writes))
+        .route("/_sandbox/shops", get(shops))
         .merge(orders::routes())
 }
 
@@ -101,7 +108,7 @@ struct LevelChange {
     available: i64,
 }
 
-async fn set_level(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn set_level(ShopOf(shared): ShopOf, body: Bytes) -> Response {
     let change: LevelChange = match parse(&body) {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -134,11 +141,7 @@ struct TrackedChange {
     tracked: bool,
 }
 
-async fn set_tracked(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
+async fn set_tracked(ShopOf(shared): ShopOf, Path(id): Path<u64>, body: Bytes) -> Response {
     let change: TrackedChange = match parse(&body) {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -162,11 +165,7 @@ struct PolicyChange {
     inventory_policy: InventoryPolicy,
 }
 
-async fn set_policy(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
+async fn set_policy(ShopOf(shared): ShopOf, Path(id): Path<u64>, body: Bytes) -> Response {
     let change: PolicyChange = match parse(&body) {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -192,11 +191,7 @@ struct StatusChange {
     status: ProductStatus,
 }
 
-async fn set_product_status(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
+async fn set_product_status(ShopOf(shared): ShopOf, Path(id): Path<u64>, body: Bytes) -> Response {
     let change: StatusChange = match parse(&body) {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -220,11 +215,7 @@ struct ActiveChange {
     active: bool,
 }
 
-async fn set_location(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
+async fn set_location(ShopOf(shared): ShopOf, Path(id): Path<u64>, body: Bytes) -> Response {
     let change: ActiveChange = match parse(&body) {
         Ok(c) => c,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -262,11 +253,7 @@ struct SkuEdit {
 }
 
 /// A hand edit in Seller Center: no webhook.
-async fn edit_sku(
-    State(shared): State<Arc<Shared>>,
-    Path(sku_id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn edit_sku(ShopOf(shared): ShopOf, Path(sku_id): Path<String>, body: Bytes) -> Response {
     let edit: SkuEdit = match parse(&body) {
         Ok(e) => e,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -314,12 +301,12 @@ async fn edit_sku(
     Json(json!({"sku": sku})).into_response()
 }
 
-async fn expire_token(State(shared): State<Arc<Shared>>) -> Response {
+async fn expire_token(ShopOf(shared): ShopOf) -> Response {
     shared.world().tokens.access_expires_at = clock::now_millis();
     Json(json!({"expired": true})).into_response()
 }
 
-async fn state(State(shared): State<Arc<Shared>>) -> Response {
+async fn state(ShopOf(shared): ShopOf) -> Response {
     // Copy under the lock, print after releasing it: printing a large store takes a while and
     // every emulator call waits for the lock.
     let snapshot = shared.world().snapshot();
@@ -331,20 +318,40 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+/// The writes of the shop with `shop_cipher` (or `?shop=DOMAIN`; shop 1 with neither).
+async fn writes(ShopOf(shared): ShopOf, uri: Uri) -> Response {
+    let query = crate::tiktok::query_pairs(&uri);
+    let cipher = query.iter().find(|(k, _)| k == "shop_cipher");
+    if let Some((_, cipher)) = cipher {
+        if *cipher != shared.credentials.tiktok_shop_cipher {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("unknown shop_cipher {cipher}: no shop of this sandbox has it"),
+            );
+        }
+    }
+    let writes = shared.world().writes.clone();
+    Json(writes).into_response()
+}
+
+async fn shops(State(hub): State<Arc<Hub>>) -> Response {
+    Json(json!({"count": hub.shops.len(), "built": hub.shops.built()})).into_response()
+}
+
+async fn stats(ShopOf(shared): ShopOf) -> Response {
     Json(shared.stats.snapshot()).into_response()
 }
 
-async fn reset_stats(State(shared): State<Arc<Shared>>) -> Response {
+async fn reset_stats(ShopOf(shared): ShopOf) -> Response {
     shared.stats.reset();
     Json(json!({"reset": true})).into_response()
 }
 
-async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn get_faults(ShopOf(shared): ShopOf) -> Response {
     Json(shared.faults.get()).into_response()
 }
 
-async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn set_faults(ShopOf(shared): ShopOf, body: Bytes) -> Response {
     let faults: Faults = match parse(&body) {
         Ok(f) => f,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),

@@ -328,9 +328,14 @@ impl Fixture {
             path: "(end)".to_owned(),
             message: err.to_string(),
         })?;
-        validate::check(&fixture)?;
-        orders::check(&fixture)?;
-        Ok(fixture)
+        fixture.checked()
+    }
+
+    /// The fixture once it passes the consistency checks (ids unique, references known).
+    pub(crate) fn checked(self) -> Result<Fixture, FixtureError> {
+        validate::check(&self)?;
+        orders::check(&self)?;
+        Ok(self)
     }
 
     /// Reads and parses a fixture file.

@@ -5,7 +5,7 @@
 //! sync rules: clients talk to it exactly as to the real services.
 //!
 //! Where things are: `fixture` (format, defaults, checks), `store` (state and indexes),
-//! `server` (start, options, router), `shopify` (GraphQL endpoint; `schema`, `cost`, `search`,
+//! `server` (start, options, router), `shops` (many shops, routing), `shopify` (GraphQL endpoint; `schema`, `cost`, `search`,
 //! `bulk`), `tiktok` (gate and envelope; `signing`, `auth`, `catalog`, `inventory`, `limiter`),
 //! `webhooks` (delivery; `payloads`), `control` (`/_sandbox/`), `faults`, `stats`, `clock`.
 //!
@@ -15,8 +15,13 @@
 //! `POST /_sandbox/shopify/locations/{id}` (each with its signed Shopify webhook),
 //! `POST /_sandbox/tiktok/skus/{sku_id}` (hand edit, no webhook),
 //! `POST /_sandbox/tiktok/token/expire`, `GET /_sandbox/state`, `GET /_sandbox/stats`,
-//! `POST /_sandbox/stats/reset`, `GET /_sandbox/faults`, `POST /_sandbox/faults`, and the bulk
-//! results at `GET /_sandbox/bulk/{id}.jsonl`.
+//! `POST /_sandbox/stats/reset`, `GET /_sandbox/faults`, `POST /_sandbox/faults`,
+//! `GET /_sandbox/writes`, `GET /_sandbox/shops`, and the bulk results at
+//! `GET /_sandbox/bulk/{id}.jsonl`.
+//!
+//! Many shops: `Sandbox::start_shops` with [`Shops`] (N copies of a fixture, or a list) serves
+//! each shop with its own store, credentials, cost bucket and rate limit, built on its first
+//! request (`shops` says how a request finds its shop; `?shop=DOMAIN` on control calls).
 
 mod clock;
 mod control;
@@ -25,6 +30,7 @@ mod faults;
 mod fixture;
 mod server;
 mod shopify;
+mod shops;
 mod stats;
 mod store;
 pub mod tiktok;
@@ -39,4 +45,6 @@ pub use fixture::{
     WarehouseQuantity, WarehouseStatus, WarehouseType,
 };
 pub use server::{RunningSandbox, Sandbox, SandboxError, SandboxOptions};
+pub use shops::{copy_credentials, Shops, MAX_SHOPS};
 pub use stats::{InventoryUpdateStats, Stats, WebhookStats};
+pub use store::writes::{TikTokWrite, WrittenSku, LEASE_HEADER};

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::response::IntoResponse;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -15,10 +16,12 @@ use crate::faults::{FaultState, Faults};
 use crate::fixture::Fixture;
 use crate::shopify::bulk::BulkOperations;
 use crate::shopify::cost::Bucket;
+use crate::shops::{Keys, Registry, Shops, UnknownShop};
 use crate::stats::{Stats, StatsRecorder};
+use crate::store::writes::TikTokWrite;
 use crate::store::World;
 use crate::tiktok::limiter::Limiter;
-use crate::webhooks::Webhooks;
+use crate::webhooks::{self, Webhooks};
 use crate::{clock, control, shopify, tiktok};
 
 /// How the emulators behave beyond the fixture.
@@ -113,11 +116,71 @@ pub enum SandboxError {
     WebhookClient(#[source] reqwest::Error),
 }
 
-/// Everything the handlers share.
+/// What every shop's emulators share: options, the GraphQL schema, the webhook client.
+pub(crate) struct Common {
+    pub(crate) options: Arc<SandboxOptions>,
+    pub(crate) schema: shopify::schema::ShopifySchema,
+    pub(crate) client: reqwest::Client,
+    pub(crate) webhook_urls: Arc<[String]>,
+    pub(crate) tiktok_webhook_urls: Arc<[String]>,
+    pub(crate) base_url: String,
+}
+
+/// Everything the handlers share: the shops, each built on its first request.
+pub(crate) struct Hub {
+    pub(crate) common: Common,
+    pub(crate) shops: Registry<Arc<Shared>>,
+}
+
+impl Hub {
+    /// Shop `index` (0-based), built now if it was not yet.
+    pub(crate) fn shop(&self, index: usize) -> &Arc<Shared> {
+        self.shops
+            .get(index, |_, fixture| Arc::new(self.build(fixture)))
+    }
+
+    fn build(&self, fixture: Fixture) -> Shared {
+        let common = &self.common;
+        let options = common.options.clone();
+        let credentials = fixture.credentials.clone();
+        let webhooks = Webhooks::for_shop(
+            common.client.clone(),
+            &common.webhook_urls,
+            &common.tiktok_webhook_urls,
+            &credentials,
+        );
+        let now = clock::now_millis();
+        let lifetime = i64::try_from(options.tiktok_token_lifetime.as_millis()).unwrap_or(i64::MAX);
+        let shop_query = if self.shops.is_single() {
+            String::new()
+        } else {
+            format!("?shop={}", credentials.shop_domain)
+        };
+        Shared {
+            world: Mutex::new(World::new(fixture, now, lifetime)),
+            credentials,
+            bucket: Mutex::new(Bucket::new(
+                options.shopify_bucket_size,
+                options.shopify_restore_rate,
+            )),
+            limiter: Mutex::new(Limiter::default()),
+            bulk: Mutex::new(BulkOperations::default()),
+            schema: common.schema.clone(),
+            stats: StatsRecorder::default(),
+            faults: FaultState::default(),
+            webhooks,
+            base_url: common.base_url.clone(),
+            shop_query,
+            options,
+        }
+    }
+}
+
+/// One shop's emulators: its store, credentials, cost bucket, rate limit, stats and faults.
 pub(crate) struct Shared {
     pub(crate) world: Mutex<World>,
     pub(crate) credentials: Credentials,
-    pub(crate) options: SandboxOptions,
+    pub(crate) options: Arc<SandboxOptions>,
     pub(crate) stats: StatsRecorder,
     pub(crate) faults: FaultState,
     pub(crate) bucket: Mutex<Bucket>,
@@ -126,6 +189,9 @@ pub(crate) struct Shared {
     pub(crate) schema: shopify::schema::ShopifySchema,
     pub(crate) webhooks: Webhooks,
     pub(crate) base_url: String,
+    /// `?shop=DOMAIN` in a sandbox of several shops, empty in a one-shop sandbox: appended
+    /// to the control URLs the emulators hand out (bulk results).
+    pub(crate) shop_query: String,
 }
 
 impl Shared {
@@ -144,34 +210,34 @@ impl Sandbox {
         listener: TcpListener,
         options: SandboxOptions,
     ) -> Result<RunningSandbox, SandboxError> {
+        Sandbox::start_shops(Shops::one(fixture), listener, options).await
+    }
+
+    /// Serves many shops (see [`Shops`]) on `listener` until [`RunningSandbox::shutdown`].
+    pub async fn start_shops(
+        shops: Shops,
+        listener: TcpListener,
+        options: SandboxOptions,
+    ) -> Result<RunningSandbox, SandboxError> {
         options.validate()?;
+        webhooks::check_urls(&options.webhook_urls, &options.tiktok_webhook_urls)?;
         let addr = listener.local_addr().map_err(SandboxError::Listener)?;
         let base_url = base_url_of(addr);
-        let credentials = fixture.credentials.clone();
-        let webhooks = Webhooks::new(
-            &options.webhook_urls,
-            &options.tiktok_webhook_urls,
-            &credentials,
-        )?;
-        let now = clock::now_millis();
-        let lifetime = i64::try_from(options.tiktok_token_lifetime.as_millis()).unwrap_or(i64::MAX);
-        let shared = Arc::new(Shared {
-            world: Mutex::new(World::new(fixture, now, lifetime)),
-            credentials,
-            bucket: Mutex::new(Bucket::new(
-                options.shopify_bucket_size,
-                options.shopify_restore_rate,
-            )),
-            limiter: Mutex::new(Limiter::default()),
-            bulk: Mutex::new(BulkOperations::default()),
-            schema: shopify::schema::build(),
-            stats: StatsRecorder::default(),
-            faults: FaultState::default(),
-            webhooks,
-            base_url,
-            options,
+        let client = webhooks::client()?;
+        let hub = Arc::new(Hub {
+            common: Common {
+                webhook_urls: options.webhook_urls.clone().into(),
+                tiktok_webhook_urls: options.tiktok_webhook_urls.clone().into(),
+                options: Arc::new(options),
+                schema: shopify::schema::build(),
+                client,
+                base_url,
+            },
+            shops: Registry::new(shops),
         });
-        let app = router(shared.clone());
+        // Shop 1 is built at once: a one-shop sandbox starts as it always did.
+        hub.shop(0);
+        let app = router(hub.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let stop = async {
@@ -184,9 +250,9 @@ impl Sandbox {
                 tracing::warn!(error = %err, "sandbox server stopped with an error");
             }
         });
-        tracing::info!(%addr, "sandbox listening");
+        tracing::info!(%addr, shops = hub.shops.len(), "sandbox listening");
         Ok(RunningSandbox {
-            shared,
+            hub,
             addr,
             stop: stop_tx,
             task,
@@ -204,18 +270,18 @@ fn base_url_of(addr: SocketAddr) -> String {
     }
 }
 
-fn router(shared: Arc<Shared>) -> Router {
+fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .merge(shopify::routes())
         .merge(tiktok::routes())
         .merge(control::routes())
         .fallback(tiktok::unknown_path)
-        .with_state(shared)
+        .with_state(hub)
 }
 
 /// A started sandbox.
 pub struct RunningSandbox {
-    shared: Arc<Shared>,
+    hub: Arc<Hub>,
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -224,7 +290,13 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     /// `http://127.0.0.1:PORT`: the base URL of both emulators and of the control API.
     pub fn base_url(&self) -> String {
-        self.shared.base_url.clone()
+        self.hub.common.base_url.clone()
+    }
+
+    /// The Shopify `base_url` that addresses the shop with this domain:
+    /// `http://127.0.0.1:PORT/shops/{domain}`.
+    pub fn shopify_base_url(&self, shop_domain: &str) -> String {
+        format!("{}/shops/{shop_domain}", self.hub.common.base_url)
     }
 
     /// The address the listener is bound to.
@@ -232,24 +304,59 @@ impl RunningSandbox {
         self.addr
     }
 
-    /// The credentials the emulators accept.
+    /// How many shops the sandbox serves.
+    pub fn shop_count(&self) -> usize {
+        self.hub.shops.len()
+    }
+
+    /// How many shops have been built so far (a shop is built on its first request).
+    pub fn built_shops(&self) -> usize {
+        self.hub.shops.built()
+    }
+
+    /// The credentials shop 1's emulators accept.
     pub fn credentials(&self) -> &Credentials {
-        &self.shared.credentials
+        &self.hub.shop(0).credentials
     }
 
-    /// The current state in the fixture format (as `GET /_sandbox/state`).
+    /// The credentials of the shop with this domain, `None` when no shop has it.
+    pub fn shop_credentials(&self, shop_domain: &str) -> Option<Credentials> {
+        let index = self.hub.shops.by_domain(shop_domain)?;
+        Some(self.hub.shop(index).credentials.clone())
+    }
+
+    /// Shop 1's current state in the fixture format (as `GET /_sandbox/state`).
     pub fn state(&self) -> Fixture {
-        self.shared.world().snapshot()
+        self.hub.shop(0).world().snapshot()
     }
 
-    /// The request counts (as `GET /_sandbox/stats`).
+    /// The state of the shop with this domain (as `GET /_sandbox/state?shop=DOMAIN`).
+    pub fn shop_state(&self, shop_domain: &str) -> Option<Fixture> {
+        let index = self.hub.shops.by_domain(shop_domain)?;
+        Some(self.hub.shop(index).world().snapshot())
+    }
+
+    /// Shop 1's request counts (as `GET /_sandbox/stats`).
     pub fn stats(&self) -> Stats {
-        self.shared.stats.snapshot()
+        self.hub.shop(0).stats.snapshot()
     }
 
-    /// Replaces the faults in force (as `POST /_sandbox/faults`).
+    /// The request counts of the shop with this domain (as `GET /_sandbox/stats?shop=DOMAIN`).
+    pub fn shop_stats(&self, shop_domain: &str) -> Option<Stats> {
+        let index = self.hub.shops.by_domain(shop_domain)?;
+        Some(self.hub.shop(index).stats.snapshot())
+    }
+
+    /// The TikTok writes of the shop with this domain, in arrival order (as
+    /// `GET /_sandbox/writes?shop=DOMAIN`).
+    pub fn shop_writes(&self, shop_domain: &str) -> Option<Vec<TikTokWrite>> {
+        let index = self.hub.shops.by_domain(shop_domain)?;
+        Some(self.hub.shop(index).world().writes.clone())
+    }
+
+    /// Replaces the faults in force for shop 1 (as `POST /_sandbox/faults`).
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.faults.set(faults);
+        self.hub.shop(0).faults.set(faults);
     }
 
     /// Stops accepting connections and waits for the requests in flight.
@@ -257,4 +364,67 @@ impl RunningSandbox {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// The shop a request is for (see [`crate::shops`] for how it is found), as a handler
+/// argument in place of the router's state.
+pub(crate) struct ShopOf(pub(crate) Arc<Shared>);
+
+impl axum::extract::FromRequestParts<Arc<Hub>> for ShopOf {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, Self::Rejection> {
+        let index = route(hub, &parts.uri, &parts.headers).map_err(|unknown| {
+            let message = format!(
+                "unknown shop {}; this sandbox serves {}",
+                unknown.0,
+                hub.shops.range()
+            );
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(serde_json::json!({"error": message})),
+            )
+                .into_response()
+        })?;
+        Ok(ShopOf(hub.shop(index).clone()))
+    }
+}
+
+/// The index of the shop a request is for.
+pub(crate) fn route(
+    hub: &Hub,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+) -> Result<usize, UnknownShop> {
+    let query = tiktok::query_pairs(uri);
+    let param = |key: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let keys = Keys {
+        path_domain: uri
+            .path()
+            .strip_prefix("/shops/")
+            .map(|rest| rest.split('/').next().unwrap_or(rest)),
+        shop: param("shop"),
+        shop_cipher: param("shop_cipher"),
+        app_key: param("app_key"),
+        access_token: header("x-tts-access-token"),
+        refresh_token: param("refresh_token"),
+        domain_header: header("x-shopify-shop-domain"),
+        host: header("host"),
+    };
+    hub.shops.route(&keys, |index| {
+        let world = hub.shop(index).world();
+        (
+            world.tokens.access_token.clone(),
+            world.tokens.refresh_token.clone(),
+        )
+    })
 }

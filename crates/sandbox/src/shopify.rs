@@ -10,7 +10,7 @@ mod search;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::faults::{ApiOutcome, Emulator};
-use crate::server::Shared;
+use crate::server::{Hub, Shared, ShopOf};
 use crate::webhooks::random_id;
 
 /// Shopify's limit on the components of one bundle.
@@ -28,10 +28,25 @@ const INVALID_TOKEN: &str =
     "[API] Invalid API key or access token (unrecognized login or wrong password)";
 const THROTTLE_DOCS: &str = "https://shopify.dev/api/usage/rate-limits";
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/admin/api/{version}/{file}", post(graphql))
+        .route(
+            "/shops/{shop}/admin/api/{version}/{file}",
+            post(shop_graphql),
+        )
         .route("/_sandbox/bulk/{file}", get(bulk_file))
+}
+
+/// The endpoint under a shop's prefix: a Shopify `base_url` of `http://ADDR/shops/{domain}`
+/// addresses that shop (the prefix stands for the shop's own host, `https://{domain}`).
+async fn shop_graphql(
+    shop: ShopOf,
+    Path((_shop, version, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    graphql(shop, Path((version, file)), headers, body).await
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {
@@ -59,7 +74,7 @@ fn throttled(shared: &Shared, requested: u64) -> Response {
 }
 
 async fn graphql(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     Path((_version, file)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -158,7 +173,7 @@ async fn graphql(
     answer(StatusCode::OK, body)
 }
 
-async fn bulk_file(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+async fn bulk_file(ShopOf(shared): ShopOf, Path(file): Path<String>) -> Response {
     let id = file
         .strip_suffix(".jsonl")
         .and_then(|id| id.parse::<u64>().ok());

@@ -3,6 +3,7 @@
 pub(crate) mod orders;
 pub(crate) mod shopify;
 pub(crate) mod tiktok;
+pub(crate) mod writes;
 
 use crate::credentials::Credentials;
 use crate::fixture::Fixture;
@@ -17,6 +18,8 @@ pub(crate) struct World {
     pub(crate) tokens: tiktok::Tokens,
     pub(crate) orders: orders::OrderBook,
     pub(crate) credentials: Credentials,
+    /// The TikTok inventory writes that changed stock, in arrival order.
+    pub(crate) writes: Vec<writes::TikTokWrite>,
 }
 
 impl World {
@@ -38,6 +41,7 @@ impl World {
             tokens,
             orders,
             credentials: fixture.credentials,
+            writes: Vec::new(),
         }
     }
 

@@ -18,7 +18,6 @@ pub(crate) use inventory::MAX_QUANTITY;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -28,7 +27,7 @@ use serde_json::{json, Value};
 
 use crate::clock;
 use crate::faults::{ApiOutcome, Emulator};
-use crate::server::Shared;
+use crate::server::{Hub, Shared, ShopOf};
 use crate::store::tiktok::TokenCheck;
 
 /// How far behind TikTok's clock a timestamp may be.
@@ -36,7 +35,7 @@ const MAX_BEHIND_SECONDS: i64 = 300;
 /// How far ahead of TikTok's clock a timestamp may be.
 const MAX_AHEAD_SECONDS: i64 = 30;
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/authorization/202309/shops", only(get(catalog::shops)))
         .route(
@@ -64,7 +63,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v2/token/refresh", only(get(auth::token_refresh)))
 }
 
-fn only(route: MethodRouter<Arc<Shared>>) -> MethodRouter<Arc<Shared>> {
+fn only(route: MethodRouter<Arc<Hub>>) -> MethodRouter<Arc<Hub>> {
     route.fallback(method_not_allowed)
 }
 
@@ -382,7 +381,7 @@ pub(crate) fn json_body(body: &Bytes) -> Result<Value, Reply> {
     })
 }
 
-async fn method_not_allowed(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+async fn method_not_allowed(ShopOf(shared): ShopOf, uri: Uri) -> Response {
     finish(
         &shared,
         "unknown",
@@ -395,7 +394,7 @@ async fn method_not_allowed(State(shared): State<Arc<Shared>>, uri: Uri) -> Resp
 }
 
 /// Unknown paths: TikTok's 36009009 under TikTok's prefixes, a plain 404 elsewhere.
-pub(crate) async fn unknown_path(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn unknown_path(ShopOf(shared): ShopOf, uri: Uri) -> Response {
     const PREFIXES: [&str; 8] = [
         "/api/",
         "/product/",

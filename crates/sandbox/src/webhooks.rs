@@ -29,48 +29,60 @@ pub(crate) struct Event {
     pub(crate) body: serde_json::Value,
 }
 
+/// One shop's webhook delivery: the shared client and URLs, the shop's domain and secrets.
 pub(crate) struct Webhooks {
     client: reqwest::Client,
-    urls: Vec<String>,
+    urls: Arc<[String]>,
     secret: String,
     shop_domain: String,
-    tiktok_urls: Vec<String>,
+    tiktok_urls: Arc<[String]>,
     tiktok_app_key: String,
     tiktok_app_secret: String,
 }
 
-impl Webhooks {
-    pub(crate) fn new(
-        urls: &[String],
-        tiktok_urls: &[String],
-        credentials: &Credentials,
-    ) -> Result<Webhooks, SandboxError> {
-        for url in urls.iter().chain(tiktok_urls) {
-            let parsed = url::Url::parse(url).map_err(|err| SandboxError::WebhookUrl {
+/// Refuses a webhook URL that is not an http(s) URL.
+pub(crate) fn check_urls(urls: &[String], tiktok_urls: &[String]) -> Result<(), SandboxError> {
+    for url in urls.iter().chain(tiktok_urls) {
+        let parsed = url::Url::parse(url).map_err(|err| SandboxError::WebhookUrl {
+            url: url.clone(),
+            message: err.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(SandboxError::WebhookUrl {
                 url: url.clone(),
-                message: err.to_string(),
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(SandboxError::WebhookUrl {
-                    url: url.clone(),
-                    message: "allowed schemes: http, https".to_owned(),
-                });
-            }
+                message: "allowed schemes: http, https".to_owned(),
+            });
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(SandboxError::WebhookClient)?;
-        Ok(Webhooks {
+    }
+    Ok(())
+}
+
+/// The HTTP client every shop's deliveries share.
+pub(crate) fn client() -> Result<reqwest::Client, SandboxError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(SandboxError::WebhookClient)
+}
+
+impl Webhooks {
+    /// A shop's delivery, its URLs checked by [`check_urls`] already.
+    pub(crate) fn for_shop(
+        client: reqwest::Client,
+        urls: &Arc<[String]>,
+        tiktok_urls: &Arc<[String]>,
+        credentials: &Credentials,
+    ) -> Webhooks {
+        Webhooks {
             client,
-            urls: urls.to_vec(),
+            urls: urls.clone(),
             secret: credentials.shopify_webhook_secret.clone(),
             shop_domain: credentials.shop_domain.clone(),
-            tiktok_urls: tiktok_urls.to_vec(),
+            tiktok_urls: tiktok_urls.clone(),
             tiktok_app_key: credentials.tiktok_app_key.clone(),
             tiktok_app_secret: credentials.tiktok_app_secret.clone(),
-        })
+        }
     }
 }
 

@@ -24,6 +24,8 @@ mod shopify;
 mod shopify_catalog;
 #[path = "sandbox/shopify_errors.rs"]
 mod shopify_errors;
+#[path = "sandbox/shops.rs"]
+mod shops;
 #[path = "sandbox/support.rs"]
 mod support;
 #[path = "sandbox/tiktok_auth.rs"]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -22,13 +22,13 @@ use crate::fixture::{
     Attribute, InventoryPolicy, ShopifyOrder, ShopifyOrderLine, TikTokOrder, TikTokOrderLine,
     TikTokOrderStatus,
 };
-use crate::server::Shared;
+use crate::server::{Hub, ShopOf};
 use crate::store::orders::stock_moves;
 use crate::store::World;
 use crate::tiktok::MAX_QUANTITY;
 use crate::webhooks::{self, payloads, Event};
 
-pub(super) fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/_sandbox/tiktok/orders", post(place_tiktok_order))
         .route(
@@ -57,7 +57,7 @@ struct NewTikTokLine {
 /// Why a control call is refused: its status and message.
 type Refusal = (StatusCode, String);
 
-async fn place_tiktok_order(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn place_tiktok_order(ShopOf(shared): ShopOf, body: Bytes) -> Response {
     let new: NewTikTokOrder = match parse(&body) {
         Ok(n) => n,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -248,7 +248,7 @@ struct StatusChange {
 }
 
 async fn set_tiktok_status(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -321,7 +321,7 @@ enum Marker {
 /// The custom attribute key the sandbox's order-sync app writes the TikTok order id under.
 const ATTRIBUTE_KEY: &str = "tiktok_order_id";
 
-async fn copy_into_shopify(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn copy_into_shopify(ShopOf(shared): ShopOf, body: Bytes) -> Response {
     let new: NewShopifyOrder = match parse(&body) {
         Ok(n) => n,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),

@@ -106,6 +106,8 @@ pub(crate) struct BulkOperations {
 pub(crate) struct BulkOperation {
     record: Arc<Record>,
     base_url: String,
+    /// `?shop=DOMAIN` in a sandbox of several shops.
+    shop_query: String,
     fresh: bool,
 }
 
@@ -173,8 +175,12 @@ impl BulkOperation {
             .then(|| UnsignedInt64(self.record.jsonl.len() as u64))
     }
     async fn url(&self) -> Option<String> {
-        self.completed()
-            .then(|| format!("{}/_sandbox/bulk/{}.jsonl", self.base_url, self.record.id))
+        self.completed().then(|| {
+            format!(
+                "{}/_sandbox/bulk/{}.jsonl{}",
+                self.base_url, self.record.id, self.shop_query
+            )
+        })
     }
     async fn partial_data_url(&self) -> Option<String> {
         None
@@ -185,6 +191,7 @@ fn view(shared: &Shared, record: Arc<Record>) -> BulkOperation {
     BulkOperation {
         record,
         base_url: shared.base_url.clone(),
+        shop_query: shared.shop_query.clone(),
         fresh: false,
     }
 }

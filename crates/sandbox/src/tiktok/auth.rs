@@ -1,9 +1,6 @@
 //! The token endpoints (`/api/v2/token/get`, `/api/v2/token/refresh`; unsigned, secret in the
 //! query). Each issues a new access token and invalidates the previous one.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use rand::Rng;
@@ -11,14 +8,14 @@ use serde_json::json;
 
 use super::{finish, query_pairs, Reply};
 use crate::clock;
-use crate::server::Shared;
+use crate::server::{Shared, ShopOf};
 
-pub(crate) async fn token_get(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn token_get(ShopOf(shared): ShopOf, uri: Uri) -> Response {
     let reply = exchange(&shared, &uri, "authorized_code", "auth_code");
     finish(&shared, "token_get", reply)
 }
 
-pub(crate) async fn token_refresh(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn token_refresh(ShopOf(shared): ShopOf, uri: Uri) -> Response {
     let reply = exchange(&shared, &uri, "refresh_token", "refresh_token");
     finish(&shared, "token_refresh", reply)
 }

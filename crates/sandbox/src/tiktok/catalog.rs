@@ -1,9 +1,6 @@
 //! Reading the shop: authorized shops, warehouses and product search.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine;
@@ -11,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{json_body, signed, Call, Incoming, Reply};
 use crate::fixture::{WarehouseStatus, WarehouseType};
-use crate::server::Shared;
+use crate::server::{Shared, ShopOf};
 use crate::store::tiktok::{ProductRecord, TikTokStore};
 
 /// The one authorized shop's id.
@@ -25,7 +22,7 @@ pub const SEARCH_RESULT_CAP: usize = 10_000;
 const SEARCH_RESULTS_CAPPED: i64 = 12052180;
 
 pub(crate) async fn shops(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -55,7 +52,7 @@ pub(crate) async fn shops(
 }
 
 pub(crate) async fn warehouses(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -103,7 +100,7 @@ pub(crate) async fn warehouses(
 }
 
 pub(crate) async fn search_products(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

@@ -3,10 +3,9 @@
 //! refused ones reported in `data.errors` inside a `code: 0` answer); and Inventory Search.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,9 +14,12 @@ use serde_json::{json, Value};
 use super::catalog::string_list;
 use super::{json_body, signed, Incoming, Reply};
 use crate::clock;
-use crate::fixture::{TikTokProductStatus, TikTokSku, Warehouse, WarehouseStatus, WarehouseType};
-use crate::server::Shared;
+use crate::fixture::{
+    TikTokProductStatus, TikTokSku, Warehouse, WarehouseQuantity, WarehouseStatus, WarehouseType,
+};
+use crate::server::{Shared, ShopOf};
 use crate::store::tiktok::TikTokStore;
+use crate::store::writes::{TikTokWrite, WrittenSku, LEASE_HEADER};
 
 /// Largest quantity accepted (spec: 999,999).
 pub(crate) const MAX_QUANTITY: i64 = 999_999;
@@ -41,7 +43,7 @@ struct WarehouseWrite {
 }
 
 pub(crate) async fn update(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     Path(product_id): Path<String>,
     method: Method,
     uri: Uri,
@@ -58,7 +60,12 @@ pub(crate) async fn update(
             headers: &headers,
             body: &body,
         },
-        |_| apply(&shared, &product_id, &body),
+        |_| {
+            let lease = headers
+                .get(LEASE_HEADER)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            apply(&shared, &product_id, &body, lease)
+        },
     )
     .await
 }
@@ -78,7 +85,12 @@ fn problem(warehouse_id: &str, code: i64, message: impl Into<String>) -> Problem
     }
 }
 
-fn apply(shared: &Shared, product_id: &str, body: &Bytes) -> Result<Reply, Reply> {
+fn apply(
+    shared: &Shared,
+    product_id: &str,
+    body: &Bytes,
+    lease: Option<String>,
+) -> Result<Reply, Reply> {
     let parsed: UpdateBody = serde_json::from_slice(body).map_err(|err| {
         Reply::invalid(
             StatusCode::BAD_REQUEST,
@@ -91,7 +103,8 @@ fn apply(shared: &Shared, product_id: &str, body: &Bytes) -> Result<Reply, Reply
             "Invalid param: body.skus is missing.",
         )
     })?;
-    let mut world = shared.world();
+    let mut guard = shared.world();
+    let world = &mut *guard;
     let store = &mut world.tiktok;
     let product = store.product_index(product_id).ok_or_else(|| {
         Reply::error(
@@ -116,6 +129,7 @@ fn apply(shared: &Shared, product_id: &str, body: &Bytes) -> Result<Reply, Reply
     }
     let now = clock::now_seconds();
     let mut applied = Vec::new();
+    let mut written = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for write in writes {
@@ -133,6 +147,16 @@ fn apply(shared: &Shared, product_id: &str, body: &Bytes) -> Result<Reply, Reply
         };
         match checked {
             Ok((sku_index, quantities)) => {
+                written.push(WrittenSku {
+                    id: sku_id.clone(),
+                    inventory: quantities
+                        .iter()
+                        .map(|(warehouse_id, quantity)| WarehouseQuantity {
+                            warehouse_id: warehouse_id.clone(),
+                            quantity: *quantity,
+                        })
+                        .collect(),
+                });
                 store.set_inventory(product, sku_index, quantities, now);
                 applied.push(sku_id);
             }
@@ -150,7 +174,16 @@ fn apply(shared: &Shared, product_id: &str, body: &Bytes) -> Result<Reply, Reply
             })),
         }
     }
-    drop(world);
+    if !written.is_empty() {
+        // Recorded under the store's lock: the order of the log is the order of the changes.
+        world.writes.push(TikTokWrite {
+            at: clock::rfc3339_millis(clock::now_millis()),
+            lease,
+            product_id: product_id.to_owned(),
+            skus: written,
+        });
+    }
+    drop(guard);
     shared.stats.inventory_update(&applied, errors.len() as u64);
     if errors.is_empty() {
         Ok(Reply::ok(json!({})))
@@ -292,7 +325,7 @@ fn check_sku(
 }
 
 pub(crate) async fn search_inventory(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

@@ -4,10 +4,7 @@
 //! `create_time` `DESC`) and envelope (`orders`, `next_page_token`, `total_count`). Each line
 //! item is one unit, as on TikTok.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -15,10 +12,10 @@ use serde_json::{json, Value};
 use super::catalog::{decode_token, encode_token};
 use super::{json_body, signed, Call, Incoming, Reply};
 use crate::fixture::TikTokOrder;
-use crate::server::Shared;
+use crate::server::{Shared, ShopOf};
 
 pub(crate) async fn search(
-    State(shared): State<Arc<Shared>>,
+    ShopOf(shared): ShopOf,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

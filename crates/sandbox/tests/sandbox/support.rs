@@ -144,6 +144,7 @@ pub struct TikTokCall {
     token: Option<String>,
     secret: String,
     sign: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 impl TikTokCall {
@@ -163,6 +164,7 @@ impl TikTokCall {
             token: Some(credentials::TIKTOK_ACCESS_TOKEN.to_owned()),
             secret: credentials::TIKTOK_APP_SECRET.to_owned(),
             sign: None,
+            headers: Vec::new(),
         }
     }
 
@@ -197,6 +199,11 @@ impl TikTokCall {
         self
     }
 
+    pub fn header(mut self, name: &str, value: &str) -> TikTokCall {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn sign(mut self, sign: &str) -> TikTokCall {
         self.sign = Some(sign.to_owned());
         self
@@ -218,6 +225,9 @@ impl TikTokCall {
             .query(&query);
         if let Some(token) = &self.token {
             request = request.header("x-tts-access-token", token);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         if self.body.is_some() {
             request = request

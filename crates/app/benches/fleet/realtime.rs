@@ -1,0 +1,135 @@
+//! Real-time latency of the busy shops: a Shopify change per busy shop per second, each one's
+//! time to the TikTok write that carries it, read from the sandbox's write log (its `at`).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{json, Value};
+
+use crate::measure::{percentile, secs};
+use crate::setup::{World, WHALE_DOMAIN};
+use crate::Sizes;
+
+/// The busy shops' changes and what became of them.
+pub struct Outcome {
+    /// Change-to-write latencies of the changes that reached TikTok.
+    latencies: Vec<Duration>,
+    /// Changes that never reached TikTok within the grace period.
+    missing: usize,
+}
+
+impl Outcome {
+    pub fn row(&self, what: &str) -> String {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        format!(
+            "| {what} | {} changes: p50 {}, p99 {}, max {} ({} not written) |",
+            sorted.len() + self.missing,
+            secs(percentile(&sorted, 50.0)),
+            secs(percentile(&sorted, 99.0)),
+            secs(sorted.last().copied().unwrap_or_default()),
+            self.missing
+        )
+    }
+}
+
+/// One change: shop `k`'s item 5001 set to `available` at `sent`.
+struct Change {
+    k: usize,
+    available: i64,
+    sent: SystemTime,
+}
+
+fn parse_at(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339(text).ok()
+}
+
+/// Changes each busy shop once a second, for `duration`, or, with `until_whale`, until the
+/// whale shop was reconciled after that instant (at most `duration`).
+pub async fn run(
+    world: &World,
+    sizes: &Sizes,
+    duration: Duration,
+    until_whale: Option<SystemTime>,
+) -> Outcome {
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let mut changes = Vec::new();
+    let mut round: i64 = 0;
+    loop {
+        round += 1;
+        let tick = Instant::now();
+        for k in 1..=sizes.busy {
+            // Strictly rising numbers: a write carries this change or a later one when its
+            // quantity is at least this one's (the default rules push `available`).
+            let available = 1_000 + round;
+            let sent = SystemTime::now();
+            let answer = client
+                .post(format!(
+                    "{}/_sandbox/shopify/inventory_levels?shop=shop-{k}.myshopify.com",
+                    world.sandbox_url
+                ))
+                .json(&json!({"inventory_item_id": 5001, "location_id": 1, "available": available}))
+                .send()
+                .await;
+            if answer.is_ok_and(|a| a.status().is_success()) {
+                changes.push(Change { k, available, sent });
+            }
+        }
+        if start.elapsed() >= duration {
+            break;
+        }
+        if let Some(since) = until_whale {
+            if round % 5 == 0 && whale_done(world, since).await {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed())).await;
+    }
+    // Time for the last changes to arrive.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let mut latencies = Vec::new();
+    let mut missing = 0;
+    for k in 1..=sizes.busy {
+        let writes: Value = client
+            .get(format!(
+                "{}/_sandbox/writes?shop_cipher=SHOP_{k}",
+                world.sandbox_url
+            ))
+            .send()
+            .await
+            .expect("the write log")
+            .json()
+            .await
+            .expect("the write log is JSON");
+        let written: Vec<(SystemTime, i64)> = writes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|w| {
+                let at = w["at"].as_str().and_then(parse_at);
+                w["skus"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| s["id"] == "900001")
+                    .filter_map(move |s| Some((at?, s["inventory"][0]["quantity"].as_i64()?)))
+            })
+            .collect();
+        for change in changes.iter().filter(|c| c.k == k) {
+            let carried = written
+                .iter()
+                .find(|(at, quantity)| *at >= change.sent && *quantity >= change.available);
+            match carried {
+                Some((at, _)) => latencies.push(at.duration_since(change.sent).unwrap_or_default()),
+                None => missing += 1,
+            }
+        }
+    }
+    Outcome { latencies, missing }
+}
+
+async fn whale_done(world: &World, since: SystemTime) -> bool {
+    let rows = crate::measure::shops(&world.fleet).await;
+    rows.get(WHALE_DOMAIN)
+        .is_some_and(|r| r.last_reconcile_at.is_some_and(|at| at >= since))
+}
