@@ -119,6 +119,13 @@ impl LiveView {
             return reread(self, Reread::NoKnownTime);
         };
         if at <= known_at {
+            // Another change in the same second as a trusted number: Shopify had more than
+            // one number in that second, so the re-read settles it, and a different number
+            // from that read is no sign that the payload was wrong.
+            let key = (payload.item, payload.location);
+            if self.trusted.get(&key).is_some_and(|&(_, t)| t == at) {
+                self.trusted.remove(&key);
+            }
             return reread(self, Reread::NotNewer);
         }
         if let Some(level) = self

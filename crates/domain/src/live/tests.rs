@@ -360,6 +360,29 @@ mod trust {
     }
 
     #[test]
+    fn a_second_change_in_the_payloads_second_makes_the_read_no_mismatch() {
+        let mut view = view();
+        view.offer(&payload(1010, 1, Some(90), Some(5)));
+        assert!(
+            matches!(
+                view.offer(&payload(1010, 1, Some(70), Some(5))),
+                Offer::Reread {
+                    why: Reread::NotNewer,
+                    ..
+                }
+            ),
+            "equal times re-read"
+        );
+        let planned = view.plan(&[stamped(variant(101, "TEE-RED-S", &[(1, 70), (2, 200)]), 5)]);
+        assert!(
+            planned.mismatches.is_empty(),
+            "two numbers in one second: the read settles it, the payload was not wrong"
+        );
+        assert_eq!(line(&planned, "TEE-RED-S").quantity.get(), 270);
+        assert!(!view.unverified(item(1010)));
+    }
+
+    #[test]
     fn a_read_that_confirms_or_supersedes_the_payload_is_no_mismatch() {
         let mut view = view();
         view.offer(&payload(1010, 1, Some(90), Some(5)));
