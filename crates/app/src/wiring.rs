@@ -131,6 +131,62 @@ pub(crate) fn config_error(section: &str, message: impl std::fmt::Display) -> Co
     }
 }
 
+/// One shop's adapters over its state store, with its hold book when `[orders]` is on: what
+/// [`wire`] and a fleet worker's shop both build.
+pub(crate) struct Connected {
+    pub(crate) shopify: Arc<ShopifySource>,
+    pub(crate) tiktok: Arc<TikTokSink>,
+    pub(crate) holds: Option<Arc<HoldBook>>,
+}
+
+/// Why [`connect`] failed.
+pub(crate) enum ConnectError {
+    /// An adapter refused its settings.
+    Config(ConfigError),
+    /// The TikTok orders in flight could not be read from the state store.
+    Holds(stockbridge_ports::StoreError),
+}
+
+/// Builds both adapters (TikTok's saving refreshed tokens in `store`) and loads the hold
+/// book when `[orders]` is on.
+pub(crate) async fn connect(
+    shopify: ShopifyConfig,
+    tiktok: TikTokConfig,
+    store: &Arc<dyn StateStore>,
+    settings: &Settings,
+) -> Result<Connected, ConnectError> {
+    let shopify = Arc::new(
+        shopify
+            .build()
+            .map_err(|e| ConnectError::Config(config_error("shopify", e)))?,
+    );
+    let tiktok = Arc::new(
+        tiktok
+            .build()
+            .map_err(|e| ConnectError::Config(config_error("tiktok", e)))?
+            .with_token_store(store.clone()),
+    );
+    let holds = if settings.orders.enabled {
+        let book = HoldBook::load(
+            tiktok.clone(),
+            shopify.clone(),
+            store.clone(),
+            settings.orders.match_fields.clone(),
+            settings.orders.max_hold,
+        )
+        .await
+        .map_err(ConnectError::Holds)?;
+        Some(Arc::new(book))
+    } else {
+        None
+    };
+    Ok(Connected {
+        shopify,
+        tiktok,
+        holds,
+    })
+}
+
 /// Where the adapters connect, and with which credentials.
 pub(crate) struct Endpoints {
     pub(crate) shopify: ShopifyConfig,
@@ -263,36 +319,19 @@ pub async fn wire(
         endpoints.tiktok.app_key.clone(),
         endpoints.tiktok.app_secret.clone(),
     );
-    let shopify = Arc::new(
-        endpoints
-            .shopify
-            .build()
-            .map_err(|e| config_error("shopify", e))?,
-    );
-    let tiktok = Arc::new(
-        endpoints
-            .tiktok
-            .build()
-            .map_err(|e| config_error("tiktok", e))?
-            .with_token_store(store.clone()),
-    );
-    let holds = if settings.orders.enabled {
-        let book = HoldBook::load(
-            tiktok.clone(),
-            shopify.clone(),
-            store.clone(),
-            settings.orders.match_fields.clone(),
-            settings.orders.max_hold,
-        )
+    let Connected {
+        shopify,
+        tiktok,
+        holds,
+    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
         .await
-        .map_err(|source| WireError::Store {
-            location: state_location.clone(),
-            source,
+        .map_err(|e| match e {
+            ConnectError::Config(e) => WireError::Config(e),
+            ConnectError::Holds(source) => WireError::Store {
+                location: state_location.clone(),
+                source,
+            },
         })?;
-        Some(Arc::new(book))
-    } else {
-        None
-    };
     Ok(Wired {
         stores: Stores {
             source: shopify.clone(),

@@ -15,9 +15,11 @@ use tokio::task::JoinHandle;
 
 use super::trust::Trust;
 use super::Context;
-use crate::engine::{Change, HoldBook, Latest, Metrics, Pipeline, Stores};
+use crate::engine::{Change, Latest, Metrics, Pipeline, Stores};
 use crate::settings::{ConfigError, FileConfig, Settings};
-use crate::wiring::{config_error, endpoints_from_settings, read_mode};
+use crate::wiring::{
+    config_error, connect, endpoints_from_settings, read_mode, ConnectError, Connected,
+};
 
 /// The header every request for a shop carries.
 pub const LEASE_HEADER: &str = "X-Stockbridge-Lease";
@@ -248,33 +250,16 @@ async fn stores(
     endpoints.tiktok.headers.push(header);
     endpoints.tiktok.send_gate = Some(trust.gate(timeout));
     let store: Arc<dyn StateStore> = Arc::new(store);
-    let shopify = Arc::new(
-        endpoints
-            .shopify
-            .build()
-            .map_err(|e| config_error("shopify", e))?,
-    );
-    let tiktok = Arc::new(
-        endpoints
-            .tiktok
-            .build()
-            .map_err(|e| config_error("tiktok", e))?
-            .with_token_store(store.clone()),
-    );
-    let holds = if settings.orders.enabled {
-        let book = HoldBook::load(
-            tiktok.clone(),
-            shopify.clone(),
-            store.clone(),
-            settings.orders.match_fields.clone(),
-            settings.orders.max_hold,
-        )
+    let Connected {
+        shopify,
+        tiktok,
+        holds,
+    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
         .await
-        .map_err(|e| config_error("orders", e))?;
-        Some(Arc::new(book))
-    } else {
-        None
-    };
+        .map_err(|e| match e {
+            ConnectError::Config(e) => e,
+            ConnectError::Holds(e) => config_error("orders", e),
+        })?;
     Ok(Stores {
         source: shopify,
         sink: tiktok,
