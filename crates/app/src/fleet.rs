@@ -222,22 +222,8 @@ pub async fn command(settings: &Settings) -> Result<(), CommandError> {
         ))
     })?;
     let key = SecretKey::parse(key.expose()).map_err(CommandError::configuration)?;
-    let listener = TcpListener::bind(&settings.server.listen)
-        .await
-        .map_err(|e| {
-            CommandError::configuration(anyhow::anyhow!(
-                "configuration key server.listen = {:?}: cannot listen there: {e}",
-                settings.server.listen
-            ))
-        })?;
-    let store = PostgresStore::connect(&fleet.database_url)
-        .await
-        .map_err(|e| {
-            CommandError::failed(anyhow::anyhow!(
-                "fleet database {}: {e}",
-                crate::state::redact(&fleet.database_url)
-            ))
-        })?;
+    let listener = crate::serve::listen(settings).await?;
+    let store = crate::shops::connect(&fleet.database_url).await?;
     let context = Context::new(fleet, store, key, settings.server.coalesce_window);
     let worker = FleetWorker::build(context, settings, listener);
     let addr = worker

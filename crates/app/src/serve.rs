@@ -386,14 +386,7 @@ pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
         }
         return crate::fleet::command(&settings).await;
     }
-    let listener = TcpListener::bind(&settings.server.listen)
-        .await
-        .map_err(|e| {
-            CommandError::configuration(anyhow::anyhow!(
-                "configuration key server.listen = {:?}: cannot listen there: {e}",
-                settings.server.listen
-            ))
-        })?;
+    let listener = listen(&settings).await?;
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -425,4 +418,16 @@ pub async fn command(run: &RunArgs) -> Result<(), CommandError> {
     wired.write_sandbox_state_out(run)?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Binds `server.listen`; a configuration error naming the key when that fails.
+pub(crate) async fn listen(settings: &Settings) -> Result<TcpListener, CommandError> {
+    TcpListener::bind(&settings.server.listen)
+        .await
+        .map_err(|e| {
+            CommandError::configuration(anyhow::anyhow!(
+                "configuration key server.listen = {:?}: cannot listen there: {e}",
+                settings.server.listen
+            ))
+        })
 }

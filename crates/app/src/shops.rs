@@ -85,14 +85,7 @@ async fn open(config: &Path) -> Result<(Fleet, FleetSettings), CommandError> {
             config.display()
         ))
     })?;
-    let store = PostgresStore::connect(&fleet.database_url)
-        .await
-        .map_err(|e| {
-            CommandError::failed(anyhow::anyhow!(
-                "fleet database {}: {e}",
-                crate::state::redact(&fleet.database_url)
-            ))
-        })?;
+    let store = connect(&fleet.database_url).await?;
     Ok((Fleet::new(&store), fleet))
 }
 
@@ -305,4 +298,14 @@ async fn remove(config: &Path, domain: &str) -> Result<(), CommandError> {
         removed.len()
     );
     Ok(())
+}
+
+/// Connects to the fleet's database; a failure names it with any password masked.
+pub(crate) async fn connect(database_url: &str) -> Result<PostgresStore, CommandError> {
+    PostgresStore::connect(database_url).await.map_err(|e| {
+        CommandError::failed(anyhow::anyhow!(
+            "fleet database {}: {e}",
+            crate::state::redact(database_url)
+        ))
+    })
 }
