@@ -12,6 +12,7 @@ mod trust;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,11 @@ use shop::ShopRun;
 /// worker died).
 pub const STARTUP_RECONCILES: usize = 8;
 
+/// How many scheduled reconciliations of its shops a worker runs at once: shops taken
+/// together would otherwise all reconcile together at every interval, each holding
+/// connections to the stores and to the database while real-time changes wait for them.
+pub const SCHEDULED_RECONCILES: usize = 8;
+
 /// How often, between heartbeats, a worker takes free or expired leases: a killed worker's
 /// shops move about this long after their leases expire, not up to a heartbeat later.
 pub const TAKE_EVERY: Duration = Duration::from_secs(1);
@@ -65,6 +71,10 @@ pub struct Context {
     pub poll: Duration,
     /// Permits for start-up reconciliations.
     pub startup: Semaphore,
+    /// Permits for scheduled reconciliations.
+    pub scheduled: Arc<Semaphore>,
+    /// How many shops wait for a start-up permit (scheduled reconciliations wait for them).
+    pub starting: Arc<AtomicUsize>,
     /// The shops this worker runs, by id.
     pub shops: Mutex<HashMap<i64, ShopRun>>,
     /// The worker's numbers.
@@ -92,6 +102,8 @@ impl Context {
             margin: margin(fleet.lease_ttl),
             poll,
             startup: Semaphore::new(STARTUP_RECONCILES),
+            scheduled: Arc::new(Semaphore::new(SCHEDULED_RECONCILES)),
+            starting: Arc::new(AtomicUsize::new(0)),
             shops: Mutex::new(HashMap::new()),
             metrics: FleetMetrics::default(),
             last_beat: Mutex::new(None),
