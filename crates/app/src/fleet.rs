@@ -36,9 +36,11 @@ use crate::serve::connections::{self, ConnectionLimits};
 use crate::settings::{FleetSettings, Settings};
 use shop::ShopRun;
 
-/// How many shops a worker reconciles at once when it takes many (at start, or when another
-/// worker died).
-pub const STARTUP_RECONCILES: usize = 8;
+/// How many shops a worker builds and reconciles at once when it takes many (at start, or
+/// when another worker died). A small shop's reconciliation is mostly waiting: its TikTok
+/// requests are paced at its own rate (about 105 ms apart at the default 10 per second), so
+/// a few dozen at once keep a worker busy without flooding any one store.
+pub const STARTUP_RECONCILES: usize = 32;
 
 /// How many scheduled reconciliations of its shops a worker runs at once: shops taken
 /// together would otherwise all reconcile together at every interval, each holding
