@@ -47,6 +47,10 @@ pub const STARTUP_RECONCILES: usize = 32;
 /// connections to the stores and to the database while real-time changes wait for them.
 pub const SCHEDULED_RECONCILES: usize = 8;
 
+/// Connections of a worker's own pool for its lease loop and its taking of marked changes
+/// (one each), beside the pool its shops' state and the webhooks use.
+pub const CONTROL_CONNECTIONS: usize = 2;
+
 /// How often, between heartbeats, a worker takes free or expired leases: a killed worker's
 /// shops move about this long after their leases expire, not up to a heartbeat later.
 pub const TAKE_EVERY: Duration = Duration::from_secs(1);
@@ -55,8 +59,11 @@ pub const TAKE_EVERY: Duration = Duration::from_secs(1);
 pub struct Context {
     /// This worker's id.
     pub worker_id: String,
-    /// The fleet's tables.
+    /// The fleet's tables, for the webhooks and the shops.
     pub fleet: Fleet,
+    /// The fleet's tables on a pool of their own, for the lease loop and the taking of
+    /// marked changes: they never wait behind the shops' state writes.
+    pub control: Fleet,
     /// The fleet's database (shops' state is written through scopes of it).
     pub store: PostgresStore,
     /// The key the shops' secrets are sealed with.
@@ -96,6 +103,7 @@ impl Context {
         Context {
             worker_id: fleet.worker_id.clone(),
             fleet: Fleet::new(&store),
+            control: Fleet::new(&store),
             store,
             key,
             lease_ttl: fleet.lease_ttl,
@@ -110,6 +118,13 @@ impl Context {
             metrics: FleetMetrics::default(),
             last_beat: Mutex::new(None),
         }
+    }
+
+    /// The same context with its lease loop and change taking on `control` (a pool of its
+    /// own; without it they share the shops' pool).
+    pub fn with_control(mut self, control: &PostgresStore) -> Context {
+        self.control = Fleet::new(control);
+        self
     }
 
     fn shops(&self) -> std::sync::MutexGuard<'_, HashMap<i64, ShopRun>> {
@@ -245,7 +260,10 @@ pub async fn command(settings: &Settings) -> Result<(), CommandError> {
     let key = SecretKey::parse(key.expose()).map_err(CommandError::configuration)?;
     let listener = crate::serve::listen(settings).await?;
     let store = crate::shops::connect(&fleet.database_url).await?;
-    let context = Context::new(fleet, store, key, settings.server.coalesce_window);
+    let control =
+        crate::shops::connect_with_pool(&fleet.database_url, Some(CONTROL_CONNECTIONS)).await?;
+    let context =
+        Context::new(fleet, store, key, settings.server.coalesce_window).with_control(&control);
     let worker = FleetWorker::build(context, settings, listener);
     let addr = worker
         .local_addr()
