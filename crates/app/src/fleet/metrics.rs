@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::engine::metrics::{counter, gauge, registered};
 
 /// Most shops held for which per-shop series are shown.
 pub const PER_SHOP_LIMIT: usize = 50;
@@ -49,16 +50,6 @@ pub struct FleetMetrics {
 impl Default for FleetMetrics {
     fn default() -> Self {
         let mut registry = Registry::default();
-        let gauge = |registry: &mut Registry, name: &str, help: &str| {
-            let g = Gauge::default();
-            registry.register(name, help, g.clone());
-            g
-        };
-        let counter = |registry: &mut Registry, name: &str, help: &str| {
-            let c = Counter::default();
-            registry.register(name, help, c.clone());
-            c
-        };
         let shops_held = gauge(
             &mut registry,
             "stockbridge_fleet_shops_held",
@@ -104,23 +95,23 @@ impl Default for FleetMetrics {
             "stockbridge_fleet_heartbeat_failures",
             "Heartbeats the database did not answer",
         );
-        let webhooks = Family::<Labels, Counter>::default();
-        registry.register(
+        let webhooks = registered(
+            &mut registry,
             "stockbridge_fleet_webhooks",
             "Shopify webhooks answered by this worker for any shop, by outcome",
-            webhooks.clone(),
+            Family::<Labels, Counter>::default(),
         );
-        let shop_queue = Family::<Labels, Gauge>::default();
-        registry.register(
+        let shop_queue = registered(
+            &mut registry,
             "stockbridge_fleet_shop_queue_depth",
             "Items waiting in one shop's engine (only while at most 50 shops are held)",
-            shop_queue.clone(),
+            Family::<Labels, Gauge>::default(),
         );
-        let pickup = Histogram::new(PICKUP_BUCKETS);
-        registry.register(
+        let pickup = registered(
+            &mut registry,
             "stockbridge_fleet_pickup_seconds",
             "Time from a webhook marking an item to its owner taking it",
-            pickup.clone(),
+            Histogram::new(PICKUP_BUCKETS),
         );
         FleetMetrics {
             registry,
@@ -170,9 +161,7 @@ impl FleetMetrics {
 
     /// The registry in the OpenMetrics text format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = encode(&mut out, &self.registry);
-        out
+        crate::engine::metrics::render(&self.registry)
     }
 }
 

@@ -17,9 +17,7 @@ use super::trust::Trust;
 use super::Context;
 use crate::engine::{Change, Latest, Metrics, Pipeline, Stores};
 use crate::settings::{ConfigError, FileConfig, Settings};
-use crate::wiring::{
-    config_error, connect, endpoints_from_settings, read_mode, ConnectError, Connected,
-};
+use crate::wiring::{config_error, connect, endpoints_from_settings, ConnectError};
 
 /// The header every request for a shop carries.
 pub const LEASE_HEADER: &str = "X-Stockbridge-Lease";
@@ -239,31 +237,18 @@ async fn stores(
         LEASE_HEADER.to_owned(),
         format!("{};{}", context.worker_id, lease.epoch),
     );
-    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
     endpoints.shopify.headers.push(header.clone());
-    if let Some(rps) = settings.requests_per_second {
-        endpoints.tiktok.requests_per_second = rps;
-    }
     let timeout = write_timeout(settings, context);
     endpoints.tiktok.request_timeout = timeout;
     endpoints.tiktok.retry.call_timeout = settings.call_timeout.max(timeout);
     endpoints.tiktok.headers.push(header);
     endpoints.tiktok.send_gate = Some(trust.gate(timeout));
     let store: Arc<dyn StateStore> = Arc::new(store);
-    let Connected {
-        shopify,
-        tiktok,
-        holds,
-    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
+    let connected = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
         .await
         .map_err(|e| match e {
             ConnectError::Config(e) => e,
             ConnectError::Holds(e) => config_error("orders", e),
         })?;
-    Ok(Stores {
-        source: shopify,
-        sink: tiktok,
-        store,
-        holds,
-    })
+    Ok(connected.stores(store))
 }
