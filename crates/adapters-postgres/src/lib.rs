@@ -42,6 +42,7 @@ mod error;
 pub mod fleet;
 mod held;
 mod orders;
+mod row;
 mod runs;
 mod schema;
 mod store;

@@ -7,8 +7,8 @@ use stockbridge_domain::{
 use stockbridge_ports::StoreError;
 use tokio_postgres::Client;
 
-use crate::audit::unreadable_row;
 use crate::error::{corrupt, store_error};
+use crate::row::unreadable_row;
 use crate::store::{begin_write, ShopScope};
 
 /// Saves each order whole (its lines replaced), all in one transaction.

@@ -2,11 +2,12 @@
 
 use std::time::SystemTime;
 
+use stockbridge_ports::rows::{self, RUN_COLUMNS};
 use stockbridge_ports::{RunCounts, RunId, RunKind, RunOutcome, RunRecord, StoreError};
-use tokio_postgres::{Client, Row};
+use tokio_postgres::Client;
 
-use crate::audit::unreadable_row;
 use crate::error::{corrupt, store_error, to_i64};
+use crate::row::read_all;
 use crate::store::{begin_write, ShopScope};
 
 /// Records a run's start; it reads as running until finished.
@@ -21,7 +22,12 @@ pub(crate) async fn start(
         .query_one(
             "INSERT INTO runs (shop_id, kind, started_at, outcome, epoch) \
              VALUES ($1, $2, $3, 'running', $4) RETURNING id",
-            &[&scope.shop_id, &encode_kind(kind), &at, &scope.epoch],
+            &[
+                &scope.shop_id,
+                &rows::run_kind_column(kind),
+                &at,
+                &scope.epoch,
+            ],
         )
         .await
         .map_err(store_error)?;
@@ -39,7 +45,7 @@ pub(crate) async fn finish(
     counts: RunCounts,
     outcome: &RunOutcome,
 ) -> Result<(), StoreError> {
-    let (outcome, detail) = encode_outcome(outcome);
+    let (outcome, detail) = rows::run_outcome_columns(outcome);
     let lines = to_i64("a line count", counts.lines)?;
     let updated = to_i64("an update count", counts.updated)?;
     let unchanged = to_i64("an unchanged count", counts.unchanged)?;
@@ -78,66 +84,12 @@ pub(crate) async fn newest(
     limit: usize,
 ) -> Result<Vec<RunRecord>, StoreError> {
     let limit = to_i64("a limit", limit)?;
-    let rows = client
+    let found = client
         .query(
-            "SELECT id, kind, started_at, finished_at, lines, updated, unchanged, failed, \
-             outcome, outcome_detail FROM runs WHERE shop_id = $1 ORDER BY id DESC LIMIT $2",
+            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE shop_id = $1 ORDER BY id DESC LIMIT $2"),
             &[&scope.shop_id, &limit],
         )
         .await
         .map_err(store_error)?;
-    rows.iter().map(decode).collect()
-}
-
-fn encode_kind(kind: RunKind) -> &'static str {
-    match kind {
-        RunKind::Sync => "sync",
-        RunKind::Reconcile => "reconcile",
-    }
-}
-
-fn encode_outcome(outcome: &RunOutcome) -> (&'static str, Option<&str>) {
-    match outcome {
-        RunOutcome::Running => ("running", None),
-        RunOutcome::Succeeded => ("succeeded", None),
-        RunOutcome::PartlyFailed => ("partly_failed", None),
-        RunOutcome::Aborted(reason) => ("aborted", Some(reason)),
-    }
-}
-
-fn decode(row: &Row) -> Result<RunRecord, StoreError> {
-    let get_i64 =
-        |index: usize| -> Result<i64, StoreError> { row.try_get(index).map_err(unreadable_row) };
-    let id = get_i64(0)?;
-    let kind: String = row.try_get(1).map_err(unreadable_row)?;
-    let kind = match kind.as_str() {
-        "sync" => RunKind::Sync,
-        "reconcile" => RunKind::Reconcile,
-        other => return Err(corrupt(format!("run {id}: unknown kind {other:?}"))),
-    };
-    let outcome: String = row.try_get(8).map_err(unreadable_row)?;
-    let detail: Option<String> = row.try_get(9).map_err(unreadable_row)?;
-    let outcome = match (outcome.as_str(), detail) {
-        ("running", _) => RunOutcome::Running,
-        ("succeeded", _) => RunOutcome::Succeeded,
-        ("partly_failed", _) => RunOutcome::PartlyFailed,
-        ("aborted", detail) => RunOutcome::Aborted(detail.unwrap_or_default()),
-        (other, _) => return Err(corrupt(format!("run {id}: unknown outcome {other:?}"))),
-    };
-    let count = |index: usize| -> Result<u64, StoreError> {
-        u64::try_from(get_i64(index)?).map_err(|_| corrupt(format!("run {id}: negative count")))
-    };
-    Ok(RunRecord {
-        id: RunId(id),
-        kind,
-        started_at: row.try_get(2).map_err(unreadable_row)?,
-        finished_at: row.try_get(3).map_err(unreadable_row)?,
-        counts: RunCounts {
-            lines: count(4)?,
-            updated: count(5)?,
-            unchanged: count(6)?,
-            failed: count(7)?,
-        },
-        outcome,
-    })
+    read_all(&found, |row| rows::run_record(row))
 }

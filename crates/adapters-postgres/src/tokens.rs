@@ -4,8 +4,8 @@
 use stockbridge_ports::{PlatformTokens, Secret, StoreError};
 use tokio_postgres::Client;
 
-use crate::audit::unreadable_row;
 use crate::error::store_error;
+use crate::row::unreadable_row;
 use crate::store::{begin_write, ShopScope};
 
 /// Saves both tokens of `platform` at once, replacing any saved before.

@@ -2,15 +2,14 @@
 //! confirmed quantities it changes.
 
 use rusqlite::{params, Connection, Params, TransactionBehavior};
-use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
-use stockbridge_ports::{AuditEntry, AuditOutcome, RunId, StoreError, Trigger};
+use stockbridge_domain::{Quantity, SkuId};
+use stockbridge_ports::rows::{self, AUDIT_COLUMNS};
+use stockbridge_ports::{AuditEntry, AuditOutcome, StoreError};
 
 use crate::confirmed;
-use crate::error::{corrupt, store_error, to_i64};
-use crate::time::{from_millis, to_millis};
-
-const COLUMNS: &str = "id, at, run_id, product_id, sku_id, seller_sku, warehouse_id, old, new, \
-                       explanation, \"trigger\", outcome, code, message";
+use crate::error::{store_error, to_i64};
+use crate::row::read_all;
+use crate::time::to_millis;
 
 /// Appends the entries and makes each applied entry's number the confirmed quantity of its
 /// (SKU, warehouse), all in one transaction: after a crash or a refused row, either every
@@ -29,7 +28,7 @@ pub(crate) fn record(conn: &mut Connection, entries: &[AuditEntry]) -> Result<()
             .map_err(store_error)?;
         for entry in entries {
             let at = to_millis(entry.at)?;
-            let (outcome, code, message) = encode_outcome(&entry.outcome);
+            let (outcome, code, message) = rows::audit_outcome_columns(&entry.outcome);
             insert
                 .execute(params![
                     at,
@@ -60,7 +59,7 @@ pub(crate) fn newest(conn: &mut Connection, limit: usize) -> Result<Vec<AuditEnt
     let limit = to_i64("a limit", limit)?;
     select(
         conn,
-        &format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"),
+        &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"),
         [limit],
     )
 }
@@ -74,7 +73,9 @@ pub(crate) fn for_sku(
     let limit = to_i64("a limit", limit)?;
     select(
         conn,
-        &format!("SELECT {COLUMNS} FROM audit_log WHERE sku_id = ?1 ORDER BY id DESC LIMIT ?2"),
+        &format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE sku_id = ?1 ORDER BY id DESC LIMIT ?2"
+        ),
         params![sku.as_str(), limit],
     )
 }
@@ -85,84 +86,5 @@ fn select(
     params: impl Params,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(store_error)?;
-    let rows = statement.query_map(params, stored).map_err(store_error)?;
-    rows.map(|row| decode(row.map_err(store_error)?)).collect()
-}
-
-fn encode_outcome(outcome: &AuditOutcome) -> (&'static str, Option<&str>, Option<&str>) {
-    match outcome {
-        AuditOutcome::Applied => ("applied", None, None),
-        AuditOutcome::Rejected { code, message } => ("rejected", Some(code), Some(message)),
-        AuditOutcome::Failed { message } => ("failed", None, Some(message)),
-    }
-}
-
-/// An audit row as SQLite holds it.
-struct Stored {
-    id: i64,
-    at: i64,
-    run_id: Option<i64>,
-    product_id: String,
-    sku_id: String,
-    seller_sku: String,
-    warehouse_id: String,
-    old: Option<i64>,
-    new: i64,
-    explanation: String,
-    trigger: String,
-    outcome: String,
-    code: Option<String>,
-    message: Option<String>,
-}
-
-fn stored(row: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
-    Ok(Stored {
-        id: row.get(0)?,
-        at: row.get(1)?,
-        run_id: row.get(2)?,
-        product_id: row.get(3)?,
-        sku_id: row.get(4)?,
-        seller_sku: row.get(5)?,
-        warehouse_id: row.get(6)?,
-        old: row.get(7)?,
-        new: row.get(8)?,
-        explanation: row.get(9)?,
-        trigger: row.get(10)?,
-        outcome: row.get(11)?,
-        code: row.get(12)?,
-        message: row.get(13)?,
-    })
-}
-
-fn decode(row: Stored) -> Result<AuditEntry, StoreError> {
-    let id = row.id;
-    let unreadable = |err: &dyn std::fmt::Display| corrupt(format!("audit entry {id}: {err}"));
-    let outcome = match (row.outcome.as_str(), row.code, row.message) {
-        ("applied", _, _) => AuditOutcome::Applied,
-        ("rejected", Some(code), Some(message)) => AuditOutcome::Rejected { code, message },
-        ("failed", _, Some(message)) => AuditOutcome::Failed { message },
-        (other, _, _) => {
-            return Err(unreadable(&format_args!(
-                "outcome {other:?} without its code or message"
-            )))
-        }
-    };
-    Ok(AuditEntry {
-        at: from_millis(row.at)?,
-        run_id: row.run_id.map(RunId),
-        product_id: ProductId::new(&row.product_id).map_err(|e| unreadable(&e))?,
-        sku_id: SkuId::new(&row.sku_id).map_err(|e| unreadable(&e))?,
-        seller_sku: row.seller_sku,
-        warehouse: WarehouseId::new(&row.warehouse_id).map_err(|e| unreadable(&e))?,
-        old: row
-            .old
-            .map(Quantity::new)
-            .transpose()
-            .map_err(|e| unreadable(&e))?,
-        new: Quantity::new(row.new).map_err(|e| unreadable(&e))?,
-        explanation: row.explanation,
-        trigger: Trigger::parse(&row.trigger)
-            .ok_or_else(|| unreadable(&format_args!("unknown trigger {:?}", row.trigger)))?,
-        outcome,
-    })
+    read_all(&mut statement, params, |row| rows::audit_entry(row))
 }

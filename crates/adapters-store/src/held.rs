@@ -2,11 +2,12 @@
 //! reconciliation.
 
 use rusqlite::{params, Connection, TransactionBehavior};
-use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
-use stockbridge_ports::{HeldWrite, RunId, StoreError};
+use stockbridge_ports::rows::{self, HELD_COLUMNS};
+use stockbridge_ports::{HeldWrite, StoreError};
 
-use crate::error::{corrupt, store_error};
-use crate::time::{from_millis, to_millis};
+use crate::error::store_error;
+use crate::row::read_all;
+use crate::time::to_millis;
 
 /// Replaces the held writes with `held`, in one transaction.
 pub(crate) fn replace(conn: &mut Connection, held: &[HeldWrite]) -> Result<(), StoreError> {
@@ -43,43 +44,9 @@ pub(crate) fn replace(conn: &mut Connection, held: &[HeldWrite]) -> Result<(), S
 /// Every held write, by SKU id then warehouse.
 pub(crate) fn all(conn: &mut Connection) -> Result<Vec<HeldWrite>, StoreError> {
     let mut select = conn
-        .prepare_cached(
-            "SELECT sku_id, warehouse_id, held_at, run_id, product_id, seller_sku, old, \
-             explanation FROM held_writes ORDER BY sku_id, warehouse_id",
-        )
+        .prepare_cached(&format!(
+            "SELECT {HELD_COLUMNS} FROM held_writes ORDER BY sku_id, warehouse_id"
+        ))
         .map_err(store_error)?;
-    let rows = select
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, i64>(6)?,
-                row.get::<_, String>(7)?,
-            ))
-        })
-        .map_err(store_error)?;
-    rows.map(|row| {
-        let (sku, warehouse, at, run_id, product, seller_sku, old, explanation) =
-            row.map_err(store_error)?;
-        let unreadable = |err: &dyn std::fmt::Display| {
-            corrupt(format!(
-                "held write of SKU {sku:?} in warehouse {warehouse:?}: {err}"
-            ))
-        };
-        Ok(HeldWrite {
-            at: from_millis(at)?,
-            run_id: run_id.map(RunId),
-            product_id: ProductId::new(&product).map_err(|e| unreadable(&e))?,
-            sku_id: SkuId::new(&sku).map_err(|e| unreadable(&e))?,
-            seller_sku,
-            warehouse: WarehouseId::new(&warehouse).map_err(|e| unreadable(&e))?,
-            old: Quantity::new(old).map_err(|e| unreadable(&e))?,
-            explanation,
-        })
-    })
-    .collect()
+    read_all(&mut select, [], |row| rows::held_write(row))
 }

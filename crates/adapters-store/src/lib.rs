@@ -35,6 +35,7 @@ mod held;
 mod orders;
 mod private;
 mod recovery;
+mod row;
 mod runs;
 mod schema;
 mod store;

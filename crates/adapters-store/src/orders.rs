@@ -68,45 +68,16 @@ type LineRow = (String, String, Option<String>, Option<String>, i64);
 
 /// Every order, first seen first.
 pub(crate) fn load(conn: &mut Connection) -> Result<Vec<HeldOrder>, StoreError> {
-    let orders: Vec<OrderRow> = conn
-        .prepare_cached(
-            "SELECT order_id, status, create_time, update_time, first_seen_ms, copied_at_ms \
-             FROM held_orders ORDER BY first_seen_ms, order_id",
-        )
-        .and_then(|mut select| {
-            select
-                .query_map([], |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ))
-                })?
-                .collect()
-        })
-        .map_err(store_error)?;
-    let lines: Vec<LineRow> = conn
-        .prepare_cached(
-            "SELECT order_id, sku_id, seller_sku, warehouse_id, quantity \
-             FROM held_order_lines ORDER BY order_id, line",
-        )
-        .and_then(|mut select| {
-            select
-                .query_map([], |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                    ))
-                })?
-                .collect()
-        })
-        .map_err(store_error)?;
+    let orders: Vec<OrderRow> = select_all(
+        conn,
+        "SELECT order_id, status, create_time, update_time, first_seen_ms, copied_at_ms \
+         FROM held_orders ORDER BY first_seen_ms, order_id",
+    )?;
+    let lines: Vec<LineRow> = select_all(
+        conn,
+        "SELECT order_id, sku_id, seller_sku, warehouse_id, quantity \
+         FROM held_order_lines ORDER BY order_id, line",
+    )?;
     orders
         .into_iter()
         .map(
@@ -142,6 +113,16 @@ pub(crate) fn load(conn: &mut Connection) -> Result<Vec<HeldOrder>, StoreError> 
             },
         )
         .collect()
+}
+
+/// Every row `sql` selects, each read as the tuple `T` of its columns.
+fn select_all<T>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError>
+where
+    T: for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>,
+{
+    conn.prepare_cached(sql)
+        .and_then(|mut select| select.query_map([], |row| T::try_from(row))?.collect())
+        .map_err(store_error)
 }
 
 /// Forgets the orders first seen before `before_ms`, with their lines.

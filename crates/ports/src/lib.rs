@@ -11,6 +11,7 @@
 pub mod error;
 pub mod orders;
 pub mod retry;
+pub mod rows;
 pub mod secret;
 pub mod sink;
 pub mod source;
@@ -24,6 +25,7 @@ pub mod fakes;
 pub use error::{Retry, SinkError, SourceError, StoreError};
 pub use orders::{ShopifyOrders, TikTokOrders};
 pub use retry::{Attempts, RetryPolicy};
+pub use rows::StoredRow;
 pub use secret::Secret;
 pub use sink::InventorySink;
 pub use source::{read_all_pages, InventorySource, Page, UNLIMITED_SPARE_READS};
