@@ -15,7 +15,9 @@ use tokio_postgres::GenericClient;
 use crate::error::store_error;
 use crate::store::{PostgresStore, ShopScope};
 
-pub use dirty::{Delivery, DirtyItem, WebhookTarget, RECONCILE_ITEM};
+pub use dirty::{
+    Delivery, DirtyItem, DirtyOrder, Marked, OrderMark, WebhookTarget, RECONCILE_ITEM,
+};
 pub use sealing::SecretKey;
 
 /// A shop to store: one (Shopify store, TikTok shop) pair, its settings without secrets, and
@@ -72,6 +74,8 @@ pub struct StoredShop {
     pub settings: String,
     /// Its secrets, by configuration key.
     pub secrets: BTreeMap<String, Secret>,
+    /// Its TikTok shop id (the `shop_id` of TikTok's webhooks), once its owner read it.
+    pub tiktok_shop_id: Option<String>,
 }
 
 /// A lease a worker holds on a shop.
@@ -194,7 +198,7 @@ impl Fleet {
         let client = self.store.client().await?;
         let row = client
             .query_opt(
-                "SELECT shop_domain, tiktok_shop_cipher, settings, sealed_secrets \
+                "SELECT shop_domain, tiktok_shop_cipher, settings, sealed_secrets, tiktok_shop_id \
                  FROM shops WHERE id = $1",
                 &[&id],
             )
@@ -208,6 +212,7 @@ impl Fleet {
         Ok(Some(StoredShop {
             id,
             settings: row.get(2),
+            tiktok_shop_id: row.get(4),
             shop_domain,
             tiktok_shop_cipher,
             secrets,

@@ -1,7 +1,7 @@
-//! A fleet worker's numbers for `GET /metrics`: the shops it holds, its lease grants,
-//! takeovers, losses and give-backs, the webhooks it answered for any shop, and how long
-//! marked changes waited for their owner. Per-shop series only while the worker holds at
-//! most [`PER_SHOP_LIMIT`] shops, so that the number of series stays bounded.
+//! A fleet worker's numbers for `GET /metrics`: the shops it holds, its lease grants, takeovers,
+//! losses and give-backs, the Shopify and TikTok webhooks it answered for any shop, and how long
+//! marked changes waited for their owner. Per-shop series only while the worker holds at most
+//! [`PER_SHOP_LIMIT`] shops, so that the number of series stays bounded.
 
 use std::time::Duration;
 
@@ -43,6 +43,7 @@ pub struct FleetMetrics {
     /// Heartbeats the database did not answer.
     pub heartbeat_failures: Counter,
     webhooks: Family<Labels, Counter>,
+    tiktok_webhooks: Family<Labels, Counter>,
     shop_queue: Family<Labels, Gauge>,
     pickup: Histogram,
 }
@@ -101,6 +102,12 @@ impl Default for FleetMetrics {
             "Shopify webhooks answered by this worker for any shop, by outcome",
             Family::<Labels, Counter>::default(),
         );
+        let tiktok_webhooks = registered(
+            &mut registry,
+            "stockbridge_fleet_tiktok_webhooks",
+            "TikTok order webhooks answered by this worker for any shop, by outcome",
+            Family::<Labels, Counter>::default(),
+        );
         let shop_queue = registered(
             &mut registry,
             "stockbridge_fleet_shop_queue_depth",
@@ -125,6 +132,7 @@ impl Default for FleetMetrics {
             leases_released,
             heartbeat_failures,
             webhooks,
+            tiktok_webhooks,
             shop_queue,
             pickup,
         }
@@ -136,6 +144,14 @@ impl FleetMetrics {
     /// `signature`, `malformed`, `unavailable`).
     pub fn webhook(&self, outcome: &'static str) {
         self.webhooks
+            .get_or_create(&vec![("outcome", outcome.to_owned())])
+            .inc();
+    }
+
+    /// Counts a TikTok webhook answered with `outcome` (`accepted`, `duplicate`,
+    /// `unknown_shop`, `signature`, `malformed`, `unavailable`).
+    pub fn tiktok_webhook(&self, outcome: &'static str) {
+        self.tiktok_webhooks
             .get_or_create(&vec![("outcome", outcome.to_owned())])
             .inc();
     }
