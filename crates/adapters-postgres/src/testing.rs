@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,6 +24,59 @@ pub const DATABASE_URL_VAR: &str = "STOCKBRIDGE_TEST_DATABASE_URL";
 pub const REQUIRE_VAR: &str = "STOCKBRIDGE_REQUIRE_POSTGRES";
 /// The server tried when [`DATABASE_URL_VAR`] is not set.
 pub const LOCAL_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Why no test server could be had, or a statement to it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The server refused a connection or a statement.
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
+    /// A runtime, a port or a directory could not be had.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The thread asking whether a server answers panicked.
+    #[error("the probe panicked")]
+    ProbePanicked,
+    /// [`DATABASE_URL_VAR`] names a server that does not answer.
+    #[error("{DATABASE_URL_VAR} is set but its server does not answer: {0}")]
+    NamedServerSilent(#[source] Box<HarnessError>),
+    /// No server at [`LOCAL_URL`], and none could be started.
+    #[error("no server at {LOCAL_URL}, and {0}")]
+    NoServer(#[source] Box<HarnessError>),
+    /// Neither `/usr/lib/postgresql/<version>/bin` nor the `PATH` has `initdb`.
+    #[error("no initdb was found to start one")]
+    NoInitdb,
+    /// The server's temporary directory could not be made.
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command (`initdb`, `pg_ctl`, ...) could not be run.
+    #[error("cannot run {command}: {source}")]
+    Run {
+        /// The command, as `Debug` shows it.
+        command: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command ran and failed (its stderr was passed on).
+    #[error("{command} failed: {status}")]
+    Failed {
+        /// The command, as `Debug` shows it.
+        command: String,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// A command printed something other than UTF-8.
+    #[error(transparent)]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+    /// The watcher that stops the started server could not be started.
+    #[error("cannot start the watcher: {0}")]
+    Watcher(#[source] std::io::Error),
+}
 
 /// A schema of its own in the test server, dropped (with everything in it) when dropped.
 pub struct TestDatabase {
@@ -40,7 +93,7 @@ impl TestDatabase {
     /// When no server can be had and [`REQUIRE_VAR`] is set, or the schema cannot be made.
     pub async fn new() -> Option<TestDatabase> {
         let server = match server() {
-            Ok(url) => url,
+            Ok(url) => url.to_owned(),
             Err(why) => {
                 if std::env::var_os(REQUIRE_VAR).is_some() {
                     panic!("{REQUIRE_VAR} is set but no PostgreSQL is available: {why}");
@@ -106,8 +159,7 @@ impl Drop for TestDatabase {
         let dropped = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?
+                .build()?
                 .block_on(execute(&server, &sql))
         })
         .join();
@@ -123,48 +175,46 @@ pub fn with_search_path(url: &str, schema: &str) -> String {
     format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
 
-async fn execute(url: &str, sql: &str) -> Result<(), String> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn execute(url: &str, sql: &str) -> Result<(), HarnessError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     let driver = tokio::spawn(connection);
-    let done = client.batch_execute(sql).await.map_err(|e| e.to_string());
+    let done = client.batch_execute(sql).await;
     drop(client);
     let _ = driver.await;
-    done
+    Ok(done?)
 }
 
 /// The server, found once per process.
-fn server() -> Result<String, String> {
-    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+fn server() -> Result<&'static str, &'static HarnessError> {
+    static SERVER: OnceLock<Result<String, HarnessError>> = OnceLock::new();
     SERVER
         .get_or_init(|| {
             if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
-                return answers(&url).map(|()| url.clone()).map_err(|e| {
-                    format!("{DATABASE_URL_VAR} is set but its server does not answer: {e}")
-                });
+                return answers(&url)
+                    .map(|()| url.clone())
+                    .map_err(|e| HarnessError::NamedServerSilent(Box::new(e)));
             }
             if answers(LOCAL_URL).is_ok() {
                 return Ok(LOCAL_URL.to_owned());
             }
-            start_own().map_err(|e| format!("no server at {LOCAL_URL}, and {e}"))
+            start_own().map_err(|e| HarnessError::NoServer(Box::new(e)))
         })
-        .clone()
+        .as_ref()
+        .map(String::as_str)
 }
 
 /// Whether a server answers at `url`, asked from a thread of its own (the caller may be in a
 /// runtime).
-fn answers(url: &str) -> Result<(), String> {
+fn answers(url: &str) -> Result<(), HarnessError> {
     let url = url.to_owned();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?
+            .build()?
             .block_on(execute(&url, "SELECT 1"))
     })
     .join()
-    .map_err(|_| "the probe panicked".to_owned())?
+    .map_err(|_| HarnessError::ProbePanicked)?
 }
 
 /// Holds the watcher's stdin open: when this process ends, the pipe closes and the watcher
@@ -172,15 +222,17 @@ fn answers(url: &str) -> Result<(), String> {
 static WATCHER: Mutex<Option<std::process::ChildStdin>> = Mutex::new(None);
 
 /// Starts a server in a temporary directory with `initdb` and `pg_ctl`.
-fn start_own() -> Result<String, String> {
-    let bin = postgres_bin().ok_or("no initdb was found to start one")?;
+fn start_own() -> Result<String, HarnessError> {
+    let bin = postgres_bin().ok_or(HarnessError::NoInitdb)?;
     let dir = std::env::temp_dir().join(format!("stockbridge-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| HarnessError::CreateDir {
+        dir: dir.clone(),
+        source,
+    })?;
     let data = dir.join("data");
     let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
+        .and_then(|l| l.local_addr())?
         .port();
     // PostgreSQL refuses to run as root: then it runs as the `postgres` user.
     let as_root = run(Command::new("id").arg("-u"))
@@ -231,7 +283,7 @@ fn start_own() -> Result<String, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start the watcher: {e}"))?;
+        .map_err(HarnessError::Watcher)?;
     *WATCHER.lock().unwrap_or_else(|e| e.into_inner()) = child.stdin;
     eprintln!("started a PostgreSQL for these tests on 127.0.0.1:{port}");
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
@@ -259,14 +311,55 @@ fn postgres_bin() -> Option<PathBuf> {
     Path::new(path.trim()).parent().map(Path::to_path_buf)
 }
 
-fn run(command: &mut Command) -> Result<String, String> {
+fn run(command: &mut Command) -> Result<String, HarnessError> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+        .map_err(|source| HarnessError::Run {
+            command: format!("{command:?}"),
+            source,
+        })?;
     if !output.status.success() {
         let _ = std::io::stderr().write_all(&output.stderr);
-        return Err(format!("{command:?} failed: {}", output.status));
+        return Err(HarnessError::Failed {
+            command: format!("{command:?}"),
+            status: output.status,
+        });
     }
-    String::from_utf8(output.stdout).map_err(|e| e.to_string())
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_server_says_where_it_looked_and_why_none_was_started() {
+        let why = HarnessError::NoServer(Box::new(HarnessError::NoInitdb));
+        assert_eq!(
+            why.to_string(),
+            "no server at postgres://postgres@127.0.0.1:5432/test, and no initdb was found to \
+             start one"
+        );
+        assert_eq!(
+            std::error::Error::source(&why).map(ToString::to_string),
+            Some("no initdb was found to start one".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_failing_or_missing_command_is_a_typed_error() {
+        let failed = run(&mut Command::new("false")).unwrap_err();
+        assert!(
+            matches!(&failed, HarnessError::Failed { command, status }
+                if command.contains("false") && !status.success()),
+            "{failed:?}"
+        );
+        let missing = run(&mut Command::new("/nonexistent/initdb")).unwrap_err();
+        assert!(
+            matches!(&missing, HarnessError::Run { command, .. } if command.contains("initdb")),
+            "{missing:?}"
+        );
+        assert!(missing.to_string().starts_with("cannot run "));
+    }
 }

@@ -40,6 +40,10 @@ use shop::ShopRun;
 /// worker died).
 pub const STARTUP_RECONCILES: usize = 8;
 
+/// How often, between heartbeats, a worker takes free or expired leases: a killed worker's
+/// shops move about this long after their leases expire, not up to a heartbeat later.
+pub const TAKE_EVERY: Duration = Duration::from_secs(1);
+
 /// What every part of a worker shares.
 pub struct Context {
     /// This worker's id.
@@ -54,6 +58,8 @@ pub struct Context {
     pub lease_ttl: Duration,
     /// How often leases are renewed.
     pub heartbeat: Duration,
+    /// How often free or expired leases are taken between heartbeats.
+    pub take_every: Duration,
     /// How long before the database's expiry a lease stops being trusted.
     pub margin: Duration,
     /// How often marked changes are taken for the shops held.
@@ -83,6 +89,7 @@ impl Context {
             key,
             lease_ttl: fleet.lease_ttl,
             heartbeat: fleet.heartbeat,
+            take_every: fleet.heartbeat.min(TAKE_EVERY),
             margin: margin(fleet.lease_ttl),
             poll,
             startup: Semaphore::new(STARTUP_RECONCILES),

@@ -149,11 +149,29 @@ fn start_worker(
     store: &PostgresStore,
     listener: TcpListener,
 ) -> RunningWorker {
+    start_worker_beating(
+        id,
+        url,
+        store,
+        listener,
+        Duration::from_secs(3),
+        Duration::from_secs(1),
+    )
+}
+
+fn start_worker_beating(
+    id: &str,
+    url: &str,
+    store: &PostgresStore,
+    listener: TcpListener,
+    lease_ttl: Duration,
+    heartbeat: Duration,
+) -> RunningWorker {
     let fleet = FleetSettings {
         database_url: url.to_owned(),
         worker_id: id.to_owned(),
-        lease_ttl: Duration::from_secs(3),
-        heartbeat: Duration::from_secs(1),
+        lease_ttl,
+        heartbeat,
         secret_key: None,
     };
     let context = Context::new(
@@ -315,6 +333,7 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
     );
 }
 
+<<<<<<< HEAD
 /// A TikTok `ORDER_STATUS_CHANGE` for `order_id` of the TikTok shop `shop_id`.
 fn order_notification(id: &str, shop_id: &str, order_id: &str, update_time: i64) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
@@ -356,11 +375,16 @@ async fn held_under(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold() {
+=======
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heartbeat() {
+>>>>>>> main
     let Some(db) = TestDatabase::new().await else {
         return;
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     let fleet = Fleet::new(&store);
+<<<<<<< HEAD
     // Shopify's webhooks go to both workers; TikTok's are delivered by the test.
     let (sandboxes, ids, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
     let key = SecretKey::parse(KEY).unwrap();
@@ -489,4 +513,52 @@ async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold()
     }
     w1.stop().await;
     w2.stop().await;
+=======
+    let sandbox = sandbox(1, Vec::new()).await;
+    let key = SecretKey::parse(KEY).unwrap();
+    fleet.put_shop(&key, &new_shop(&sandbox)).await.unwrap();
+    // A worker that dies holding the shop: it and its lease are alive for 13 s more.
+    let dead = fleet
+        .acquire("dead", Duration::from_secs(13))
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let heartbeat = Duration::from_secs(10);
+    let started = tokio::time::Instant::now();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let w1 = start_worker_beating(
+        "w1",
+        db.url(),
+        &store,
+        listener,
+        Duration::from_secs(30),
+        heartbeat,
+    );
+    // Announced at once, its first heartbeat at 10 s finds the lease held; the next one is
+    // at 20 s. Between them it takes the lease soon after it expires at 13 s.
+    assert!(
+        eventually(Duration::from_secs(40), || async {
+            owners(&fleet).await == [Some("w1".to_owned())]
+        })
+        .await,
+        "{:?}",
+        owners(&fleet).await
+    );
+    let taken_after = started.elapsed();
+    assert!(
+        taken_after < 2 * heartbeat,
+        "taken after {taken_after:?}, not before the second heartbeat"
+    );
+    let shops = fleet.shops().await.unwrap();
+    assert_eq!(shops[0].epoch, dead[0].epoch + 1, "a new epoch");
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            quantity(&sandbox) == Some(240)
+        })
+        .await,
+        "reconciled by its new owner: {:?}",
+        quantity(&sandbox)
+    );
+    w1.stop().await;
+>>>>>>> main
 }

@@ -149,7 +149,7 @@ impl Plan {
         tiktok: &[TikTokSku],
         holds: &Holds,
     ) -> Plan {
-        Plan::build_with(rules, variants, tiktok, holds, &HashSet::new())
+        Plan::build_restating_holding(rules, variants, tiktok, holds, &HashSet::new())
     }
 
     /// Computes the plan with the numbers of `unknown` (SKU, warehouse) pairs taken as not
@@ -161,22 +161,12 @@ impl Plan {
         tiktok: &[TikTokSku],
         unknown: &HashSet<(SkuId, WarehouseId)>,
     ) -> Plan {
-        Plan::build_with(rules, variants, tiktok, &Holds::none(), unknown)
+        Plan::build_restating_holding(rules, variants, tiktok, &Holds::none(), unknown)
     }
 
     /// [`Plan::build_restating`] with the units TikTok orders in flight hold (sync-rules.md
     /// §7) subtracted in step 4.
     pub fn build_restating_holding(
-        rules: &ResolvedRules,
-        variants: &[VariantSnapshot],
-        tiktok: &[TikTokSku],
-        holds: &Holds,
-        unknown: &HashSet<(SkuId, WarehouseId)>,
-    ) -> Plan {
-        Plan::build_with(rules, variants, tiktok, holds, unknown)
-    }
-
-    fn build_with(
         rules: &ResolvedRules,
         variants: &[VariantSnapshot],
         tiktok: &[TikTokSku],
@@ -340,21 +330,10 @@ impl Plan {
             let Some(lines) = changed.remove(&(&sku.product_id, &sku.sku_id)) else {
                 continue;
             };
-            let stock = sku
-                .stock
-                .iter()
-                .map(|s| WarehouseStock {
-                    warehouse: s.warehouse.clone(),
-                    quantity: lines
-                        .iter()
-                        .find(|l| l.warehouse == s.warehouse)
-                        .map_or(s.quantity, |l| l.quantity),
-                })
-                .collect();
-            products.entry(&sku.product_id).or_default().push(SkuWrite {
-                sku_id: sku.sku_id.clone(),
-                stock,
-            });
+            products
+                .entry(&sku.product_id)
+                .or_default()
+                .push(restating_write(sku, &lines));
         }
         products
             .into_iter()
@@ -363,6 +342,26 @@ impl Plan {
                 skus,
             })
             .collect()
+    }
+}
+
+/// The write of one TikTok SKU: every warehouse it is stocked in, at the number of its line
+/// among `lines` (a line of this SKU and warehouse) or else at its current number.
+pub(crate) fn restating_write(sku: &TikTokSku, lines: &[&PlanLine]) -> SkuWrite {
+    let stock = sku
+        .stock
+        .iter()
+        .map(|s| WarehouseStock {
+            warehouse: s.warehouse.clone(),
+            quantity: lines
+                .iter()
+                .find(|l| l.sku_id == sku.sku_id && l.warehouse == s.warehouse)
+                .map_or(s.quantity, |l| l.quantity),
+        })
+        .collect();
+    SkuWrite {
+        sku_id: sku.sku_id.clone(),
+        stock,
     }
 }
 

@@ -13,9 +13,12 @@ pub use catalog::SEARCH_RESULT_CAP;
 
 pub(crate) use inventory::MAX_QUANTITY;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -186,31 +189,44 @@ pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The parts of a request a signed endpoint's checks read.
-pub(crate) struct Incoming<'a> {
-    pub(crate) method: &'a Method,
-    pub(crate) uri: &'a Uri,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a Bytes,
+/// The parts of a request a signed endpoint's checks read besides its body: an extractor,
+/// so that each endpoint takes it whole.
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
 }
 
-/// A signed endpoint: runs the checks (`gate`), answers a call that passes them with
-/// `respond`, and records the answer in the stats (`finish`).
+impl<S: Send + Sync> FromRequestParts<S> for Incoming {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Incoming {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// A signed endpoint: runs the checks (`gate`) on the request and its `body`, answers a call
+/// that passes them with `respond`, and records the answer in the stats (`finish`).
 pub(crate) async fn signed(
     shared: &Shared,
     endpoint: &str,
     shop_scoped: bool,
-    request: Incoming<'_>,
+    request: &Incoming,
+    body: &Bytes,
     respond: impl FnOnce(&Call) -> Result<Reply, Reply>,
 ) -> Response {
     let checked = gate(
         shared,
         endpoint,
         shop_scoped,
-        request.method,
-        request.uri,
-        request.headers,
-        request.body,
+        &request.method,
+        &request.uri,
+        &request.headers,
+        body,
     )
     .await;
     let reply = match checked {

@@ -129,10 +129,8 @@ impl Export {
             _ => {
                 let variant = serde_json::from_value::<VariantNode>(value)
                     .map_err(|source| AnswerError::BulkLine { line, source })?;
-                let item = variant.inventory_item;
-                let inline = crate::catalog::wire::levels_of(item.inventory_levels)?.0;
-                self.roots
-                    .push(variant.fields.snapshot(&item.id, item.tracked, inline)?);
+                // The export lists every level inline: no cursor follows.
+                self.roots.push(variant.into_partial()?.snapshot);
             }
         }
         Ok(())

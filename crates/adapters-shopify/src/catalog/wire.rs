@@ -170,30 +170,30 @@ impl VariantFields {
 
 impl VariantNode {
     pub(crate) fn into_partial(self) -> Result<Partial, AnswerError> {
-        let item = self.inventory_item;
-        let (levels, more_levels) = levels_of(item.inventory_levels)?;
-        let snapshot = self.fields.snapshot(&item.id, item.tracked, levels)?;
-        Ok(Partial {
-            snapshot,
-            item_gid: item.id,
-            more_levels,
-        })
+        self.inventory_item.partial(self.fields)
     }
 }
 
 impl ItemNode {
     /// The snapshot of the item's variant; `None` when the item has no variant.
-    pub(crate) fn into_partial(self) -> Result<Option<Partial>, AnswerError> {
-        let Some(variant) = self.variant else {
-            return Ok(None);
-        };
+    pub(crate) fn into_partial(mut self) -> Result<Option<Partial>, AnswerError> {
+        self.variant
+            .take()
+            .map(|variant| self.partial(variant))
+            .transpose()
+    }
+
+    /// The snapshot of `variant` with this item and its first page of levels: the one
+    /// translation behind the paged read ([`VariantNode`]), the read by item id and the bulk
+    /// export.
+    fn partial(self, variant: VariantFields) -> Result<Partial, AnswerError> {
         let (levels, more_levels) = levels_of(self.inventory_levels)?;
         let snapshot = variant.snapshot(&self.id, self.tracked, levels)?;
-        Ok(Some(Partial {
+        Ok(Partial {
             snapshot,
             item_gid: self.id,
             more_levels,
-        }))
+        })
     }
 }
 
@@ -382,5 +382,59 @@ mod tests {
         assert!(first_sighting("test.field", "NEW_VALUE"));
         assert!(!first_sighting("test.field", "NEW_VALUE"));
         assert!(first_sighting("test.other_field", "NEW_VALUE"));
+    }
+
+    #[test]
+    fn a_variant_read_by_page_and_by_item_id_gives_one_snapshot_and_levels_cursor() {
+        let item = serde_json::json!({
+            "id": "gid://shopify/InventoryItem/501",
+            "tracked": true,
+            "inventoryLevels": {
+                "nodes": [{
+                    "location": {"id": "gid://shopify/Location/1"},
+                    "quantities": [{"name": "available", "quantity": 7}],
+                }],
+                "pageInfo": {"hasNextPage": true, "endCursor": "c1"},
+            },
+        });
+        let variant = serde_json::json!({
+            "id": "gid://shopify/ProductVariant/101",
+            "sku": " TEE-RED-S ",
+            "inventoryPolicy": "DENY",
+            "requiresComponents": false,
+            "product": {"id": "gid://shopify/Product/9", "status": "ACTIVE"},
+        });
+        let mut by_page = variant.clone();
+        by_page["inventoryItem"] = item.clone();
+        let mut by_item = item;
+        by_item["variant"] = variant;
+        let paged = serde_json::from_value::<VariantNode>(by_page)
+            .unwrap()
+            .into_partial()
+            .unwrap();
+        let keyed = serde_json::from_value::<ItemNode>(by_item)
+            .unwrap()
+            .into_partial()
+            .unwrap()
+            .expect("the item has a variant");
+        for partial in [&paged, &keyed] {
+            assert_eq!(partial.snapshot.variant_id.get(), 101);
+            assert_eq!(partial.snapshot.inventory_item_id.get(), 501);
+            assert_eq!(partial.snapshot.levels.len(), 1);
+            assert_eq!(partial.snapshot.levels[0].available, 7);
+            assert_eq!(partial.item_gid, "gid://shopify/InventoryItem/501");
+            assert_eq!(partial.more_levels.as_deref(), Some("c1"));
+        }
+        assert_eq!(paged.snapshot, keyed.snapshot);
+    }
+
+    #[test]
+    fn an_item_without_a_variant_gives_no_snapshot() {
+        let item: ItemNode = serde_json::from_value(serde_json::json!({
+            "id": "gid://shopify/InventoryItem/501",
+            "tracked": true,
+        }))
+        .unwrap();
+        assert!(item.into_partial().unwrap().is_none());
     }
 }

@@ -10,14 +10,18 @@
 //!    runs its first full sync; p50, p99, max;
 //! 3. steady state: PostgreSQL activity per second and the workers' memory per shop (their
 //!    resident memory beyond an idle worker's, over the shops they hold);
-//! 4. failover: `kill -9` of worker 4; for each of its shops, the time until another worker
+//! 4. the schedule: once every shop had time for a scheduled reconciliation, how many were
+//!    not reconciled within their `reconcile_every` (and a grace of 30 s);
+//! 5. failover: `kill -9` of worker 4; for each of its shops, the time until another worker
 //!    owns it and has reconciled it; p50, max.
 //!
 //! `cargo bench -p stockbridge-app --bench fleet`. Environment: `STOCKBRIDGE_BENCH_FLEET_SHOPS`
 //! (default 10000), `..._WORKERS` (4), `..._WHALE_VARIANTS` (100000), `..._BUSY` (busy shops,
 //! 10), `..._BASELINE_SECONDS` (30), `..._LIMIT_SECONDS` (bound of each wait, 1800),
+//! `..._RECONCILE_SECONDS` (each small shop's `reconcile_every`, 300),
 //! `STOCKBRIDGE_BENCH_DATABASE_URL` (the server; default `postgres://postgres@127.0.0.1:5432/test`;
-//! the bench works in a schema `fleet_bench` of its own, dropped and made again at start).
+//! the bench works in a database `stockbridge_fleet_bench` of its own on that server, dropped
+//! and made again at start, so that the database's counters are its own).
 
 mod measure;
 mod procs;
@@ -43,6 +47,8 @@ pub struct Sizes {
     pub busy: usize,
     pub baseline: Duration,
     pub limit: Duration,
+    /// Each small shop's `reconcile_every`.
+    pub reconcile_every: Duration,
 }
 
 fn main() {
@@ -53,6 +59,7 @@ fn main() {
         busy: env_number("BUSY", 10),
         baseline: Duration::from_secs(env_number("BASELINE_SECONDS", 30)),
         limit: Duration::from_secs(env_number("LIMIT_SECONDS", 1800)),
+        reconcile_every: Duration::from_secs(env_number("RECONCILE_SECONDS", 300)),
     };
     println!(
         "fleet bench: {} shops, {} workers, whale of {} variants, {} busy shops; load average at start: {}",
@@ -82,7 +89,8 @@ async fn run(sizes: &Sizes) {
     world.start_workers();
     let domains = world.domains();
     let settled =
-        measure::until_settled(&world.fleet, &domains, since, None, start, sizes.limit).await;
+        measure::until_settled(&world.probe, &domains, since, None, start, sizes.limit).await;
+    let owned_at = Instant::now();
     let mut times: Vec<Duration> = settled.values().filter_map(|t| *t).collect();
     times.sort();
     let unsettled = settled.len() - times.len();
@@ -101,7 +109,7 @@ async fn run(sizes: &Sizes) {
     let after = measure::db_counters(&world.server_url, setup::SCHEMA).await;
     let (scans, rows, transactions) = measure::rates(before, after);
     report.push(format!(
-        "| PostgreSQL, steady state ({} s) | {scans:.0} table scans/s, {rows:.0} rows written/s (bench schema); {transactions:.0} transactions/s (whole database, other users included) |",
+        "| PostgreSQL, steady state ({} s) | {transactions:.0} transactions/s (a statement outside a transaction counts one); {scans:.0} table scans/s, {rows:.0} rows written/s |",
         sizes.baseline.as_secs()
     ));
     let held = world.held_per_worker().await;
@@ -126,11 +134,12 @@ async fn run(sizes: &Sizes) {
     ));
     let sandbox_rss = procs::rss_kib(world.sandbox.pid());
     report.push(format!(
-        "| sandbox memory | {} MiB with {} shops built ({} MiB with one): {:.1} KiB per shop |",
+        "| sandbox memory | {} MiB with {} shops built ({} MiB with one): {:.1} KiB per shop; {} files open (its connections included) |",
         sandbox_rss / 1024,
         sizes.shops,
         sandbox_rss_before / 1024,
-        sandbox_rss.saturating_sub(sandbox_rss_before) as f64 / sizes.shops as f64
+        sandbox_rss.saturating_sub(sandbox_rss_before) as f64 / sizes.shops as f64,
+        procs::open_files(world.sandbox.pid())
     ));
 
     // 2. Real time, quiet then beside the whale's full sync.
@@ -142,7 +151,7 @@ async fn run(sizes: &Sizes) {
     let busy = realtime::run(&world, sizes, sizes.limit, Some(whale_since)).await;
     report.push(busy.row("real time, whale full sync running"));
     let whale = measure::until_settled(
-        &world.fleet,
+        &world.probe,
         &[setup::WHALE_DOMAIN.to_owned()],
         whale_since,
         None,
@@ -156,9 +165,43 @@ async fn run(sizes: &Sizes) {
         whale[setup::WHALE_DOMAIN].map_or("not within the limit".to_owned(), secs)
     ));
 
+    // The schedule: every shop reconciled again within its `reconcile_every` (and a grace
+    // for the reconciliation itself), looked at once every shop had time for one.
+    let grace = Duration::from_secs(30);
+    let due = owned_at + sizes.reconcile_every + grace;
+    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+        println!("  waiting {wait:.0?} for every shop's scheduled reconciliation");
+        tokio::time::sleep(wait).await;
+    }
+    let now = SystemTime::now();
+    let rows = world.probe.shops(None).await;
+    let mut ages: Vec<Duration> = rows
+        .values()
+        .filter(|r| r.shop_domain != setup::WHALE_DOMAIN)
+        .map(|r| {
+            r.last_reconcile_at
+                .and_then(|at| now.duration_since(at).ok())
+                .unwrap_or(Duration::MAX)
+        })
+        .collect();
+    ages.sort();
+    let overdue = ages
+        .iter()
+        .filter(|a| **a > sizes.reconcile_every + grace)
+        .count();
+    report.push(format!(
+        "| reconcile schedule (every {} s) | {} of {} shops overdue (last reconciliation over {} s ago); p50 {}, oldest {} ago |",
+        sizes.reconcile_every.as_secs(),
+        overdue,
+        ages.len(),
+        (sizes.reconcile_every + grace).as_secs(),
+        secs(percentile(&ages, 50.0)),
+        ages.last().map_or("none".to_owned(), |a| if *a == Duration::MAX { "never".to_owned() } else { secs(*a) }),
+    ));
+
     // 4. Failover after kill -9.
     let victim = format!("{}{}", setup::WORKER_PREFIX, sizes.workers);
-    let rows = measure::shops(&world.fleet).await;
+    let rows = world.probe.shops(None).await;
     let orphans: Vec<String> = rows
         .values()
         .filter(|r| r.owner.as_deref() == Some(victim.as_str()))
@@ -168,7 +211,7 @@ async fn run(sizes: &Sizes) {
     let kill_start = Instant::now();
     world.workers[sizes.workers - 1].kill_9();
     let moved = measure::until_settled(
-        &world.fleet,
+        &world.probe,
         &orphans,
         killed_at,
         Some(&victim),

@@ -4,22 +4,64 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use stockbridge_adapters_postgres::{Fleet, ShopRow};
 use tokio_postgres::NoTls;
 
-/// The shops as the fleet tables say now, by domain.
-pub async fn shops(fleet: &Fleet) -> HashMap<String, ShopRow> {
-    fleet
-        .shops()
-        .await
-        .expect("the fleet's shops")
-        .into_iter()
-        .map(|row| (row.shop_domain.clone(), row))
-        .collect()
+/// A shop as the measures see it: its owner (while its lease is unexpired) and its newest
+/// finished reconciliation or sync.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub shop_domain: String,
+    pub owner: Option<String>,
+    pub last_reconcile_at: Option<SystemTime>,
+}
+
+/// A connection to the bench's database that reads what the measures need in one cheap
+/// statement (not `shops list`'s, which asks several questions per shop: polled every half
+/// second over 10,000 shops it would load the server the workers share).
+pub struct Probe {
+    client: tokio_postgres::Client,
+}
+
+impl Probe {
+    pub async fn connect(url: &str) -> Probe {
+        let (client, connection) = tokio_postgres::connect(url, NoTls)
+            .await
+            .expect("the bench database answers");
+        tokio::spawn(connection);
+        Probe { client }
+    }
+
+    /// Every shop, by domain; `last_reconcile_at` only when at or after `since`.
+    pub async fn shops(&self, since: Option<SystemTime>) -> HashMap<String, Seen> {
+        let since = since.unwrap_or(SystemTime::UNIX_EPOCH);
+        let rows = self
+            .client
+            .query(
+                "SELECT s.shop_domain, \
+                        CASE WHEN l.expires_at > clock_timestamp() THEN l.owner END, r.last \
+                 FROM shops s LEFT JOIN shop_leases l ON l.shop_id = s.id \
+                 LEFT JOIN (SELECT shop_id, max(finished_at) AS last FROM runs \
+                            WHERE outcome IN ('succeeded', 'partly_failed') \
+                              AND finished_at >= $1 GROUP BY shop_id) r ON r.shop_id = s.id",
+                &[&since],
+            )
+            .await
+            .expect("the fleet's shops");
+        rows.iter()
+            .map(|row| {
+                let seen = Seen {
+                    shop_domain: row.get(0),
+                    owner: row.get(1),
+                    last_reconcile_at: row.get(2),
+                };
+                (seen.shop_domain.clone(), seen)
+            })
+            .collect()
+    }
 }
 
 /// Whether a shop is owned and was reconciled after `since`.
-pub fn settled(row: &ShopRow, since: SystemTime, not_by: Option<&str>) -> bool {
+pub fn settled(row: &Seen, since: SystemTime, not_by: Option<&str>) -> bool {
     let owner_ok = match (&row.owner, not_by) {
         (None, _) => false,
         (Some(owner), Some(dead)) => owner != dead,
@@ -28,10 +70,10 @@ pub fn settled(row: &ShopRow, since: SystemTime, not_by: Option<&str>) -> bool {
     owner_ok && row.last_reconcile_at.is_some_and(|at| at >= since)
 }
 
-/// Polls until every shop in `domains` is settled (see [`settled`]) or `limit` passes; the
-/// time each one was first seen settled, from `start` (`None`: never).
+/// Polls (every half second) until every shop in `domains` is settled (see [`settled`]) or
+/// `limit` passes; the time each one was first seen settled, from `start` (`None`: never).
 pub async fn until_settled(
-    fleet: &Fleet,
+    probe: &Probe,
     domains: &[String],
     since: SystemTime,
     not_by: Option<&str>,
@@ -42,7 +84,7 @@ pub async fn until_settled(
         domains.iter().map(|d| (d.clone(), None)).collect();
     let mut last_report = Instant::now();
     loop {
-        let rows = shops(fleet).await;
+        let rows = probe.shops(Some(since)).await;
         let elapsed = start.elapsed();
         for (domain, at) in seen.iter_mut() {
             if at.is_none() && rows.get(domain).is_some_and(|r| settled(r, since, not_by)) {
@@ -57,7 +99,7 @@ pub async fn until_settled(
         if done == seen.len() || elapsed > limit {
             return seen;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

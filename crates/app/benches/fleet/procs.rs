@@ -96,6 +96,11 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// How many files a process has open (its sockets included), 0 when gone.
+pub fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
 /// The machine's load average, as `/proc/loadavg` says.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")

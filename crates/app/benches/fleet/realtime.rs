@@ -129,7 +129,7 @@ pub async fn run(
 }
 
 async fn whale_done(world: &World, since: SystemTime) -> bool {
-    let rows = crate::measure::shops(&world.fleet).await;
+    let rows = world.probe.shops(Some(since)).await;
     rows.get(WHALE_DOMAIN)
         .is_some_and(|r| r.last_reconcile_at.is_some_and(|at| at >= since))
 }

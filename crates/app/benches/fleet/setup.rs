@@ -14,7 +14,10 @@ use tokio_postgres::NoTls;
 use crate::procs::{self, Proc};
 use crate::Sizes;
 
-/// The bench's own schema in the test database.
+/// The bench's own database on the server (made again at every start), so that the
+/// database's counters are the bench's alone.
+const DATABASE: &str = "stockbridge_fleet_bench";
+/// The bench's schema in its database.
 pub const SCHEMA: &str = "fleet_bench";
 /// A schema with no shops, for an idle worker's memory.
 const EMPTY_SCHEMA: &str = "fleet_bench_empty";
@@ -33,7 +36,10 @@ pub struct World {
     whale_sandbox: Proc,
     whale_url: String,
     pub fleet: Fleet,
+    /// The bench's database.
     pub server_url: String,
+    /// Reads the fleet's tables for the measures.
+    pub probe: crate::measure::Probe,
     pub workers: Vec<Proc>,
     worker_ports: Vec<u16>,
     shops: usize,
@@ -89,6 +95,22 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `url` (`postgres://USER@HOST:PORT/DB[?...]`) naming database `name` instead.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let host = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host}/{name}?{query}"),
+        None => format!("{host}/{name}"),
+    }
+}
+
 /// A stored shop: its settings without secrets, and its secrets.
 fn new_shop(
     domain: &str,
@@ -96,11 +118,14 @@ fn new_shop(
     shopify_base: &str,
     tiktok_base: &str,
     suffix: &str,
+    reconcile_every: Duration,
 ) -> NewShop {
     let settings = format!(
         "[shopify]\nshop_domain = \"{domain}\"\nbase_url = \"{shopify_base}\"\n\
          [tiktok]\napp_key = \"sandbox_app_key{suffix}\"\nbase_url = \"{tiktok_base}\"\n\
-         auth_base_url = \"{tiktok_base}\"\nshop_cipher = \"{cipher}\"\n"
+         auth_base_url = \"{tiktok_base}\"\nshop_cipher = \"{cipher}\"\n\
+         [server]\nreconcile_every = \"{}s\"\n",
+        reconcile_every.as_secs()
     );
     let secrets: BTreeMap<String, Secret> = [
         ("shopify.access_token", "shpat_sandbox_demo_token"),
@@ -123,8 +148,15 @@ fn new_shop(
 impl World {
     pub async fn start(sizes: &Sizes) -> World {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let server_url = std::env::var("STOCKBRIDGE_BENCH_DATABASE_URL")
+        let admin_url = std::env::var("STOCKBRIDGE_BENCH_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        execute(
+            &admin_url,
+            &format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"),
+        )
+        .await;
+        execute(&admin_url, &format!("CREATE DATABASE {DATABASE}")).await;
+        let server_url = with_database(&admin_url, DATABASE);
         for schema in [SCHEMA, EMPTY_SCHEMA] {
             execute(
                 &server_url,
@@ -171,6 +203,7 @@ impl World {
                 &format!("{sandbox_url}/shops/{domain}"),
                 &sandbox_url,
                 &format!("-{k}"),
+                sizes.reconcile_every,
             );
             fleet.put_shop(&key, &shop).await.expect("a shop is stored");
         }
@@ -179,7 +212,9 @@ impl World {
             sizes.shops,
             started.elapsed()
         );
+        let probe = crate::measure::Probe::connect(&with_search_path(&server_url, SCHEMA)).await;
         World {
+            probe,
             dir,
             sandbox,
             sandbox_url,
@@ -237,7 +272,7 @@ impl World {
 
     /// How many shops each worker holds now, in worker order.
     pub async fn held_per_worker(&self) -> Vec<usize> {
-        let rows = crate::measure::shops(&self.fleet).await;
+        let rows = self.probe.shops(None).await;
         (1..=self.workers_wanted)
             .map(|i| {
                 let id = format!("{WORKER_PREFIX}{i}");
@@ -257,6 +292,8 @@ impl World {
             &self.whale_url,
             &self.whale_url,
             "",
+            // The product's default: its full sync is what the bench watches.
+            Duration::from_secs(900),
         );
         self.fleet
             .put_shop(&key, &shop)

@@ -83,6 +83,14 @@ struct Sent {
     lowers: bool,
 }
 
+/// A positive number from the environment variable `name`, if it holds one.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -112,11 +120,7 @@ impl Load {
     /// 1,000 changes over 500 items, at 100 per second unless `STOCKBRIDGE_BENCH_RATE` says
     /// otherwise (a lower rate shows what a smaller Shopify plan sustains).
     pub fn standard() -> Load {
-        let per_second = std::env::var("STOCKBRIDGE_BENCH_RATE")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or(100);
+        let per_second = env_number("STOCKBRIDGE_BENCH_RATE").unwrap_or(100);
         Load {
             items: 500,
             changes: 1_000,
@@ -168,9 +172,20 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan, load: Load) {
         ],
     };
     let sandbox = SandboxProcess::start(&fixture, tiktok_rps, Some(&hook), bucket);
-    let config = sandbox.config(
+    // The writer's concurrency: 8 (the shipped default) per 200 requests per second of
+    // TikTok's limit, so that raising the limit raises the writes in flight to match, unless
+    // STOCKBRIDGE_BENCH_CONCURRENCY says otherwise.
+    let concurrency = env_number("STOCKBRIDGE_BENCH_CONCURRENCY")
+        .unwrap_or_else(|| (8 * u64::from(tiktok_rps)).div_ceil(200).max(1));
+    // The state file's directory (the bench's temporary directory unless
+    // STOCKBRIDGE_BENCH_STATE_DIR names another, e.g. a memory file system to take the
+    // disk's flushes out of the figures).
+    let state_dir = std::env::var_os("STOCKBRIDGE_BENCH_STATE_DIR")
+        .map(|d| tempfile::tempdir_in(d).expect("a directory for the state file"));
+    let config = sandbox.config_with(
         dir.path(),
-        tiktok_rps,
+        state_dir.as_ref().map_or(dir.path(), |d| d.path()),
+        &format!("requests_per_second = {tiktok_rps}\nconcurrency = {concurrency}\n"),
         // Only the start-up reconciliation reads everything; bulk keeps it short.
         "bulk",
         &format!("[server]\nreconcile_every = \"1h\"\ncoalesce_window = \"{window}\"\n"),
@@ -179,8 +194,10 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan, load: Load) {
     let wired = wire(&settings, None).await.unwrap();
     let options = pipeline_options(&settings);
     println!(
-        "real time, Shopify {plan:?} plan: {changes} changes at {per_second}/s over {items} items ({decreases}% drawn to lower the number) through serve (in this process); 20 ms added to every Shopify and TikTok answer; coalescing window {:?}; writer concurrency {}; TikTok {tiktok_rps} req/s",
-        options.coalesce_window, options.writer.concurrency
+        "real time, Shopify {plan:?} plan: {changes} changes at {per_second}/s over {items} items ({decreases}% drawn to lower the number) through serve (in this process); 20 ms added to every Shopify and TikTok answer; coalescing window {:?}; writer concurrency (tiktok.concurrency) {}; TikTok {tiktok_rps} req/s; state file {}",
+        options.coalesce_window,
+        options.writer.concurrency,
+        if state_dir.is_some() { "in STOCKBRIDGE_BENCH_STATE_DIR" } else { "in the bench's temporary directory" }
     );
     let app = Application::build(&settings, &wired, listener, options).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

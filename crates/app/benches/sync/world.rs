@@ -157,13 +157,32 @@ impl SandboxProcess {
 
     /// A configuration file for this sandbox.
     pub fn config(&self, dir: &Path, tiktok_rps: u32, read_mode: &str, extra: &str) -> PathBuf {
+        self.config_with(
+            dir,
+            dir,
+            &format!("requests_per_second = {tiktok_rps}\n"),
+            read_mode,
+            extra,
+        )
+    }
+
+    /// [`Self::config`] with the state file in `state_dir` and `tiktok` the `[tiktok]` lines
+    /// after the sandbox's address and credentials (`requests_per_second`, `concurrency`).
+    pub fn config_with(
+        &self,
+        dir: &Path,
+        state_dir: &Path,
+        tiktok: &str,
+        read_mode: &str,
+        extra: &str,
+    ) -> PathBuf {
         let toml = format!(
             "[shopify]\nshop_domain = \"stockbridge-demo.myshopify.com\"\nbase_url = \"{base}\"\nread_mode = \"{read_mode}\"\n\
              [tiktok]\napp_key = \"sandbox_app_key\"\nbase_url = \"{base}\"\nauth_base_url = \"{base}\"\n\
-             shop_cipher = \"SANDBOX_SHOP_CIPHER\"\nrequests_per_second = {tiktok_rps}\n\
+             shop_cipher = \"SANDBOX_SHOP_CIPHER\"\n{tiktok}\
              [state]\nurl = \"sqlite://{state}\"\n{extra}\n",
             base = self.base_url,
-            state = dir.join("state.db").display(),
+            state = state_dir.join("state.db").display(),
         );
         let path = dir.join("stockbridge.toml");
         std::fs::write(&path, toml).unwrap();

@@ -1,8 +1,14 @@
 //! The lease loop of a worker: every heartbeat it renews the leases it holds (stopping the
 //! shops whose lease it lost), gives back what it holds beyond its fair share now that more
 //! workers are alive, and takes free or expired leases up to that share (starting their
+<<<<<<< HEAD
 //! shops). Beside it, the loop that takes the changes webhooks marked for the shops held
 //! and hands them to their engines (items) and hold books (TikTok orders).
+=======
+//! shops); between heartbeats it takes free or expired leases every second, so that a dead
+//! worker's shops move as soon as their leases expire. Beside it, the loop that takes the changes webhooks marked for the shops held
+//! and hands them to their engines.
+>>>>>>> main
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -22,14 +28,21 @@ use crate::engine::Change;
 pub async fn run(context: Arc<Context>, stop: CancellationToken) {
     let mut beat = tokio::time::interval(context.heartbeat);
     beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Between heartbeats, free or expired leases are taken every `take_every`, so that a dead
+    // worker's shops move as soon as their leases expire rather than at the next heartbeat.
+    let mut take = tokio::time::interval(context.take_every);
+    take.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // Announced for one heartbeat before taking leases, so that workers started together
     // share the shops from the start instead of the first one taking them all.
     let mut announced = false;
+    // Leases are taken between heartbeats only after the first heartbeat took a share.
+    let mut beaten = false;
     loop {
-        tokio::select! {
+        let full = tokio::select! {
             () = stop.cancelled() => return,
-            _ = beat.tick() => {}
-        }
+            _ = beat.tick() => true,
+            _ = take.tick(), if beaten => false,
+        };
         if !announced {
             match context
                 .fleet
@@ -48,9 +61,23 @@ pub async fn run(context: Arc<Context>, stop: CancellationToken) {
             }
             continue;
         }
-        if let Err(e) = heartbeat(&context).await {
-            context.metrics.heartbeat_failures.inc();
-            tracing::warn!(worker = %context.worker_id, error = %e, "heartbeat failed; the leases held are trusted until their margin runs out");
+        if !full {
+            if let Err(e) = take_free(&context).await {
+                tracing::debug!(worker = %context.worker_id, error = %e, "could not take free leases; the next heartbeat tries again");
+            }
+            continue;
+        }
+        match heartbeat(&context).await {
+            Ok(()) => {
+                if !beaten {
+                    beaten = true;
+                    take.reset();
+                }
+            }
+            Err(e) => {
+                context.metrics.heartbeat_failures.inc();
+                tracing::warn!(worker = %context.worker_id, error = %e, "heartbeat failed; the leases held are trusted until their margin runs out");
+            }
         }
     }
 }
@@ -102,8 +129,17 @@ pub async fn heartbeat(context: &Arc<Context>) -> Result<(), stockbridge_ports::
         tracing::info!(worker = %context.worker_id, released, "leases given back to workers that joined");
     }
 
+    take_free(context).await
+}
+
+/// Takes free or expired leases up to the fair share, and starts their shops.
+pub async fn take_free(context: &Arc<Context>) -> Result<(), stockbridge_ports::StoreError> {
+    let trusted_for = context.lease_ttl.saturating_sub(context.margin);
     let asked = Instant::now();
-    let granted = context.fleet.acquire(&context.worker_id, ttl).await?;
+    let granted = context
+        .fleet
+        .acquire(&context.worker_id, context.lease_ttl)
+        .await?;
     if !granted.is_empty() {
         let mut shops = context.shops();
         for lease in granted {

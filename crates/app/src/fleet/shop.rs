@@ -11,7 +11,7 @@ use std::time::Duration;
 use stockbridge_adapters_postgres::{Lease, StoredShop};
 use stockbridge_adapters_tiktok::TikTokSink;
 use stockbridge_ports::{Secret, StateStore};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, SemaphorePermit};
 use tokio::task::JoinHandle;
 
 use super::trust::Trust;
@@ -118,9 +118,13 @@ async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Ha
     } = handles;
     loop {
         let (tx, rx) = mpsc::unbounded_channel();
+        // The permit is taken before the engine is built: a worker taking many shops at once
+        // builds and reconciles a few at a time, instead of building them all first.
+        let permit = context.startup.acquire().await.ok();
         let pipeline = match build(&context, &lease, &trust, &metrics, &domain, &ready).await {
             Ok(pipeline) => pipeline,
             Err(problem) => {
+                drop(permit);
                 // An operator must act: the shop is leased here but syncs nothing.
                 tracing::error!(shop_id = lease.shop_id, problem = %problem, "the shop's stored configuration does not work; trying again in a minute");
                 metrics.set_configuration_problem(Some(problem));
@@ -131,7 +135,7 @@ async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Ha
         *changes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
         *holds.lock().unwrap_or_else(|e| e.into_inner()) = pipeline.stores.holds.clone();
         let stop = tokio_util::sync::CancellationToken::new();
-        let ended = started(&context.startup, pipeline.run(rx, stop), ready.subscribe()).await;
+        let ended = started(permit, pipeline.run(rx, stop), ready.subscribe()).await;
         *changes.lock().unwrap_or_else(|e| e.into_inner()) = None;
         *holds.lock().unwrap_or_else(|e| e.into_inner()) = None;
         match ended {
@@ -145,14 +149,13 @@ async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Ha
     }
 }
 
-/// Runs `engine`, holding a start-up permit until its first reconciliation succeeded (or it
-/// ended), so that a worker taking many shops at once reconciles a few at a time.
+/// Runs `engine`, holding its start-up permit until its first reconciliation succeeded (or
+/// it ended), so that a worker taking many shops at once reconciles a few at a time.
 async fn started<T>(
-    startup: &Semaphore,
+    permit: Option<SemaphorePermit<'_>>,
     engine: impl std::future::Future<Output = T>,
     mut ready: watch::Receiver<bool>,
 ) -> T {
-    let permit = startup.acquire().await.ok();
     tokio::pin!(engine);
     tokio::select! {
         ended = &mut engine => return ended,

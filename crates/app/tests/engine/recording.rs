@@ -64,3 +64,72 @@ async fn a_store_failure_mid_sync_starts_no_new_write() {
         RunOutcome::Aborted(_)
     ));
 }
+
+/// Six products of one SKU each, all to write, with a state store that takes 10 ms (on
+/// Tokio's paused clock) to record writes.
+async fn sync_six_through_a_slow_store(
+    concurrency: usize,
+) -> (Arc<InMemorySink>, Arc<FaultyStore>) {
+    let ids = 1..=6u64;
+    let source = InMemorySource::new(
+        vec![location(1, "Location A")],
+        ids.clone()
+            .map(|i| variant(100 + i, &format!("SKU-{i}"), &[(1, 10 * i as i64)]))
+            .collect(),
+    );
+    let sink = Arc::new(InMemorySink::new(
+        warehouses(),
+        ids.map(|i| {
+            tiktok_sku(
+                &format!("900{i}"),
+                &format!("9000{i}"),
+                &format!("SKU-{i}"),
+                &[("7001", 0)],
+            )
+        })
+        .collect(),
+    ));
+    let store = FaultyStore::slow(Arc::new(InMemoryStore::new()), Duration::from_millis(10));
+    let stores = Stores {
+        source: Arc::new(source),
+        sink: sink.clone(),
+        store: store.clone(),
+        holds: None,
+    };
+    let options = WriterOptions {
+        concurrency,
+        ..fast()
+    };
+    let report = reconcile(
+        &stores,
+        &RuleSet::default(),
+        RunKind::Sync,
+        &options,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.counts.updated, 6);
+    (sink, store)
+}
+
+#[tokio::test(start_paused = true)]
+async fn writes_answered_during_a_recording_are_recorded_together_in_the_next_one() {
+    let (sink, store) = sync_six_through_a_slow_store(8).await;
+    assert_eq!(sink.writes().len(), 6);
+    assert_eq!(
+        store.record_sizes(),
+        [1, 5],
+        "the first answer is recorded at once; the five answered meanwhile in one transaction"
+    );
+    assert_eq!(store.audit_log(10).await.unwrap().len(), 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_keeps_its_place_until_its_answer_is_recorded() {
+    // Two places: the first two answers are recorded one after the other (the second was
+    // answered while the first was recorded), and only then can the next two writes start.
+    let (sink, store) = sync_six_through_a_slow_store(2).await;
+    assert_eq!(sink.writes().len(), 6);
+    assert_eq!(store.record_sizes(), [1, 1, 1, 1, 1, 1]);
+}

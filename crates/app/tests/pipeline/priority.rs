@@ -166,3 +166,47 @@ async fn every_change_queued_at_a_stop_is_written_however_many_flushes_it_takes(
     let held: Vec<Option<u32>> = (1..=5).map(|k| holds(&sink, k)).collect();
     assert_eq!(held, (61..=65).map(Some).collect::<Vec<_>>());
 }
+
+/// The products written since the start-up reconcile, in the order they were sent.
+fn written_since(sink: &InMemorySink, before: usize) -> Vec<String> {
+    sink.writes()[before..]
+        .iter()
+        .map(|w| w.product_id.as_str().to_owned())
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flush_writes_the_items_that_waited_longest_first_after_the_falls() {
+    let (source, sink) = shop_of(4);
+    let store = Arc::new(InMemoryStore::new());
+    let mut options = options();
+    // One write at a time, so the order they are sent in is the order they are taken in.
+    options.writer.concurrency = 1;
+    let sink_ports: Arc<dyn InventorySink> = sink.clone();
+    let mut p = spawn(stores(source.clone(), sink_ports, &store), options);
+    p.until_ready().await;
+    let before = sink.writes().len();
+    // Within one window: 4, 3 and 1 rise, in that order, then 2 falls (from 20 to 5) with no
+    // hint of it (so it is not urgent in the queue: only the write knows it lowers).
+    for (k, available) in [(4, 44), (3, 33), (1, 31)] {
+        set(&source, k, available);
+        p.change(10 * k);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    set(&source, 2, 5);
+    p.change(20);
+    assert!(
+        until(Duration::from_secs(5), || holds(&sink, 1) == Some(31)
+            && holds(&sink, 2) == Some(5)
+            && holds(&sink, 3) == Some(33)
+            && holds(&sink, 4) == Some(44))
+        .await,
+        "every change was written"
+    );
+    assert_eq!(
+        written_since(&sink, before),
+        ["9002", "9004", "9003", "9001"],
+        "the fall first, then the rises in the order they arrived (not by product)"
+    );
+    p.stop().await.unwrap();
+}

@@ -3,10 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::catalog::{TikTokSku, WarehouseStock};
+use crate::catalog::TikTokSku;
 use crate::ids::{ProductId, SkuId};
-use crate::plan::{Plan, PlanLine};
-use crate::write::{ProductWrite, SkuWrite, WriteJob};
+use crate::plan::{restating_write, Plan, PlanLine};
+use crate::write::{ProductWrite, WriteJob};
 
 /// The write jobs of a plan, [`WriteBatches::next`] giving the next `size` of them; see
 /// [`Plan::write_batches`].
@@ -83,24 +83,7 @@ impl<'a> WriteBatches<'a> {
             .get(product_id)
             .into_iter()
             .flatten()
-            .map(|&t| {
-                let sku = &self.tiktok[t];
-                let stock = sku
-                    .stock
-                    .iter()
-                    .map(|s| WarehouseStock {
-                        warehouse: s.warehouse.clone(),
-                        quantity: lines
-                            .iter()
-                            .find(|l| l.sku_id == sku.sku_id && l.warehouse == s.warehouse)
-                            .map_or(s.quantity, |l| l.quantity),
-                    })
-                    .collect();
-                SkuWrite {
-                    sku_id: sku.sku_id.clone(),
-                    stock,
-                }
-            })
+            .map(|&t| restating_write(&self.tiktok[t], &lines))
             .collect();
         WriteJob {
             write: ProductWrite {

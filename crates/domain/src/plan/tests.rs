@@ -433,3 +433,29 @@ fn units_held_of_a_component_or_by_a_bundle_order_lower_every_listing_made_of_it
         ]
     );
 }
+
+#[test]
+fn a_restating_write_takes_only_its_own_skus_lines() {
+    let variants = vec![variant(101, "TEE-RED-S", &[(1, 100), (2, 200)])];
+    let tiktok = vec![tiktok(
+        "9001",
+        "90011",
+        "TEE-RED-S",
+        &[("7001", 0), ("7002", 5)],
+    )];
+    let plan = Plan::build(&resolved(&RuleSet::default()), &variants, &tiktok);
+    let own = &plan.lines[0];
+    // Another SKU's line for the other warehouse must not be taken for this SKU's.
+    let mut other = own.clone();
+    other.sku_id = SkuId::new("90012").unwrap();
+    other.warehouse = WarehouseId::new("7002").unwrap();
+    other.quantity = Quantity::new(9).unwrap();
+    let write = crate::plan::restating_write(&tiktok[0], &[&other, own]);
+    assert_eq!(write.sku_id.as_str(), "90011");
+    let stock: Vec<(&str, u32)> = write
+        .stock
+        .iter()
+        .map(|s| (s.warehouse.as_str(), s.quantity.get()))
+        .collect();
+    assert_eq!(stock, [("7001", 300), ("7002", 5)]);
+}

@@ -173,19 +173,35 @@ impl InventorySink for FaultySink {
 }
 
 /// A state store whose next `fail_record_writes` recordings of writes fail (the disk full).
+/// Recordings of writes are counted (how many entries each held) and take the latency
+/// given to [`FaultyStore::slow`], on Tokio's clock (a commit flushed to disk).
 pub struct FaultyStore {
     inner: Arc<dyn StateStore>,
+    record_latency: Duration,
     /// Recordings still to fail.
     pub fail_record_writes: AtomicUsize,
+    record_sizes: Mutex<Vec<usize>>,
 }
 
 impl FaultyStore {
     /// Wraps `inner`, with no fault yet.
     pub fn new(inner: Arc<dyn StateStore>) -> Arc<FaultyStore> {
+        FaultyStore::slow(inner, Duration::ZERO)
+    }
+
+    /// Wraps `inner`, every recording of writes taking `latency` more.
+    pub fn slow(inner: Arc<dyn StateStore>, latency: Duration) -> Arc<FaultyStore> {
         Arc::new(FaultyStore {
             inner,
+            record_latency: latency,
             fail_record_writes: 0.into(),
+            record_sizes: Mutex::default(),
         })
+    }
+
+    /// How many audit entries each recording of writes held, in order.
+    pub fn record_sizes(&self) -> Vec<usize> {
+        self.record_sizes.lock().expect("sizes lock").clone()
     }
 }
 
@@ -196,6 +212,11 @@ impl StateStore for FaultyStore {
     }
 
     async fn record_writes(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        self.record_sizes
+            .lock()
+            .expect("sizes lock")
+            .push(entries.len());
+        tokio::time::sleep(self.record_latency).await;
         if take_one(&self.fail_record_writes) {
             return Err(StoreError::Unavailable {
                 message: "disk full (injected)".into(),

@@ -206,15 +206,7 @@ impl<'a> Walker<'a> {
 
     /// How many objects a field fetched by a list of ids (`nodes(ids:)`) asks for.
     fn id_count(&self, field: &Field) -> Option<u64> {
-        let arg = field.get_argument("ids")?;
-        let value = arg.node.clone().into_const_with(|name| {
-            self.variables
-                .get(&name)
-                .or_else(|| self.defaults.get(&name))
-                .cloned()
-                .ok_or(())
-        });
-        match value {
+        match self.argument(field, "ids")? {
             Ok(Value::List(ids)) => Some(ids.len() as u64),
             // One id given where a list is expected is a list of one.
             Ok(Value::String(_)) => Some(1),
@@ -222,18 +214,24 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn page_size(&self, field: &Field) -> Option<u64> {
-        let arg = field
-            .get_argument("first")
-            .or_else(|| field.get_argument("last"))?;
-        let value = arg.node.clone().into_const_with(|name| {
+    /// The value of the field's argument `name` with its variables filled in (given, else
+    /// their defaults): `None` without the argument, `Err` when a variable has no value.
+    fn argument(&self, field: &Field, name: &str) -> Option<Result<Value, ()>> {
+        let arg = field.get_argument(name)?;
+        Some(arg.node.clone().into_const_with(|name| {
             self.variables
                 .get(&name)
                 .or_else(|| self.defaults.get(&name))
                 .cloned()
                 .ok_or(())
-        });
-        match value {
+        }))
+    }
+
+    fn page_size(&self, field: &Field) -> Option<u64> {
+        let size = self
+            .argument(field, "first")
+            .or_else(|| self.argument(field, "last"))?;
+        match size {
             Ok(Value::Number(n)) => Some(n.as_u64().unwrap_or(0)),
             _ => Some(0),
         }
@@ -275,5 +273,31 @@ pub(crate) fn actual_cost(data: &serde_json::Value) -> u64 {
     match data {
         serde_json::Value::Object(map) => map.values().map(|v| walk(v, 1)).sum(),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(query: &str, variables: serde_json::Value) -> u64 {
+        let doc = async_graphql::parser::parse_query(query).unwrap();
+        requested_cost(&doc, None, &Variables::from_json(variables))
+    }
+
+    #[test]
+    fn page_sizes_and_id_lists_are_read_from_variables_then_their_defaults() {
+        let query = "query Q($n: Int = 5, $ids: [ID!]!) {
+            productVariants(first: $n) { nodes { id } }
+            nodes(ids: $ids) { id }
+        }";
+        // A connection of 5 (its default): 2 + 5 × 1; three ids: 3 × 1.
+        assert_eq!(cost(query, json!({"ids": ["a", "b", "c"]})), 7 + 3);
+        // Given values win over defaults; `last` counts like `first`.
+        assert_eq!(cost(query, json!({"n": 9, "ids": "a"})), 11 + 1);
+        let last = "query Q($n: Int) { productVariants(last: $n) { nodes { id } } }";
+        assert_eq!(cost(last, json!({"n": 4})), 6);
+        // A variable with no value and no default asks for nothing.
+        assert_eq!(cost(last, json!({})), 2);
     }
 }

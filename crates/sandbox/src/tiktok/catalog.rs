@@ -1,7 +1,7 @@
 //! Reading the shop: authorized shops, warehouses and product search.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -18,52 +18,27 @@ pub const SEARCH_RESULT_CAP: usize = 10_000;
 /// TikTok's code for a search page past [`SEARCH_RESULT_CAP`].
 const SEARCH_RESULTS_CAPPED: i64 = 12052180;
 
-pub(crate) async fn shops(
-    ShopOf(shared): ShopOf,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    signed(
-        &shared,
-        "shops",
-        false,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &Bytes::new(),
-        },
-        |_| {
-            Ok(Reply::ok(json!({"shops": [{
-                "id": shared.credentials.tiktok_shop_id,
-                "name": "Stockbridge Sandbox Shop",
-                "region": "US",
-                "seller_type": "LOCAL",
-                "cipher": shared.credentials.tiktok_shop_cipher,
-                "code": "USSANDBOX01",
-            }]})))
-        },
-    )
+pub(crate) async fn shops(ShopOf(shared): ShopOf, request: Incoming) -> Response {
+    signed(&shared, "shops", false, &request, &Bytes::new(), |_| {
+        Ok(Reply::ok(json!({"shops": [{
+            "id": shared.credentials.tiktok_shop_id,
+            "name": "Stockbridge Sandbox Shop",
+            "region": "US",
+            "seller_type": "LOCAL",
+            "cipher": shared.credentials.tiktok_shop_cipher,
+            "code": "USSANDBOX01",
+        }]})))
+    })
     .await
 }
 
-pub(crate) async fn warehouses(
-    ShopOf(shared): ShopOf,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn warehouses(ShopOf(shared): ShopOf, request: Incoming) -> Response {
     signed(
         &shared,
         "warehouses",
         true,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &Bytes::new(),
-        },
+        &request,
+        &Bytes::new(),
         |_| {
             let world = shared.world();
             let list: Vec<Value> = world
@@ -98,23 +73,17 @@ pub(crate) async fn warehouses(
 
 pub(crate) async fn search_products(
     ShopOf(shared): ShopOf,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Incoming,
     body: Bytes,
 ) -> Response {
-    signed(
-        &shared,
-        "product_search",
-        true,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &body,
-        },
-        |call| products_page(&shared, call, uri.path().contains("/202502/"), &body),
-    )
+    signed(&shared, "product_search", true, &request, &body, |call| {
+        products_page(
+            &shared,
+            call,
+            request.uri.path().contains("/202502/"),
+            &body,
+        )
+    })
     .await
 }
 

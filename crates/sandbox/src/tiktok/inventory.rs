@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -45,28 +45,16 @@ struct WarehouseWrite {
 pub(crate) async fn update(
     ShopOf(shared): ShopOf,
     Path(product_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Incoming,
     body: Bytes,
 ) -> Response {
-    signed(
-        &shared,
-        "inventory_update",
-        true,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &body,
-        },
-        |_| {
-            let lease = headers
-                .get(LEASE_HEADER)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            apply(&shared, &product_id, &body, lease)
-        },
-    )
+    signed(&shared, "inventory_update", true, &request, &body, |_| {
+        let lease = request
+            .headers
+            .get(LEASE_HEADER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        apply(&shared, &product_id, &body, lease)
+    })
     .await
 }
 
@@ -326,23 +314,12 @@ fn check_sku(
 
 pub(crate) async fn search_inventory(
     ShopOf(shared): ShopOf,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Incoming,
     body: Bytes,
 ) -> Response {
-    signed(
-        &shared,
-        "inventory_search",
-        true,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &body,
-        },
-        |_| inventory(&shared, &body),
-    )
+    signed(&shared, "inventory_search", true, &request, &body, |_| {
+        inventory(&shared, &body)
+    })
     .await
 }
 

@@ -5,7 +5,7 @@
 //! item is one unit, as on TikTok.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -14,25 +14,10 @@ use super::{json_body, signed, Call, Incoming, Reply};
 use crate::fixture::TikTokOrder;
 use crate::server::{Shared, ShopOf};
 
-pub(crate) async fn search(
-    ShopOf(shared): ShopOf,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    signed(
-        &shared,
-        "order_search",
-        true,
-        Incoming {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &body,
-        },
-        |call| orders_page(&shared, call, &body),
-    )
+pub(crate) async fn search(ShopOf(shared): ShopOf, request: Incoming, body: Bytes) -> Response {
+    signed(&shared, "order_search", true, &request, &body, |call| {
+        orders_page(&shared, call, &body)
+    })
     .await
 }
 

@@ -35,6 +35,8 @@ pub(super) struct Pending {
 #[derive(Debug)]
 pub(super) struct Batch {
     pub(super) items: BTreeMap<InventoryItemId, SystemTime>,
+    /// `items` in the order they joined the queue (the one that waited longest first).
+    pub(super) arrived: Vec<InventoryItemId>,
     /// Those of `items` to read from Shopify; the others are planned from their payload.
     pub(super) to_read: BTreeSet<InventoryItemId>,
     pub(super) topics: BTreeSet<String>,
@@ -106,6 +108,7 @@ impl Pending {
         let urgent = queue.first().is_some_and(|(later, _, _)| !later);
         let mut batch = Batch {
             items: BTreeMap::new(),
+            arrived: Vec::new(),
             to_read: BTreeSet::new(),
             topics: BTreeSet::new(),
             urgent,
@@ -116,6 +119,7 @@ impl Pending {
             }
             if let Some(entry) = self.items.remove(&item) {
                 batch.items.insert(item, entry.changed_at);
+                batch.arrived.push(item);
                 if entry.read {
                     batch.to_read.insert(item);
                 }
@@ -127,7 +131,10 @@ impl Pending {
 
     /// Puts back a batch that was not read (a stop came first).
     pub(super) fn put_back(&mut self, batch: Batch) {
-        for (item, changed_at) in batch.items {
+        for item in batch.arrived {
+            let Some(&changed_at) = batch.items.get(&item) else {
+                continue;
+            };
             let read = batch.to_read.contains(&item);
             self.add(item, changed_at, None, batch.urgent, read);
             if let Some(entry) = self.items.get_mut(&item) {
@@ -269,6 +276,22 @@ mod tests {
         let again = pending.take(10);
         assert_eq!(again.to_read.len(), 1);
         assert!(again.to_read.contains(&item(20)));
+    }
+
+    #[test]
+    fn a_batch_lists_its_items_in_the_order_they_joined_the_queue_and_keeps_it_when_put_back() {
+        let mut pending = queue(&[50, 10, 40]);
+        pending.add(item(10), at(9), None, false, true);
+        let batch = pending.take(10);
+        let arrived = |b: &Batch| b.arrived.iter().map(|i| i.get()).collect::<Vec<_>>();
+        assert_eq!(
+            arrived(&batch),
+            [50, 10, 40],
+            "a later change keeps the item's place"
+        );
+        pending.put_back(batch);
+        pending.add(item(5), at(10), None, false, true);
+        assert_eq!(arrived(&pending.take(10)), [50, 10, 40, 5]);
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! few queries as the cost limits allow, plans them with the trusted ones against the
 //! domain's live view of TikTok ([`LiveView`]), writes, and records the outcomes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use stockbridge_domain::{
-    Holds, InventoryItemId, LevelPayload, LineStatus, LivePlan, LiveView, Offer,
+    Holds, InventoryItemId, LevelPayload, LineStatus, LivePlan, LiveView, Offer, WriteJob,
 };
 use stockbridge_ports::Trigger;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +43,32 @@ pub(super) fn drop_unknown_past(
     }
     items.retain(|item| live.knows(*item));
     true
+}
+
+/// `jobs` (in the order the domain sends them: those that may lower a number first) with,
+/// among those that may lower a number and among the others, the writes of the items that
+/// have waited longest first (`arrived` lists the items in the order they joined the queue):
+/// the change that opened the coalescing window has already waited all of it, the one that
+/// arrived just before the flush hardly at all. An item not in `arrived` (a bundle planned
+/// with its component) goes with the last.
+pub(super) fn longest_waiting_first(
+    mut jobs: Vec<WriteJob>,
+    arrived: &[InventoryItemId],
+) -> Vec<WriteJob> {
+    let place: HashMap<InventoryItemId, usize> = arrived
+        .iter()
+        .enumerate()
+        .map(|(n, item)| (*item, n))
+        .collect();
+    let waited = |job: &WriteJob| {
+        job.lines
+            .iter()
+            .filter_map(|line| place.get(&line.inventory_item_id).copied())
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    jobs.sort_by_cached_key(|job| (!job.lowers_stock(), waited(job)));
+    jobs
 }
 
 impl Pipeline {
@@ -158,7 +184,8 @@ impl Pipeline {
         };
         let planned = live.plan_with_known(&variants, &known, &holds);
         self.count_mismatches(&planned);
-        let Some(statuses) = self.write(live, &planned, &trigger, cancel).await else {
+        let jobs = longest_waiting_first(planned.write_jobs(), &batch.arrived);
+        let Some(statuses) = self.write(live, &planned, jobs, &trigger, cancel).await else {
             return self.requeue(pending, changed);
         };
         if statuses.is_empty() {
@@ -197,16 +224,17 @@ impl Pipeline {
         backlog.or(retry)
     }
 
-    /// Writes what `planned` changes and records the outcomes in the view; the status of
-    /// each line (none when nothing needed writing), or `None` when the state store failed.
+    /// Sends `jobs`, the writes of `planned`, and records the outcomes in the view; the
+    /// status of each line (none when nothing needed writing), or `None` when the state store
+    /// failed.
     pub(super) async fn write(
         &self,
         live: &mut LiveView,
         planned: &LivePlan,
+        jobs: Vec<WriteJob>,
         trigger: &Trigger,
         cancel: &CancellationToken,
     ) -> Option<Vec<LineStatus>> {
-        let jobs = planned.write_jobs();
         if jobs.is_empty() {
             return Some(Vec::new());
         }

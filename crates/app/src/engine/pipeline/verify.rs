@@ -97,7 +97,9 @@ impl Pipeline {
                     self.count_mismatches(&planned);
                     // Whatever differs from what TikTok holds is written: a mismatch's
                     // correction, or a change whose webhook has not arrived yet.
-                    self.write(live, &planned, &Trigger::Verify, cancel).await;
+                    let jobs = planned.write_jobs();
+                    self.write(live, &planned, jobs, &Trigger::Verify, cancel)
+                        .await;
                 }
                 // Left to the next full reconciliation: a check is never urgent.
                 Err(e) => tracing::debug!(error = %e, "checking trusted numbers failed"),
