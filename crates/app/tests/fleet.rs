@@ -333,7 +333,6 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
     );
 }
 
-<<<<<<< HEAD
 /// A TikTok `ORDER_STATUS_CHANGE` for `order_id` of the TikTok shop `shop_id`.
 fn order_notification(id: &str, shop_id: &str, order_id: &str, update_time: i64) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
@@ -375,16 +374,11 @@ async fn held_under(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold() {
-=======
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heartbeat() {
->>>>>>> main
     let Some(db) = TestDatabase::new().await else {
         return;
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     let fleet = Fleet::new(&store);
-<<<<<<< HEAD
     // Shopify's webhooks go to both workers; TikTok's are delivered by the test.
     let (sandboxes, ids, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
     let key = SecretKey::parse(KEY).unwrap();
@@ -513,7 +507,15 @@ async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heart
     }
     w1.stop().await;
     w2.stop().await;
-=======
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heartbeat() {
+    let Some(db) = TestDatabase::new().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let fleet = Fleet::new(&store);
     let sandbox = sandbox(1, Vec::new()).await;
     let key = SecretKey::parse(KEY).unwrap();
     fleet.put_shop(&key, &new_shop(&sandbox)).await.unwrap();
@@ -560,5 +562,4 @@ async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heart
         quantity(&sandbox)
     );
     w1.stop().await;
->>>>>>> main
 }

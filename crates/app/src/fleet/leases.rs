@@ -1,14 +1,10 @@
 //! The lease loop of a worker: every heartbeat it renews the leases it holds (stopping the
 //! shops whose lease it lost), gives back what it holds beyond its fair share now that more
 //! workers are alive, and takes free or expired leases up to that share (starting their
-<<<<<<< HEAD
-//! shops). Beside it, the loop that takes the changes webhooks marked for the shops held
-//! and hands them to their engines (items) and hold books (TikTok orders).
-=======
 //! shops); between heartbeats it takes free or expired leases every second, so that a dead
-//! worker's shops move as soon as their leases expire. Beside it, the loop that takes the changes webhooks marked for the shops held
-//! and hands them to their engines.
->>>>>>> main
+//! worker's shops move as soon as their leases expire. Beside it, the loop that takes the
+//! changes webhooks marked for the shops held and hands them to their engines (items) and
+//! hold books (TikTok orders).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
