@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
+use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifyHttp, ShopifySource};
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{
@@ -147,22 +147,68 @@ pub(crate) enum ConnectError {
     Holds(stockbridge_ports::StoreError),
 }
 
-/// Builds both adapters (TikTok's saving refreshed tokens in `store`) and loads the hold
-/// book when `[orders]` is on.
+impl Connected {
+    /// The ports over `store`.
+    pub(crate) fn stores(&self, store: Arc<dyn StateStore>) -> Stores {
+        Stores {
+            source: self.shopify.clone(),
+            sink: self.tiktok.clone(),
+            store,
+            holds: self.holds.clone(),
+        }
+    }
+}
+
+/// HTTP clients that many shops' adapters share (a fleet worker's: one connection pool per
+/// platform, not three per shop); each adapter adds its own headers and request timeout to
+/// each request.
+pub(crate) struct HttpClients {
+    shopify: ShopifyHttp,
+    tiktok: reqwest::Client,
+}
+
+impl HttpClients {
+    /// Clients with the connect and download timeouts of these endpoints (the adapters'
+    /// defaults: no shop setting changes them).
+    pub(crate) fn new(endpoints: &Endpoints) -> Result<HttpClients, ConfigError> {
+        Ok(HttpClients {
+            shopify: ShopifyHttp::new(
+                endpoints.shopify.connect_timeout,
+                endpoints.shopify.download_read_timeout,
+            )
+            .map_err(|e| config_error("shopify", e))?,
+            tiktok: stockbridge_adapters_tiktok::http_client(endpoints.tiktok.connect_timeout)
+                .map_err(|e| config_error("tiktok", e))?,
+        })
+    }
+}
+
+/// Builds both adapters (TikTok's saving refreshed tokens in `store`), with the settings'
+/// Shopify read mode and TikTok request rate, over `http` when given (clients of their own
+/// otherwise), and loads the hold book when `[orders]` is on.
 pub(crate) async fn connect(
-    shopify: ShopifyConfig,
-    tiktok: TikTokConfig,
+    mut shopify: ShopifyConfig,
+    mut tiktok: TikTokConfig,
+    http: Option<&HttpClients>,
     store: &Arc<dyn StateStore>,
     settings: &Settings,
 ) -> Result<Connected, ConnectError> {
-    let shopify = Arc::new(
-        shopify
-            .build()
-            .map_err(|e| ConnectError::Config(config_error("shopify", e)))?,
-    );
+    shopify.read_mode =
+        read_mode(settings.file.shopify.read_mode.as_deref()).map_err(ConnectError::Config)?;
+    if let Some(rps) = settings.requests_per_second {
+        tiktok.requests_per_second = rps;
+    }
+    let shopify = match http {
+        Some(http) => shopify.build_with(&http.shopify),
+        None => shopify.build(),
+    };
+    let shopify = Arc::new(shopify.map_err(|e| ConnectError::Config(config_error("shopify", e)))?);
+    let tiktok = match http {
+        Some(http) => tiktok.build_with(http.tiktok.clone()),
+        None => tiktok.build(),
+    };
     let tiktok = Arc::new(
         tiktok
-            .build()
             .map_err(|e| ConnectError::Config(config_error("tiktok", e)))?
             .with_token_store(store.clone()),
     );
@@ -297,10 +343,6 @@ pub async fn wire(
         Some(sb) => endpoints_for_sandbox(sb),
         None => endpoints_from_settings(settings)?,
     };
-    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
-    if let Some(rps) = settings.requests_per_second {
-        endpoints.tiktok.requests_per_second = rps;
-    }
     endpoints.tiktok.request_timeout = settings.request_timeout;
     endpoints.tiktok.retry.call_timeout = settings.call_timeout;
 
@@ -319,11 +361,7 @@ pub async fn wire(
         endpoints.tiktok.app_key.clone(),
         endpoints.tiktok.app_secret.clone(),
     );
-    let Connected {
-        shopify,
-        tiktok,
-        holds,
-    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
+    let connected = connect(endpoints.shopify, endpoints.tiktok, None, &store, settings)
         .await
         .map_err(|e| match e {
             ConnectError::Config(e) => WireError::Config(e),
@@ -333,15 +371,10 @@ pub async fn wire(
             },
         })?;
     Ok(Wired {
-        stores: Stores {
-            source: shopify.clone(),
-            sink: tiktok.clone(),
-            store,
-            holds,
-        },
+        stores: connected.stores(store),
         tiktok_app,
-        shopify,
-        tiktok,
+        shopify: connected.shopify,
+        tiktok: connected.tiktok,
         shop_domain,
         webhook_secret: endpoints.webhook_secret,
         sandbox,
