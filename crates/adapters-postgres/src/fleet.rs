@@ -10,11 +10,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use stockbridge_ports::{Secret, StoreError};
+use tokio_postgres::GenericClient;
 
 use crate::error::store_error;
 use crate::store::{PostgresStore, ShopScope};
 
-pub use dirty::{Delivery, DirtyItem, WebhookTarget, RECONCILE_ITEM};
+pub use dirty::{
+    Delivery, DirtyItem, DirtyOrder, Marked, OrderMark, WebhookTarget, RECONCILE_ITEM,
+};
 pub use sealing::SecretKey;
 
 /// A shop to store: one (Shopify store, TikTok shop) pair, its settings without secrets, and
@@ -71,6 +74,8 @@ pub struct StoredShop {
     pub settings: String,
     /// Its secrets, by configuration key.
     pub secrets: BTreeMap<String, Secret>,
+    /// Its TikTok shop id (the `shop_id` of TikTok's webhooks), once its owner read it.
+    pub tiktok_shop_id: Option<String>,
 }
 
 /// A lease a worker holds on a shop.
@@ -193,7 +198,7 @@ impl Fleet {
         let client = self.store.client().await?;
         let row = client
             .query_opt(
-                "SELECT shop_domain, tiktok_shop_cipher, settings, sealed_secrets \
+                "SELECT shop_domain, tiktok_shop_cipher, settings, sealed_secrets, tiktok_shop_id \
                  FROM shops WHERE id = $1",
                 &[&id],
             )
@@ -207,6 +212,7 @@ impl Fleet {
         Ok(Some(StoredShop {
             id,
             settings: row.get(2),
+            tiktok_shop_id: row.get(4),
             shop_domain,
             tiktok_shop_cipher,
             secrets,
@@ -219,21 +225,7 @@ impl Fleet {
         key: &SecretKey,
         id: i64,
     ) -> Result<Option<BTreeMap<String, Secret>>, StoreError> {
-        let client = self.store.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT shop_domain, tiktok_shop_cipher, sealed_secrets FROM shops WHERE id = $1",
-                &[&id],
-            )
-            .await
-            .map_err(store_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let domain: String = row.get(0);
-        let cipher: String = row.get(1);
-        let sealed: Vec<u8> = row.get(2);
-        key.open(&identity(&domain, &cipher), &sealed)
-            .map(Some)
-            .map_err(StoreError::from)
+        Ok(self.stored_shop(key, id).await?.map(|shop| shop.secrets))
     }
 
     /// Removes the shops of `shop_domain` (only the one of `tiktok_shop_cipher` when given),
@@ -281,35 +273,19 @@ impl Fleet {
     /// heartbeat before it takes leases, so that workers started together see each other and
     /// share the shops from the start.
     pub async fn announce(&self, worker: &str, ttl: Duration) -> Result<(), StoreError> {
-        let ttl = ttl_seconds(ttl);
         let client = self.store.client().await?;
-        client
-            .execute(
-                "INSERT INTO fleet_workers (worker_id, expires_at) \
-                 VALUES ($1, clock_timestamp() + make_interval(secs => $2)) \
-                 ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at",
-                &[&worker, &ttl],
-            )
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        alive(&**client, worker, ttl).await
     }
 
     /// Says `worker` is alive for `ttl`, and takes free or expired leases up to its fair share
     /// (the shops divided by the live workers, rounded up), each under a new epoch. Returns
     /// the leases granted now (not those it already held).
     pub async fn acquire(&self, worker: &str, ttl: Duration) -> Result<Vec<Lease>, StoreError> {
-        let ttl = ttl_seconds(ttl);
-        let mut client = self.store.client().await?;
+        let mut pooled = self.store.client().await?;
+        let client: &mut tokio_postgres::Client = &mut pooled;
         let tx = client.transaction().await.map_err(store_error)?;
-        tx.execute(
-            "INSERT INTO fleet_workers (worker_id, expires_at) \
-             VALUES ($1, clock_timestamp() + make_interval(secs => $2)) \
-             ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at",
-            &[&worker, &ttl],
-        )
-        .await
-        .map_err(store_error)?;
+        alive(&tx, worker, ttl).await?;
+        let ttl = ttl_seconds(ttl);
         let rows = tx
             .query(
                 "WITH share AS ( \
@@ -410,6 +386,20 @@ impl Fleet {
 /// What the sealed secrets of a shop are bound to.
 fn identity(shop_domain: &str, tiktok_shop_cipher: &str) -> String {
     format!("{shop_domain} {tiktok_shop_cipher}")
+}
+
+/// Says `worker` is alive for `ttl` from now (by the database's clock).
+async fn alive(client: &impl GenericClient, worker: &str, ttl: Duration) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO fleet_workers (worker_id, expires_at) \
+             VALUES ($1, clock_timestamp() + make_interval(secs => $2)) \
+             ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at",
+            &[&worker, &ttl_seconds(ttl)],
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(())
 }
 
 fn ttl_seconds(ttl: Duration) -> f64 {

@@ -225,6 +225,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (shop_id, item_id)
     );
     "#,
+    // 5: TikTok order webhooks on any worker: a shop is found by the TikTok shop id its
+    // webhooks carry (its owner reads it from TikTok's authorized shops), and the orders a
+    // webhook names wait for the shop's lease holder, one row per (shop, order), the newest
+    // `update_time` winning. Not fenced, as dirty items.
+    r#"
+    ALTER TABLE shops ADD COLUMN tiktok_shop_id TEXT;
+    CREATE INDEX shops_by_tiktok_shop_id ON shops (tiktok_shop_id);
+
+    CREATE TABLE dirty_orders (
+        shop_id         BIGINT      NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+        order_id        TEXT        NOT NULL,
+        status          TEXT        NOT NULL,
+        update_time     BIGINT      NOT NULL,
+        first_marked_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (shop_id, order_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use stockbridge_adapters_postgres::testing::TestDatabase;
-use stockbridge_adapters_postgres::{Delivery, Fleet, NewShop, PostgresStore, SecretKey};
+use stockbridge_adapters_postgres::{
+    Delivery, Fleet, Lease, NewShop, OrderMark, PostgresStore, SecretKey,
+};
 use stockbridge_ports::Secret;
 
 const TTL: Duration = Duration::from_secs(30);
@@ -31,6 +33,15 @@ async fn setup() -> Option<(TestDatabase, Fleet)> {
     let db = TestDatabase::new().await?;
     let store = PostgresStore::connect(db.url()).await.unwrap();
     Some((db, Fleet::new(&store)))
+}
+
+/// Stores one shop and grants its lease to `w1`.
+async fn one_shop_held_by_w1(fleet: &Fleet) -> (i64, Lease) {
+    let id = fleet
+        .put_shop(&key(), &shop("a.myshopify.com", "US"))
+        .await
+        .unwrap();
+    (id, fleet.acquire("w1", TTL).await.unwrap().remove(0))
 }
 
 fn at(seconds: u64) -> std::time::SystemTime {
@@ -79,11 +90,7 @@ async fn marks_are_taken_once_by_the_holder_with_the_newest_mark_winning() {
     let Some((_db, fleet)) = setup().await else {
         return;
     };
-    let id = fleet
-        .put_shop(&key(), &shop("a.myshopify.com", "US"))
-        .await
-        .unwrap();
-    let lease = fleet.acquire("w1", TTL).await.unwrap().remove(0);
+    let (id, lease) = one_shop_held_by_w1(&fleet).await;
     let first = Delivery {
         ids: &ids(&["webhook:1"]),
         items: &[1001, 1002],
@@ -114,7 +121,8 @@ async fn marks_are_taken_once_by_the_holder_with_the_newest_mark_winning() {
     let mut taken = fleet
         .take_dirty("w1", std::slice::from_ref(&lease))
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     taken.sort_by_key(|d| d.item_id);
     assert_eq!(taken.len(), 2, "one mark per item: {taken:?}");
     assert_eq!(taken[0].item_id, 1001);
@@ -171,7 +179,7 @@ async fn a_worker_that_lost_the_lease_takes_nothing_the_new_holder_must_write() 
         "the paused worker resumes and takes nothing"
     );
     let taken = fleet.take_dirty("w2", &[new]).await.unwrap();
-    assert_eq!(taken.len(), 1);
+    assert_eq!(taken.items.len(), 1);
     let listed = fleet.shops().await.unwrap();
     assert_eq!(listed[0].owner.as_deref(), Some("w2"));
     assert!(listed[0].waiting.is_none(), "nothing waits once taken");
@@ -197,4 +205,106 @@ async fn shops_list_says_how_long_the_oldest_mark_has_waited() {
     let waiting = listed[0].waiting.expect("a mark waits");
     assert!(waiting < Duration::from_secs(60), "{waiting:?}");
     assert_eq!(listed[0].owner, None);
+}
+
+#[tokio::test]
+async fn tiktok_webhooks_find_their_shops_by_the_tiktok_shop_id_their_owner_recorded() {
+    let Some((_db, fleet)) = setup().await else {
+        return;
+    };
+    let us = fleet
+        .put_shop(&key(), &shop("a.myshopify.com", "US"))
+        .await
+        .unwrap();
+    let uk = fleet
+        .put_shop(&key(), &shop("a.myshopify.com", "UK"))
+        .await
+        .unwrap();
+    assert!(
+        fleet
+            .tiktok_targets(&key(), "7001")
+            .await
+            .unwrap()
+            .is_empty(),
+        "no shop's id is known before its owner read it"
+    );
+    fleet.set_tiktok_shop_id(us, "7001").await.unwrap();
+    fleet.set_tiktok_shop_id(uk, "7002").await.unwrap();
+    let targets = fleet.tiktok_targets(&key(), "7002").await.unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].shop_id, uk);
+    assert_eq!(targets[0].tiktok_shop_cipher, "UK");
+    assert_eq!(targets[0].settings, "[rules]\nquantity_percent = 80\n");
+    assert_eq!(
+        targets[0].secrets["shopify.webhook_secret"].expose(),
+        "whsec_UK"
+    );
+    let stored = fleet.stored_shop(&key(), us).await.unwrap().unwrap();
+    assert_eq!(stored.tiktok_shop_id.as_deref(), Some("7001"));
+    assert!(fleet
+        .tiktok_targets(&key(), "7003")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the_holder() {
+    let Some((_db, fleet)) = setup().await else {
+        return;
+    };
+    let (id, lease) = one_shop_held_by_w1(&fleet).await;
+    let placed = ids(&["tiktok:73"]);
+    let mark = |ids, status, update_time| OrderMark {
+        ids,
+        order_id: "576",
+        status,
+        update_time,
+    };
+    assert!(fleet
+        .mark_order(id, &mark(&placed, "AWAITING_SHIPMENT", 100), at(1))
+        .await
+        .unwrap());
+    assert!(
+        !fleet
+            .mark_order(id, &mark(&placed, "AWAITING_SHIPMENT", 100), at(2))
+            .await
+            .unwrap(),
+        "a redelivery marks nothing"
+    );
+    let cancelled = ids(&["tiktok:74"]);
+    assert!(fleet
+        .mark_order(id, &mark(&cancelled, "CANCELLED", 120), at(3))
+        .await
+        .unwrap());
+    let late = ids(&["tiktok:72"]);
+    assert!(fleet
+        .mark_order(id, &mark(&late, "UNPAID", 90), at(4))
+        .await
+        .unwrap());
+    assert!(
+        fleet
+            .take_dirty("w2", std::slice::from_ref(&lease))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another worker takes nothing"
+    );
+    let taken = fleet
+        .take_dirty("w1", std::slice::from_ref(&lease))
+        .await
+        .unwrap();
+    assert!(taken.items.is_empty());
+    assert_eq!(taken.orders.len(), 1, "one mark per order: {taken:?}");
+    let order = &taken.orders[0];
+    assert_eq!((order.shop_id, order.order_id.as_str()), (id, "576"));
+    assert_eq!(
+        (order.status.as_str(), order.update_time),
+        ("CANCELLED", 120),
+        "the newest update wins, a late older one does not replace it"
+    );
+    assert!(
+        fleet.take_dirty("w1", &[lease]).await.unwrap().is_empty(),
+        "taken once"
+    );
 }

@@ -54,6 +54,20 @@ impl TikTokSink {
         })
     }
 
+    /// The TikTok shop id of the shop (the `shop_id` its webhooks carry): read from the
+    /// authorized shops, the one with the configured cipher (or the only one).
+    pub async fn shop_id(&self) -> Result<String, SinkError> {
+        let cipher = self.cipher().await?;
+        self.authorized_shops()
+            .await?
+            .into_iter()
+            .find(|s| s.cipher == cipher && !s.id.trim().is_empty())
+            .map(|s| s.id)
+            .ok_or_else(|| SinkError::NotFound {
+                what: "the shop's id: the shop_cipher is not among the shops this access token is authorized for".to_owned(),
+            })
+    }
+
     /// The cipher of the shop: the configured one, or the only authorized shop's.
     pub(crate) async fn cipher(&self) -> Result<&str, SinkError> {
         let cipher = self

@@ -23,6 +23,8 @@ pub fn verify_webhook(app_key: &str, app_secret: &str, body: &[u8], authorizatio
 pub struct Notification {
     /// `tts_notification_id`, for deduplication.
     pub id: String,
+    /// `shop_id`: the TikTok shop id (not its cipher) the notification is about, when given.
+    pub shop_id: Option<String>,
     /// The order, for an `ORDER_STATUS_CHANGE` (type 1); `None` for other types.
     pub order: Option<OrderChange>,
 }
@@ -43,6 +45,8 @@ struct Envelope {
     #[serde(rename = "type")]
     kind: i64,
     tts_notification_id: String,
+    #[serde(default)]
+    shop_id: Option<serde_json::Value>,
     #[serde(default)]
     data: Option<serde_json::Value>,
 }
@@ -99,8 +103,16 @@ pub fn parse_notification(body: &[u8]) -> Result<Notification, NotificationError
         (1, None) => return Err(NotificationError::NoOrderData),
         _ => None,
     };
+    // TikTok sends the id as a string; a number is taken as well.
+    let shop_id = match envelope.shop_id {
+        Some(serde_json::Value::String(id)) => Some(id),
+        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+        _ => None,
+    }
+    .filter(|id| !id.trim().is_empty());
     Ok(Notification {
         id: envelope.tts_notification_id,
+        shop_id,
         order,
     })
 }
@@ -139,6 +151,7 @@ mod tests {
         let body = br#"{"type":1,"tts_notification_id":"73","shop_id":"1","timestamp":2,"data":{"order_id":"576","order_status":"CANCELLED","update_time":1664095610}}"#;
         let n = parse_notification(body).unwrap();
         assert_eq!(n.id, "73");
+        assert_eq!(n.shop_id.as_deref(), Some("1"));
         let order = n.order.unwrap();
         assert_eq!(order.order_id.as_str(), "576");
         assert_eq!(order.status, OrderStatus::Cancelled);
@@ -147,8 +160,11 @@ mod tests {
 
     #[test]
     fn other_notification_types_carry_no_order_and_bad_bodies_say_why() {
-        let n = parse_notification(br#"{"type":6,"tts_notification_id":"9","data":{}}"#);
-        assert_eq!(n.unwrap().order, None);
+        let n = parse_notification(br#"{"type":6,"tts_notification_id":"9","data":{}}"#).unwrap();
+        assert_eq!(n.order, None);
+        assert_eq!(n.shop_id, None, "no shop_id given");
+        let n = parse_notification(br#"{"type":6,"tts_notification_id":"9","shop_id":74}"#);
+        assert_eq!(n.unwrap().shop_id.as_deref(), Some("74"));
         assert!(parse_notification(b"[]")
             .unwrap_err()
             .to_string()

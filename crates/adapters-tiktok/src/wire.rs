@@ -18,6 +18,8 @@ pub(crate) struct ShopsData {
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct Shop {
+    /// The shop id, which TikTok's webhooks name the shop by.
+    pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) region: String,
     pub(crate) cipher: String,

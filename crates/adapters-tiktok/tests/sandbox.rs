@@ -459,6 +459,11 @@ async fn writes_to_shop_2_of_a_multi_shop_sandbox_found_by_its_keys() {
     config.shop_cipher = None;
     let sink = config.build().unwrap();
     assert_eq!(sink.health_check().await.unwrap().shop_cipher, "SHOP_2");
+    assert_eq!(
+        sink.shop_id().await.unwrap(),
+        "7494049642642441622",
+        "shop 2's id, which its TikTok webhooks name it by: the fixture's counted up"
+    );
     sink_contract(&sink).await;
     let writes = sandbox.shop_writes(domain).unwrap();
     assert!(!writes.is_empty(), "the contract wrote to shop 2");

@@ -8,7 +8,7 @@
 
 mod holds;
 mod latest;
-mod metrics;
+pub(crate) mod metrics;
 mod pipeline;
 mod reconcile;
 mod writer;

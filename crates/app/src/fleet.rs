@@ -1,13 +1,14 @@
-//! `stockbridge serve` with a `[fleet]` section: a fleet worker (fleet.md). It shares the
-//! fleet's PostgreSQL database with the other workers; it answers webhooks for every shop
-//! (`ingress`), holds leases on its fair share of the shops (`leases`), and runs the engine of
-//! each shop it holds (`shop`), writing to TikTok only while it trusts its lease (`trust`).
-//! `GET /healthz` and `GET /metrics` (`metrics`) describe the worker.
+//! `stockbridge serve` with a `[fleet]` section: a fleet worker (fleet.md). It shares the fleet's
+//! PostgreSQL database with the other workers; it answers webhooks for every shop (`ingress` for
+//! Shopify's, `tiktok` for TikTok's orders), holds leases on its fair share of the shops
+//! (`leases`), and runs the engine of each shop it holds (`shop`), writing to TikTok only while it
+//! trusts its lease (`trust`). `GET /healthz` and `GET /metrics` (`metrics`) describe the worker.
 
 mod ingress;
 mod leases;
 mod metrics;
 mod shop;
+mod tiktok;
 mod trust;
 
 use std::collections::HashMap;
@@ -123,6 +124,7 @@ impl FleetWorker {
         let context = Arc::new(context);
         let router = Router::new()
             .route("/webhooks/shopify", post(ingress::shopify))
+            .route("/webhooks/tiktok", post(tiktok::receive))
             .layer(DefaultBodyLimit::max(settings.server.max_body_bytes))
             .route("/healthz", get(healthz))
             .route("/metrics", get(serve_metrics))
@@ -242,7 +244,7 @@ pub async fn command(settings: &Settings) -> Result<(), CommandError> {
         worker = %fleet.worker_id,
         lease_ttl_ms = fleet.lease_ttl.as_millis() as u64,
         heartbeat_ms = fleet.heartbeat.as_millis() as u64,
-        "fleet worker serving: POST /webhooks/shopify, GET /healthz, GET /metrics"
+        "fleet worker serving: POST /webhooks/shopify, POST /webhooks/tiktok, GET /healthz, GET /metrics"
     );
     worker
         .run_until_stopped(crate::serve::shutdown_signal())

@@ -4,7 +4,7 @@
 //! returns. Tests start it on port 0 with their own shutdown future.
 
 pub(crate) mod connections;
-mod tiktok;
+pub(crate) mod tiktok;
 mod webhook;
 
 use std::net::SocketAddr;

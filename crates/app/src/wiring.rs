@@ -147,14 +147,31 @@ pub(crate) enum ConnectError {
     Holds(stockbridge_ports::StoreError),
 }
 
-/// Builds both adapters (TikTok's saving refreshed tokens in `store`) and loads the hold
-/// book when `[orders]` is on.
+impl Connected {
+    /// The ports over `store`.
+    pub(crate) fn stores(&self, store: Arc<dyn StateStore>) -> Stores {
+        Stores {
+            source: self.shopify.clone(),
+            sink: self.tiktok.clone(),
+            store,
+            holds: self.holds.clone(),
+        }
+    }
+}
+
+/// Builds both adapters (TikTok's saving refreshed tokens in `store`), with the settings'
+/// Shopify read mode and TikTok request rate, and loads the hold book when `[orders]` is on.
 pub(crate) async fn connect(
-    shopify: ShopifyConfig,
-    tiktok: TikTokConfig,
+    mut shopify: ShopifyConfig,
+    mut tiktok: TikTokConfig,
     store: &Arc<dyn StateStore>,
     settings: &Settings,
 ) -> Result<Connected, ConnectError> {
+    shopify.read_mode =
+        read_mode(settings.file.shopify.read_mode.as_deref()).map_err(ConnectError::Config)?;
+    if let Some(rps) = settings.requests_per_second {
+        tiktok.requests_per_second = rps;
+    }
     let shopify = Arc::new(
         shopify
             .build()
@@ -297,10 +314,6 @@ pub async fn wire(
         Some(sb) => endpoints_for_sandbox(sb),
         None => endpoints_from_settings(settings)?,
     };
-    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
-    if let Some(rps) = settings.requests_per_second {
-        endpoints.tiktok.requests_per_second = rps;
-    }
     endpoints.tiktok.request_timeout = settings.request_timeout;
     endpoints.tiktok.retry.call_timeout = settings.call_timeout;
 
@@ -319,11 +332,7 @@ pub async fn wire(
         endpoints.tiktok.app_key.clone(),
         endpoints.tiktok.app_secret.clone(),
     );
-    let Connected {
-        shopify,
-        tiktok,
-        holds,
-    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
+    let connected = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
         .await
         .map_err(|e| match e {
             ConnectError::Config(e) => WireError::Config(e),
@@ -333,15 +342,10 @@ pub async fn wire(
             },
         })?;
     Ok(Wired {
-        stores: Stores {
-            source: shopify.clone(),
-            sink: tiktok.clone(),
-            store,
-            holds,
-        },
+        stores: connected.stores(store),
         tiktok_app,
-        shopify,
-        tiktok,
+        shopify: connected.shopify,
+        tiktok: connected.tiktok,
         shop_domain,
         webhook_secret: endpoints.webhook_secret,
         sandbox,

@@ -1,7 +1,7 @@
 //! Fleet workers in-process against a real PostgreSQL and in-process emulators (one per
 //! shop, over real HTTP): two workers share the shops, a webhook answered by either reaches
-//! the shop's owner, every request carries the owner's lease, and a stopped worker's shops
-//! move on to the other.
+//! the shop's owner (Shopify's changes and TikTok's orders), every request carries the
+//! owner's lease, and a stopped worker's shops move on to the other.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,12 +24,18 @@ async fn sandbox(n: usize, webhook_urls: Vec<String>) -> RunningSandbox {
     let mut fixture = Fixture::from_json(stockbridge_app::demo::FIXTURE).unwrap();
     fixture.credentials.shop_domain = format!("shop-{n}.myshopify.com");
     fixture.credentials.tiktok_shop_cipher = format!("SHOP_{n}");
+    fixture.credentials.tiktok_shop_id = tiktok_shop_id(n);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let options = SandboxOptions {
         webhook_urls,
         ..SandboxOptions::default()
     };
     Sandbox::start(fixture, listener, options).await.unwrap()
+}
+
+/// Shop `n`'s TikTok shop id (the `shop_id` of its TikTok webhooks).
+fn tiktok_shop_id(n: usize) -> String {
+    format!("749404964264244{n:04}")
 }
 
 fn new_shop(sandbox: &RunningSandbox) -> NewShop {
@@ -188,6 +194,35 @@ fn start_worker_beating(
     }
 }
 
+/// Two shops (sandboxes 1 and 2, whose Shopify webhooks go to both workers) stored in the
+/// fleet, and two workers `w1` and `w2` started on it.
+async fn two_shops_on_two_workers(
+    url: &str,
+    store: &PostgresStore,
+) -> ([RunningSandbox; 2], Vec<i64>, [RunningWorker; 2]) {
+    let listeners = [
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    ];
+    let hooks: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("http://{}/webhooks/shopify", l.local_addr().unwrap()))
+        .collect();
+    let sandboxes = [sandbox(1, hooks.clone()).await, sandbox(2, hooks).await];
+    let key = SecretKey::parse(KEY).unwrap();
+    let fleet = Fleet::new(store);
+    let mut ids = Vec::new();
+    for sandbox in &sandboxes {
+        ids.push(fleet.put_shop(&key, &new_shop(sandbox)).await.unwrap());
+    }
+    let [first, second] = listeners;
+    let workers = [
+        start_worker("w1", url, store, first),
+        start_worker("w2", url, store, second),
+    ];
+    (sandboxes, ids, workers)
+}
+
 async fn owners(fleet: &Fleet) -> Vec<Option<String>> {
     fleet
         .shops()
@@ -205,22 +240,7 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     let fleet = Fleet::new(&store);
-    let listeners = [
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    ];
-    let hooks: Vec<String> = listeners
-        .iter()
-        .map(|l| format!("http://{}/webhooks/shopify", l.local_addr().unwrap()))
-        .collect();
-    let sandboxes = [sandbox(1, hooks.clone()).await, sandbox(2, hooks).await];
-    let key = SecretKey::parse(KEY).unwrap();
-    for sandbox in &sandboxes {
-        fleet.put_shop(&key, &new_shop(sandbox)).await.unwrap();
-    }
-    let [first, second] = listeners;
-    let w1 = start_worker("w1", db.url(), &store, first);
-    let w2 = start_worker("w2", db.url(), &store, second);
+    let (sandboxes, _, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
 
     // Each worker takes its fair share, one shop, and reconciles it.
     assert!(
@@ -311,6 +331,182 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
         [None, None],
         "leases given back on stop"
     );
+}
+
+/// A TikTok `ORDER_STATUS_CHANGE` for `order_id` of the TikTok shop `shop_id`.
+fn order_notification(id: &str, shop_id: &str, order_id: &str, update_time: i64) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": 1,
+        "tts_notification_id": id,
+        "shop_id": shop_id,
+        "timestamp": update_time,
+        "data": {"order_id": order_id, "order_status": "AWAITING_SHIPMENT", "update_time": update_time},
+    }))
+    .unwrap()
+}
+
+async fn post_tiktok(worker: &RunningWorker, body: &[u8], signature: &str) -> (u16, String) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhooks/tiktok", worker.url))
+        .header("Authorization", signature)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// The epoch the shop's held order `order_id` was last written under, if it is held.
+async fn held_under(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_opt(
+            "SELECT epoch FROM held_orders WHERE shop_id = $1 AND order_id = $2",
+            &[&shop_id, &order_id],
+        )
+        .await
+        .unwrap()
+        .and_then(|row| row.get(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold() {
+    let Some(db) = TestDatabase::new().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let fleet = Fleet::new(&store);
+    // Shopify's webhooks go to both workers; TikTok's are delivered by the test.
+    let (sandboxes, ids, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
+    let key = SecretKey::parse(KEY).unwrap();
+    // Each worker owns one shop, has reconciled it, and has read its TikTok shop id.
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            let mut o = owners(&fleet).await;
+            o.sort();
+            let mut known = true;
+            for n in [1, 2] {
+                known &= !fleet
+                    .tiktok_targets(&key, &tiktok_shop_id(n))
+                    .await
+                    .unwrap()
+                    .is_empty();
+            }
+            o == [Some("w1".to_owned()), Some("w2".to_owned())]
+                && sandboxes.iter().all(|s| quantity(s) == Some(240))
+                && known
+        })
+        .await,
+        "owners {:?}, quantities {:?}",
+        owners(&fleet).await,
+        sandboxes.iter().map(quantity).collect::<Vec<_>>()
+    );
+    let shops = fleet.shops().await.unwrap();
+    let first = shops.iter().find(|s| s.id == ids[0]).unwrap();
+    let (owner, other) = match first.owner.as_deref() {
+        Some("w1") => (&w1, &w2),
+        _ => (&w2, &w1),
+    };
+
+    // A buyer orders 5 on TikTok (no webhook is sent by the sandbox: the test delivers it).
+    let placed: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/_sandbox/tiktok/orders",
+            sandboxes[0].base_url()
+        ))
+        .json(
+            &serde_json::json!({"lines": [{"sku_id": SKU, "quantity": 5, "warehouse_id": ALPHA}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order_id = placed["order"]["id"].as_str().unwrap().to_owned();
+    let update_time = placed["order"]["update_time"]
+        .as_i64()
+        .or_else(|| placed["order"]["create_time"].as_i64())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64
+        });
+    let c = sandboxes[0].credentials();
+    let body = order_notification("8001", &tiktok_shop_id(1), &order_id, update_time);
+    let signature = stockbridge_sandbox::webhooks::tiktok_signature(
+        &c.tiktok_app_key,
+        &c.tiktok_app_secret,
+        &body,
+    );
+
+    // Refused: a bad signature, and a shop id no shop of the fleet has.
+    let forged =
+        stockbridge_sandbox::webhooks::tiktok_signature(&c.tiktok_app_key, "not the secret", &body);
+    assert_eq!(post_tiktok(other, &body, &forged).await.0, 401);
+    let stranger = order_notification("8002", "1", &order_id, update_time);
+    let stranger_signature = stockbridge_sandbox::webhooks::tiktok_signature(
+        &c.tiktok_app_key,
+        &c.tiktok_app_secret,
+        &stranger,
+    );
+    let (status, text) = post_tiktok(other, &stranger, &stranger_signature).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        text.contains("no shop of the fleet has this TikTok shop_id"),
+        "{text}"
+    );
+
+    // The worker that does not own the shop answers it; a redelivery is recorded once.
+    assert_eq!(
+        post_tiktok(other, &body, &signature).await,
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(
+        post_tiktok(owner, &body, &signature).await,
+        (200, "duplicate\n".to_owned())
+    );
+
+    // The owner reads the order into its hold book, under its own lease's epoch.
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            held_under(db.url(), ids[0], &order_id).await == Some(first.epoch)
+        })
+        .await,
+        "the owner (epoch {}) holds order {order_id}: {:?}",
+        first.epoch,
+        held_under(db.url(), ids[0], &order_id).await
+    );
+    assert_eq!(
+        held_under(db.url(), ids[1], &order_id).await,
+        None,
+        "the other shop holds nothing"
+    );
+
+    // The held 5 are in the owner's next plan: (110 + 200 - 5) at 80% = 244, not 248.
+    set_level(&sandboxes[0], 1, 110).await;
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            quantity(&sandboxes[0]) == Some(244)
+        })
+        .await,
+        "{:?}",
+        quantity(&sandboxes[0])
+    );
+    let metrics = other.metrics().await;
+    for sample in [
+        "stockbridge_fleet_tiktok_webhooks_total{outcome=\"accepted\"} 1",
+        "stockbridge_fleet_tiktok_webhooks_total{outcome=\"signature\"} 1",
+        "stockbridge_fleet_tiktok_webhooks_total{outcome=\"unknown_shop\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == sample), "{sample}:\n{metrics}");
+    }
+    w1.stop().await;
+    w2.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -27,6 +27,9 @@ pub const TIKTOK_ACCESS_TOKEN: &str = "sandbox_access_token";
 pub const TIKTOK_REFRESH_TOKEN: &str = "sandbox_refresh_token";
 /// Default TikTok Shop `shop_cipher`.
 pub const TIKTOK_SHOP_CIPHER: &str = "SANDBOX_SHOP_CIPHER";
+/// Default TikTok shop id: what the authorized shops call answers as `id`, and what TikTok
+/// webhooks name the shop by (`shop_id`).
+pub const TIKTOK_SHOP_ID: &str = "7494049642642441621";
 
 /// What the emulators accept. Every key is optional in a fixture; missing keys take the demo values.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +51,9 @@ pub struct Credentials {
     pub tiktok_refresh_token: String,
     /// The cipher of the one authorized TikTok shop.
     pub tiktok_shop_cipher: String,
+    /// The id of that shop (not a secret): `id` in the authorized shops answer, `shop_id` in
+    /// its webhooks.
+    pub tiktok_shop_id: String,
     /// The Shopify scopes the access token holds; [`SHOPIFY_ACCESS_SCOPES`] when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
@@ -64,6 +70,7 @@ impl Default for Credentials {
             tiktok_access_token: TIKTOK_ACCESS_TOKEN.to_owned(),
             tiktok_refresh_token: TIKTOK_REFRESH_TOKEN.to_owned(),
             tiktok_shop_cipher: TIKTOK_SHOP_CIPHER.to_owned(),
+            tiktok_shop_id: TIKTOK_SHOP_ID.to_owned(),
             scopes: None,
         }
     }
@@ -81,6 +88,7 @@ impl std::fmt::Debug for Credentials {
             .field("tiktok_access_token", &"[redacted]")
             .field("tiktok_refresh_token", &"[redacted]")
             .field("tiktok_shop_cipher", &self.tiktok_shop_cipher)
+            .field("tiktok_shop_id", &self.tiktok_shop_id)
             .field("scopes", &self.scopes)
             .finish()
     }
@@ -120,6 +128,11 @@ impl Credentials {
                 "tiktok_shop_cipher",
                 &self.tiktok_shop_cipher,
                 &defaults.tiktok_shop_cipher,
+            ),
+            (
+                "tiktok_shop_id",
+                &self.tiktok_shop_id,
+                &defaults.tiktok_shop_id,
             ),
         ];
         for (key, value, default) in pairs {

@@ -214,6 +214,13 @@ pub fn copy_credentials(template: &Credentials, k: usize) -> Credentials {
         tiktok_access_token: suffix(&template.tiktok_access_token),
         tiktok_refresh_token: suffix(&template.tiktok_refresh_token),
         tiktok_shop_cipher: format!("SHOP_{k}"),
+        // Numeric like TikTok's: the template's id counted up (shop 1 keeps it).
+        tiktok_shop_id: template
+            .tiktok_shop_id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| id.checked_add(k as u64 - 1))
+            .map_or_else(|| suffix(&template.tiktok_shop_id), |id| id.to_string()),
         scopes: template.scopes.clone(),
     }
 }

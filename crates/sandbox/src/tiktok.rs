@@ -11,8 +11,6 @@ pub mod signing;
 
 pub use catalog::SEARCH_RESULT_CAP;
 
-pub(crate) use catalog::SHOP_ID;
-
 pub(crate) use inventory::MAX_QUANTITY;
 
 use std::convert::Infallible;

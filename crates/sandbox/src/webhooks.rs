@@ -38,6 +38,7 @@ pub(crate) struct Webhooks {
     tiktok_urls: Arc<[String]>,
     tiktok_app_key: String,
     tiktok_app_secret: String,
+    tiktok_shop_id: String,
 }
 
 /// Refuses a webhook URL that is not an http(s) URL.
@@ -82,6 +83,7 @@ impl Webhooks {
             tiktok_urls: tiktok_urls.clone(),
             tiktok_app_key: credentials.tiktok_app_key.clone(),
             tiktok_app_secret: credentials.tiktok_app_secret.clone(),
+            tiktok_shop_id: credentials.tiktok_shop_id.clone(),
         }
     }
 }
@@ -122,7 +124,7 @@ pub(crate) fn publish_tiktok_order(
     let body = serde_json::json!({
         "type": 1,
         "tts_notification_id": notification_id,
-        "shop_id": crate::tiktok::SHOP_ID,
+        "shop_id": shared.webhooks.tiktok_shop_id,
         "timestamp": clock::now_seconds(),
         "data": {
             "order_id": order_id,

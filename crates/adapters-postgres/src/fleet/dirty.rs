@@ -1,13 +1,14 @@
-//! The fleet's webhook ingress and its hand-over to the owner: any worker marks the items a
-//! webhook names as dirty, in the same transaction as the delivery's ids (so an answered
-//! webhook is never lost, and a redelivered one is marked once); the shop's lease holder
-//! takes them with one statement that checks its lease, so a worker that lost the lease
-//! (paused, say) never takes what the new owner must write.
+//! The fleet's webhook ingress and its hand-over to the owner: any worker marks the items a Shopify
+//! webhook names as dirty (and the order a TikTok webhook names), in the same transaction as the
+//! delivery's ids (so an answered webhook is never lost, and a redelivered one is marked once); the
+//! shop's lease holder takes them with one statement that checks its lease, so a worker that lost
+//! the lease (paused, say) never takes what the new owner must write.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use stockbridge_ports::{Secret, StoreError};
+use tokio_postgres::types::ToSql;
 
 use super::{identity, Fleet, Lease};
 use crate::error::store_error;
@@ -28,6 +29,8 @@ pub struct WebhookTarget {
     pub webhook_secret: Option<Secret>,
     /// Its stored secrets, opened (TikTok's app secret signs TikTok's webhooks).
     pub secrets: BTreeMap<String, Secret>,
+    /// Its stored configuration without secrets (where TikTok's app key is).
+    pub settings: String,
 }
 
 /// What a webhook marked: items of one shop to re-read.
@@ -43,6 +46,50 @@ pub struct DirtyItem {
     pub changed_at: SystemTime,
     /// When it was first marked since it was last taken.
     pub first_marked_at: SystemTime,
+}
+
+/// A TikTok order a webhook said changed, waiting for the shop's owner to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyOrder {
+    /// The shop.
+    pub shop_id: i64,
+    /// TikTok's order id.
+    pub order_id: String,
+    /// The status the newest webhook gave.
+    pub status: String,
+    /// When the order changed, TikTok's Unix seconds.
+    pub update_time: i64,
+    /// When it was first marked since it was last taken.
+    pub first_marked_at: SystemTime,
+}
+
+/// What the owner of some shops takes from the marks: items and TikTok orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marked {
+    /// Inventory items to re-read.
+    pub items: Vec<DirtyItem>,
+    /// TikTok orders to read for the hold.
+    pub orders: Vec<DirtyOrder>,
+}
+
+impl Marked {
+    /// Whether nothing was marked.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.orders.is_empty()
+    }
+}
+
+/// One TikTok order webhook to record: its ids, and the order it names.
+#[derive(Debug, Clone)]
+pub struct OrderMark<'a> {
+    /// Ids that make it unique (`tiktok:<tts_notification_id>`); remembered with the mark.
+    pub ids: &'a [String],
+    /// TikTok's order id.
+    pub order_id: &'a str,
+    /// Its new status, as TikTok names it.
+    pub status: &'a str,
+    /// When it changed, TikTok's Unix seconds.
+    pub update_time: i64,
 }
 
 /// One delivery to record: its ids, and the items it marks.
@@ -65,12 +112,37 @@ impl Fleet {
         key: &super::SecretKey,
         shop_domain: &str,
     ) -> Result<Vec<WebhookTarget>, StoreError> {
+        self.targets(key, "lower(shop_domain) = lower($1)", shop_domain)
+            .await
+    }
+
+    /// The shops of the TikTok shop `tiktok_shop_id` (the `shop_id` of TikTok's webhooks, as
+    /// their owners read it from TikTok), their secrets opened with `key`. Empty for a shop
+    /// not stored, and for one whose owner has not read its id yet.
+    pub async fn tiktok_targets(
+        &self,
+        key: &super::SecretKey,
+        tiktok_shop_id: &str,
+    ) -> Result<Vec<WebhookTarget>, StoreError> {
+        self.targets(key, "tiktok_shop_id = $1", tiktok_shop_id)
+            .await
+    }
+
+    /// The shops `filter` (SQL over `shops`, with one text parameter) selects, by id.
+    async fn targets(
+        &self,
+        key: &super::SecretKey,
+        filter: &'static str,
+        value: &str,
+    ) -> Result<Vec<WebhookTarget>, StoreError> {
         let client = self.store.client().await?;
         let rows = client
             .query(
-                "SELECT id, shop_domain, tiktok_shop_cipher, sealed_secrets FROM shops \
-                 WHERE lower(shop_domain) = lower($1) ORDER BY id",
-                &[&shop_domain],
+                &format!(
+                    "SELECT id, shop_domain, tiktok_shop_cipher, sealed_secrets, settings \
+                     FROM shops WHERE {filter} ORDER BY id"
+                ),
+                &[&value],
             )
             .await
             .map_err(store_error)?;
@@ -84,10 +156,52 @@ impl Fleet {
                     shop_id: row.get(0),
                     webhook_secret: secrets.get("shopify.webhook_secret").cloned(),
                     tiktok_shop_cipher: cipher,
+                    settings: row.get(4),
                     secrets,
                 })
             })
             .collect()
+    }
+
+    /// Records the TikTok shop id of shop `shop_id` (read by its owner from TikTok), so that
+    /// TikTok's webhooks find the shop.
+    pub async fn set_tiktok_shop_id(
+        &self,
+        shop_id: i64,
+        tiktok_shop_id: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.store.client().await?;
+        client
+            .execute(
+                "UPDATE shops SET tiktok_shop_id = $2 WHERE id = $1",
+                &[&shop_id, &tiktok_shop_id],
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Records a TikTok order webhook for `shop_id` in one transaction: its ids remembered,
+    /// the order marked for the owner (a mark already there keeps its first time and takes
+    /// the newer status). Returns `false`, marking nothing, when its ids were seen before.
+    pub async fn mark_order(
+        &self,
+        shop_id: i64,
+        mark: &OrderMark<'_>,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        self.record(
+            shop_id,
+            mark.ids,
+            at,
+            "INSERT INTO dirty_orders (shop_id, order_id, status, update_time, first_marked_at) \
+             VALUES ($1, $2, $3, $4, clock_timestamp()) \
+             ON CONFLICT (shop_id, order_id) DO UPDATE SET \
+                 status = excluded.status, update_time = excluded.update_time \
+             WHERE dirty_orders.update_time <= excluded.update_time",
+            &[&shop_id, &mark.order_id, &mark.status, &mark.update_time],
+        )
+        .await
     }
 
     /// Records `delivery` for `shop_id` in one transaction: its ids remembered, its items
@@ -99,18 +213,10 @@ impl Fleet {
         delivery: &Delivery<'_>,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
-        let mut pooled = self.store.client().await?;
-        let client: &mut tokio_postgres::Client = &mut pooled;
-        let tx = client.transaction().await.map_err(store_error)?;
-        let scope = ShopScope {
+        self.record(
             shop_id,
-            epoch: None,
-        };
-        if !delivery.ids.is_empty() && !webhooks::remember(&tx, scope, delivery.ids, at).await? {
-            tx.commit().await.map_err(store_error)?;
-            return Ok(false);
-        }
-        tx.execute(
+            delivery.ids,
+            at,
             "INSERT INTO dirty_items (shop_id, item_id, marked_at, first_marked_at, changed_at, topic) \
              SELECT $1, item, clock_timestamp(), clock_timestamp(), $3, $4 \
              FROM unnest($2::bigint[]) AS item \
@@ -121,39 +227,67 @@ impl Fleet {
             &[&shop_id, &delivery.items, &delivery.changed_at, &delivery.topic],
         )
         .await
-        .map_err(store_error)?;
+    }
+
+    /// Remembers a delivery's `ids` for `shop_id` and, when none was seen before, runs the
+    /// marking statement `mark` in the same transaction; `false` (nothing marked) for a
+    /// delivery seen before.
+    async fn record(
+        &self,
+        shop_id: i64,
+        ids: &[String],
+        at: SystemTime,
+        mark: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<bool, StoreError> {
+        let mut pooled = self.store.client().await?;
+        let client: &mut tokio_postgres::Client = &mut pooled;
+        let tx = client.transaction().await.map_err(store_error)?;
+        let scope = ShopScope {
+            shop_id,
+            epoch: None,
+        };
+        if !ids.is_empty() && !webhooks::remember(&tx, scope, ids, at).await? {
+            tx.commit().await.map_err(store_error)?;
+            return Ok(false);
+        }
+        tx.execute(mark, params).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(true)
     }
 
-    /// Takes (removes and returns) the dirty items of the shops `worker` holds under
-    /// `leases`: only those whose lease is still `worker`'s under the same epoch and
-    /// unexpired, checked in the same statement. A worker that lost a lease takes nothing of
-    /// that shop: the new owner's start-up reconciliation covers what was marked before its
-    /// grant, and it takes what is marked after.
-    pub async fn take_dirty(
-        &self,
-        worker: &str,
-        leases: &[Lease],
-    ) -> Result<Vec<DirtyItem>, StoreError> {
+    /// Takes (removes and returns) what webhooks marked for the shops `worker` holds under
+    /// `leases`, items and TikTok orders: only those whose lease is still `worker`'s under
+    /// the same epoch and unexpired, checked in the same statement. A worker that lost a
+    /// lease takes nothing of that shop: the new owner's start-up reconciliation covers what
+    /// was marked before its grant (it reads every item, and the TikTok orders of the whole
+    /// hold period), and it takes what is marked after. Both statements go in one round trip.
+    pub async fn take_dirty(&self, worker: &str, leases: &[Lease]) -> Result<Marked, StoreError> {
         if leases.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Marked::default());
         }
         let ids: Vec<i64> = leases.iter().map(|l| l.shop_id).collect();
         let epochs: Vec<i64> = leases.iter().map(|l| l.epoch).collect();
+        let held = "USING shop_leases l, unnest($2::bigint[], $3::bigint[]) AS h(shop_id, epoch) \
+             WHERE d.shop_id = h.shop_id AND l.shop_id = h.shop_id AND l.epoch = h.epoch \
+               AND l.owner = $1 AND l.expires_at > clock_timestamp()";
+        let items_sql = format!(
+            "DELETE FROM dirty_items d {held} \
+             RETURNING d.shop_id, d.item_id, d.topic, d.changed_at, d.first_marked_at"
+        );
+        let orders_sql = format!(
+            "DELETE FROM dirty_orders d {held} \
+             RETURNING d.shop_id, d.order_id, d.status, d.update_time, d.first_marked_at"
+        );
         let client = self.store.client().await?;
-        let rows = client
-            .query(
-                "DELETE FROM dirty_items d USING shop_leases l, \
-                     unnest($2::bigint[], $3::bigint[]) AS h(shop_id, epoch) \
-                 WHERE d.shop_id = h.shop_id AND l.shop_id = h.shop_id AND l.epoch = h.epoch \
-                   AND l.owner = $1 AND l.expires_at > clock_timestamp() \
-                 RETURNING d.shop_id, d.item_id, d.topic, d.changed_at, d.first_marked_at",
-                &[&worker, &ids, &epochs],
-            )
-            .await
-            .map_err(store_error)?;
-        rows.iter()
+        let params: [&(dyn ToSql + Sync); 3] = [&worker, &ids, &epochs];
+        let (items, orders) = tokio::try_join!(
+            client.query(&items_sql, &params),
+            client.query(&orders_sql, &params)
+        )
+        .map_err(store_error)?;
+        let items = items
+            .iter()
             .map(|row| {
                 Ok(DirtyItem {
                     shop_id: row.try_get(0).map_err(store_error)?,
@@ -163,6 +297,19 @@ impl Fleet {
                     first_marked_at: row.try_get(4).map_err(store_error)?,
                 })
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        let orders = orders
+            .iter()
+            .map(|row| {
+                Ok(DirtyOrder {
+                    shop_id: row.try_get(0).map_err(store_error)?,
+                    order_id: row.try_get(1).map_err(store_error)?,
+                    status: row.try_get(2).map_err(store_error)?,
+                    update_time: row.try_get(3).map_err(store_error)?,
+                    first_marked_at: row.try_get(4).map_err(store_error)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Marked { items, orders })
     }
 }

@@ -11,7 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 /// Upper bounds of the lag histogram, in seconds.
 const LAG_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
@@ -35,29 +35,26 @@ struct HoldSeries {
 
 impl HoldSeries {
     fn register(registry: &mut Registry) -> HoldSeries {
-        let held_orders = Gauge::default();
-        registry.register(
+        let held_orders = gauge(
+            registry,
             "stockbridge_held_orders",
             "TikTok orders holding units because Shopify does not have them yet",
-            held_orders.clone(),
         );
-        let held_units = Gauge::default();
-        registry.register(
+        let held_units = gauge(
+            registry,
             "stockbridge_held_units",
             "Units those orders hold back from what TikTok is offered",
-            held_units.clone(),
         );
-        let searches = Family::<Labels, Counter>::default();
-        registry.register(
+        let searches = registered(
+            registry,
             "stockbridge_hold_tiktok_order_searches",
             "TikTok order searches for the hold, by cause: refresh (reconciliations and start-up) or webhook (one per batch of unknown orders)",
-            searches.clone(),
+            Family::<Labels, Counter>::default(),
         );
-        let shopify_reads = Counter::default();
-        registry.register(
+        let shopify_reads = counter(
+            registry,
             "stockbridge_hold_shopify_order_reads",
             "Reads of recent Shopify orders looking for copies of held TikTok orders",
-            shopify_reads.clone(),
         );
         HoldSeries {
             held_orders,
@@ -75,7 +72,7 @@ fn raise(counter: &Counter, total: u64) {
     counter.inc_by(total.saturating_sub(counter.get()));
 }
 
-fn gauge(value: u64) -> i64 {
+fn gauge_value(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -139,84 +136,106 @@ fn series(family: &Family<Labels, Counter>, name: &'static str, value: &'static 
     family.get_or_create(&vec![(name, value)]).clone()
 }
 
+/// `metric` registered in `registry` as `name`, returned as the handle to record through
+/// (a counter's `_total` is added when rendered).
+pub(crate) fn registered<M: Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+/// A counter registered in `registry` as `name`.
+pub(crate) fn counter(registry: &mut Registry, name: &str, help: &str) -> Counter {
+    registered(registry, name, help, Counter::default())
+}
+
+/// A gauge registered in `registry` as `name`.
+pub(crate) fn gauge(registry: &mut Registry, name: &str, help: &str) -> Gauge {
+    registered(registry, name, help, Gauge::default())
+}
+
+/// `registry` in the OpenMetrics text format ([`CONTENT_TYPE`]), which Prometheus reads.
+pub(crate) fn render(registry: &Registry) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut out, registry);
+    out
+}
+
 impl Default for Metrics {
     /// Every series registered, at zero.
     fn default() -> Self {
         let mut registry = Registry::default();
-        let counter = |registry: &mut Registry, name: &str, help: &str| {
-            let c = Counter::default();
-            registry.register(name, help, c.clone());
-            c
-        };
         let webhooks_received = counter(
             &mut registry,
             "stockbridge_webhooks_received",
             "Shopify webhooks received",
         );
-        let rejected = Family::<Labels, Counter>::default();
-        registry.register(
+        let rejected = registered(
+            &mut registry,
             "stockbridge_webhooks_rejected",
             "Shopify webhooks refused, by reason",
-            rejected.clone(),
+            Family::<Labels, Counter>::default(),
         );
         let webhooks_duplicate = counter(
             &mut registry,
             "stockbridge_webhooks_duplicate",
             "Shopify webhooks already processed",
         );
-        let writes = Family::<Labels, Counter>::default();
-        registry.register(
+        let writes = registered(
+            &mut registry,
             "stockbridge_writes",
             "(SKU, warehouse) quantities written to TikTok Shop, by outcome",
-            writes.clone(),
+            Family::<Labels, Counter>::default(),
         );
-        let payloads = Family::<Labels, Counter>::default();
-        registry.register(
+        let payloads = registered(
+            &mut registry,
             "stockbridge_level_payloads",
             "inventory_levels/update numbers, by what became of them: applied without a Shopify read, or reread",
-            payloads.clone(),
+            Family::<Labels, Counter>::default(),
         );
         let payload_mismatch = counter(
             &mut registry,
             "stockbridge_payload_mismatch",
             "Numbers applied from webhooks that a later Shopify read contradicted at the same time; each was corrected with a write",
         );
-        let reconciles = Family::<Labels, Counter>::default();
-        registry.register(
+        let reconciles = registered(
+            &mut registry,
             "stockbridge_reconciles",
             "Full reconciliations, by outcome",
-            reconciles.clone(),
+            Family::<Labels, Counter>::default(),
         );
-        let last_reconcile_seconds = Gauge::<f64, AtomicU64>::default();
-        registry.register(
+        let last_reconcile_seconds = registered(
+            &mut registry,
             "stockbridge_reconcile_duration_seconds",
             "Duration of the last full reconciliation",
-            last_reconcile_seconds.clone(),
+            Gauge::<f64, AtomicU64>::default(),
         );
-        let configuration_error = Gauge::default();
-        registry.register(
+        let configuration_error = gauge(
+            &mut registry,
             "stockbridge_configuration_error",
             "1 while the last reconciliation failed because the configuration no longer fits the stores",
-            configuration_error.clone(),
         );
-        let breaker_tripped = Gauge::default();
-        registry.register(
+        let breaker_tripped = gauge(
+            &mut registry,
             "stockbridge_breaker_tripped",
             "1 while the mass-drop breaker holds zeroing writes for an operator to approve",
-            breaker_tripped.clone(),
         );
-        let queue_depth = Gauge::default();
-        registry.register(
+        let queue_depth = gauge(
+            &mut registry,
             "stockbridge_queue_depth",
             "Inventory items waiting to be synced",
-            queue_depth.clone(),
         );
         let holds = HoldSeries::register(&mut registry);
-        let lag = Histogram::new(LAG_BUCKETS);
-        registry.register(
+        let lag = registered(
+            &mut registry,
             "stockbridge_sync_lag_seconds",
             "Time from a Shopify change to TikTok holding the new number",
-            lag.clone(),
+            Histogram::new(LAG_BUCKETS),
         );
         Metrics {
             webhooks_received,
@@ -293,8 +312,8 @@ impl Metrics {
     pub fn set_holds(&self, figures: &crate::engine::HoldFigures) {
         let h = &self.holds;
         let _copying = h.copying.lock().unwrap();
-        h.held_orders.set(gauge(figures.held_orders));
-        h.held_units.set(gauge(figures.held_units));
+        h.held_orders.set(gauge_value(figures.held_orders));
+        h.held_units.set(gauge_value(figures.held_units));
         raise(&h.searches_refresh, figures.searches_refresh);
         raise(&h.searches_webhook, figures.searches_webhook);
         raise(&h.shopify_reads, figures.shopify_reads);
@@ -303,10 +322,7 @@ impl Metrics {
     /// The registry in the OpenMetrics text format ([`CONTENT_TYPE`]), which Prometheus
     /// reads.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = encode(&mut out, &self.registry);
-        out
+        render(&self.registry)
     }
 }
 

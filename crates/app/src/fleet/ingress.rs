@@ -137,28 +137,49 @@ pub async fn shopify(
         topic: &h.topic,
         changed_at,
     };
+    record_each(
+        verified.iter().map(|t| t.shop_id).collect(),
+        |shop_id| {
+            context
+                .fleet
+                .mark_dirty(shop_id, &delivery, SystemTime::now())
+        },
+        |outcome| metrics.webhook(outcome),
+        "Shopify",
+    )
+    .await
+}
+
+/// Records a verified delivery for each of its shops with `mark` (which says whether the
+/// delivery was new there), counting the answer's `outcome`: 200 `ok` when it was new for any
+/// shop, 200 `duplicate` when seen before by all, 503 when one could not be recorded (marks
+/// already made for other shops stay; the redelivery is a duplicate there and marks this one).
+pub(super) async fn record_each<F, Fut>(
+    shops: Vec<i64>,
+    mut mark: F,
+    outcome: impl Fn(&'static str),
+    platform: &str,
+) -> (StatusCode, &'static str)
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, stockbridge_ports::StoreError>>,
+{
     let mut fresh = false;
-    for target in verified {
-        match context
-            .fleet
-            .mark_dirty(target.shop_id, &delivery, SystemTime::now())
-            .await
-        {
+    for shop_id in shops {
+        match mark(shop_id).await {
             Ok(new) => fresh |= new,
             Err(e) => {
-                // Marks already made for other shops of the domain stay; the redelivery is
-                // a duplicate there and marks this one.
-                metrics.webhook("unavailable");
-                tracing::warn!(shop_id = target.shop_id, error = %e, "cannot record the webhook; Shopify will deliver again");
+                outcome("unavailable");
+                tracing::warn!(shop_id, error = %e, "cannot record the {platform} webhook; {platform} will deliver again");
                 return (StatusCode::SERVICE_UNAVAILABLE, "try again\n");
             }
         }
     }
     if fresh {
-        metrics.webhook("accepted");
+        outcome("accepted");
         (StatusCode::OK, "ok\n")
     } else {
-        metrics.webhook("duplicate");
+        outcome("duplicate");
         (StatusCode::OK, "duplicate\n")
     }
 }

@@ -2,8 +2,9 @@
 //! shops whose lease it lost), gives back what it holds beyond its fair share now that more
 //! workers are alive, and takes free or expired leases up to that share (starting their
 //! shops); between heartbeats it takes free or expired leases every second, so that a dead
-//! worker's shops move as soon as their leases expire. Beside it, the loop that takes the changes webhooks marked for the shops held
-//! and hands them to their engines.
+//! worker's shops move as soon as their leases expire. Beside it, the loop that takes the
+//! changes webhooks marked for the shops held and hands them to their engines (items) and
+//! hold books (TikTok orders).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -193,7 +194,10 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
             .map(|s| s.lease.clone())
             .collect();
         let items = match context.fleet.take_dirty(&context.worker_id, &held).await {
-            Ok(items) => items,
+            Ok(marked) => {
+                super::tiktok::hand_over(&context, marked.orders);
+                marked.items
+            }
             Err(e) => {
                 tracing::warn!(worker = %context.worker_id, error = %e, "could not take the marked changes; trying again");
                 continue;

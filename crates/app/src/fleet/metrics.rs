@@ -1,16 +1,17 @@
-//! A fleet worker's numbers for `GET /metrics`: the shops it holds, its lease grants,
-//! takeovers, losses and give-backs, the webhooks it answered for any shop, and how long
-//! marked changes waited for their owner. Per-shop series only while the worker holds at
-//! most [`PER_SHOP_LIMIT`] shops, so that the number of series stays bounded.
+//! A fleet worker's numbers for `GET /metrics`: the shops it holds, its lease grants, takeovers,
+//! losses and give-backs, the Shopify and TikTok webhooks it answered for any shop, and how long
+//! marked changes waited for their owner. Per-shop series only while the worker holds at most
+//! [`PER_SHOP_LIMIT`] shops, so that the number of series stays bounded.
 
 use std::time::Duration;
 
-use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::engine::metrics::{counter, gauge, registered};
 
 /// Most shops held for which per-shop series are shown.
 pub const PER_SHOP_LIMIT: usize = 50;
@@ -42,6 +43,7 @@ pub struct FleetMetrics {
     /// Heartbeats the database did not answer.
     pub heartbeat_failures: Counter,
     webhooks: Family<Labels, Counter>,
+    tiktok_webhooks: Family<Labels, Counter>,
     shop_queue: Family<Labels, Gauge>,
     pickup: Histogram,
 }
@@ -49,16 +51,6 @@ pub struct FleetMetrics {
 impl Default for FleetMetrics {
     fn default() -> Self {
         let mut registry = Registry::default();
-        let gauge = |registry: &mut Registry, name: &str, help: &str| {
-            let g = Gauge::default();
-            registry.register(name, help, g.clone());
-            g
-        };
-        let counter = |registry: &mut Registry, name: &str, help: &str| {
-            let c = Counter::default();
-            registry.register(name, help, c.clone());
-            c
-        };
         let shops_held = gauge(
             &mut registry,
             "stockbridge_fleet_shops_held",
@@ -104,23 +96,29 @@ impl Default for FleetMetrics {
             "stockbridge_fleet_heartbeat_failures",
             "Heartbeats the database did not answer",
         );
-        let webhooks = Family::<Labels, Counter>::default();
-        registry.register(
+        let webhooks = registered(
+            &mut registry,
             "stockbridge_fleet_webhooks",
             "Shopify webhooks answered by this worker for any shop, by outcome",
-            webhooks.clone(),
+            Family::<Labels, Counter>::default(),
         );
-        let shop_queue = Family::<Labels, Gauge>::default();
-        registry.register(
+        let tiktok_webhooks = registered(
+            &mut registry,
+            "stockbridge_fleet_tiktok_webhooks",
+            "TikTok order webhooks answered by this worker for any shop, by outcome",
+            Family::<Labels, Counter>::default(),
+        );
+        let shop_queue = registered(
+            &mut registry,
             "stockbridge_fleet_shop_queue_depth",
             "Items waiting in one shop's engine (only while at most 50 shops are held)",
-            shop_queue.clone(),
+            Family::<Labels, Gauge>::default(),
         );
-        let pickup = Histogram::new(PICKUP_BUCKETS);
-        registry.register(
+        let pickup = registered(
+            &mut registry,
             "stockbridge_fleet_pickup_seconds",
             "Time from a webhook marking an item to its owner taking it",
-            pickup.clone(),
+            Histogram::new(PICKUP_BUCKETS),
         );
         FleetMetrics {
             registry,
@@ -134,6 +132,7 @@ impl Default for FleetMetrics {
             leases_released,
             heartbeat_failures,
             webhooks,
+            tiktok_webhooks,
             shop_queue,
             pickup,
         }
@@ -145,6 +144,14 @@ impl FleetMetrics {
     /// `signature`, `malformed`, `unavailable`).
     pub fn webhook(&self, outcome: &'static str) {
         self.webhooks
+            .get_or_create(&vec![("outcome", outcome.to_owned())])
+            .inc();
+    }
+
+    /// Counts a TikTok webhook answered with `outcome` (`accepted`, `duplicate`,
+    /// `unknown_shop`, `signature`, `malformed`, `unavailable`).
+    pub fn tiktok_webhook(&self, outcome: &'static str) {
+        self.tiktok_webhooks
             .get_or_create(&vec![("outcome", outcome.to_owned())])
             .inc();
     }
@@ -170,9 +177,7 @@ impl FleetMetrics {
 
     /// The registry in the OpenMetrics text format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = encode(&mut out, &self.registry);
-        out
+        crate::engine::metrics::render(&self.registry)
     }
 }
 

@@ -8,18 +8,17 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stockbridge_adapters_postgres::{Lease, PostgresStore, StoredShop};
+use stockbridge_adapters_postgres::{Lease, StoredShop};
+use stockbridge_adapters_tiktok::TikTokSink;
 use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::{mpsc, watch, SemaphorePermit};
 use tokio::task::JoinHandle;
 
 use super::trust::Trust;
 use super::Context;
-use crate::engine::{Change, Latest, Metrics, Pipeline, Stores};
+use crate::engine::{Change, HoldBook, Latest, Metrics, Pipeline};
 use crate::settings::{ConfigError, FileConfig, Settings};
-use crate::wiring::{
-    config_error, connect, endpoints_from_settings, read_mode, ConnectError, Connected,
-};
+use crate::wiring::{config_error, connect, endpoints_from_settings, ConnectError, Connected};
 
 /// The header every request for a shop carries.
 pub const LEASE_HEADER: &str = "X-Stockbridge-Lease";
@@ -35,6 +34,8 @@ pub struct ShopRun {
     pub trust: Arc<Trust>,
     /// Where its real-time changes go (replaced when its engine is built again).
     pub changes: Arc<Mutex<Option<mpsc::UnboundedSender<Change>>>>,
+    /// Its hold book while its engine runs with `[orders]` on.
+    holds: Arc<Mutex<Option<Arc<HoldBook>>>>,
     /// Its engine's numbers.
     pub metrics: Arc<Metrics>,
     /// Its domain, once read.
@@ -48,6 +49,7 @@ impl ShopRun {
     /// Starts the shop's engine under `lease`.
     pub fn start(context: Arc<Context>, lease: Lease, trust: Arc<Trust>) -> ShopRun {
         let changes = Arc::new(Mutex::new(None));
+        let holds = Arc::new(Mutex::new(None));
         let metrics = Arc::new(Metrics::default());
         let domain = Arc::new(Mutex::new(None));
         let (ready_tx, ready) = watch::channel(false);
@@ -55,15 +57,19 @@ impl ShopRun {
             context,
             lease.clone(),
             trust.clone(),
-            changes.clone(),
-            metrics.clone(),
-            domain.clone(),
-            ready_tx,
+            Handles {
+                changes: changes.clone(),
+                holds: holds.clone(),
+                metrics: metrics.clone(),
+                domain: domain.clone(),
+                ready: ready_tx,
+            },
         ));
         ShopRun {
             lease,
             trust,
             changes,
+            holds,
             metrics,
             domain,
             ready,
@@ -77,6 +83,11 @@ impl ShopRun {
         guard.as_ref().is_some_and(|tx| tx.send(change).is_ok())
     }
 
+    /// Its hold book, while its engine runs with `[orders]` on.
+    pub fn holds(&self) -> Option<Arc<HoldBook>> {
+        self.holds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Stops the shop at once: its trust revoked first (no TikTok write starts from now
     /// on), then its engine ended. What it had taken and not written is covered by the next
     /// owner's start-up reconciliation.
@@ -86,17 +97,25 @@ impl ShopRun {
     }
 }
 
-/// Runs the shop until its task is aborted: builds its engine from the stored shop and runs
-/// it; a shop whose configuration does not work is tried again after a while.
-async fn run(
-    context: Arc<Context>,
-    lease: Lease,
-    trust: Arc<Trust>,
+/// What a shop's task shares with its [`ShopRun`].
+struct Handles {
     changes: Arc<Mutex<Option<mpsc::UnboundedSender<Change>>>>,
+    holds: Arc<Mutex<Option<Arc<HoldBook>>>>,
     metrics: Arc<Metrics>,
     domain: Arc<Mutex<Option<String>>>,
     ready: watch::Sender<bool>,
-) {
+}
+
+/// Runs the shop until its task is aborted: builds its engine from the stored shop and runs
+/// it; a shop whose configuration does not work is tried again after a while.
+async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Handles) {
+    let Handles {
+        changes,
+        holds,
+        metrics,
+        domain,
+        ready,
+    } = handles;
     loop {
         let (tx, rx) = mpsc::unbounded_channel();
         // The permit is taken before the engine is built: a worker taking many shops at once
@@ -114,9 +133,11 @@ async fn run(
             }
         };
         *changes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        *holds.lock().unwrap_or_else(|e| e.into_inner()) = pipeline.stores.holds.clone();
         let stop = tokio_util::sync::CancellationToken::new();
         let ended = started(permit, pipeline.run(rx, stop), ready.subscribe()).await;
         *changes.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *holds.lock().unwrap_or_else(|e| e.into_inner()) = None;
         match ended {
             Ok(()) => return,
             Err(e) => {
@@ -161,12 +182,15 @@ async fn build(
         .ok_or_else(|| "the shop was removed".to_owned())?;
     *domain.lock().unwrap_or_else(|e| e.into_inner()) = Some(stored.shop_domain.clone());
     let settings = shop_settings(&stored).map_err(|e| e.to_string())?;
-    let store = context.store.scoped(lease.scope());
-    let stores = stores(context, &settings, lease, trust, store)
+    let store: Arc<dyn StateStore> = Arc::new(context.store.scoped(lease.scope()));
+    let connected = connect_shop(context, &settings, lease, trust, &store)
         .await
         .map_err(|e| e.to_string())?;
+    if stored.tiktok_shop_id.is_none() {
+        learn_tiktok_shop_id(context, lease.shop_id, &connected.tiktok).await;
+    }
     Ok(Pipeline {
-        stores,
+        stores: connected.stores(store),
         rules: settings.rules.clone(),
         options: crate::serve::pipeline_options(&settings),
         metrics: metrics.clone(),
@@ -228,45 +252,47 @@ pub fn write_timeout(settings: &Settings, context: &Context) -> Duration {
         .max(Duration::from_millis(100))
 }
 
-/// The shop's ports: its adapters with the lease header and the write gate, and its state
-/// under the lease's epoch.
-async fn stores(
+/// Reads the shop's TikTok shop id (the `shop_id` of TikTok's webhooks) from TikTok and
+/// records it, so that any worker finds the shop from TikTok's webhooks. Done before the
+/// shop's start-up reconciliation, which reads the orders of any webhook refused before.
+async fn learn_tiktok_shop_id(context: &Context, shop_id: i64, tiktok: &TikTokSink) {
+    let learned = match tiktok.shop_id().await {
+        Ok(id) => context
+            .fleet
+            .set_tiktok_shop_id(shop_id, &id)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = learned {
+        tracing::warn!(shop_id, error = %e, "cannot learn the shop's TikTok shop id: its TikTok order webhooks are refused until its next start (its reconciliations still read its orders)");
+    }
+}
+
+/// The shop's adapters, with the lease header and the write gate, over its state under the
+/// lease's epoch.
+async fn connect_shop(
     context: &Context,
     settings: &Settings,
     lease: &Lease,
     trust: &Arc<Trust>,
-    store: PostgresStore,
-) -> Result<Stores, ConfigError> {
+    store: &Arc<dyn StateStore>,
+) -> Result<Connected, ConfigError> {
     let mut endpoints = endpoints_from_settings(settings)?;
     let header = (
         LEASE_HEADER.to_owned(),
         format!("{};{}", context.worker_id, lease.epoch),
     );
-    endpoints.shopify.read_mode = read_mode(settings.file.shopify.read_mode.as_deref())?;
     endpoints.shopify.headers.push(header.clone());
-    if let Some(rps) = settings.requests_per_second {
-        endpoints.tiktok.requests_per_second = rps;
-    }
     let timeout = write_timeout(settings, context);
     endpoints.tiktok.request_timeout = timeout;
     endpoints.tiktok.retry.call_timeout = settings.call_timeout.max(timeout);
     endpoints.tiktok.headers.push(header);
     endpoints.tiktok.send_gate = Some(trust.gate(timeout));
-    let store: Arc<dyn StateStore> = Arc::new(store);
-    let Connected {
-        shopify,
-        tiktok,
-        holds,
-    } = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
+    connect(endpoints.shopify, endpoints.tiktok, store, settings)
         .await
         .map_err(|e| match e {
             ConnectError::Config(e) => e,
             ConnectError::Holds(e) => config_error("orders", e),
-        })?;
-    Ok(Stores {
-        source: shopify,
-        sink: tiktok,
-        store,
-        holds,
-    })
+        })
 }

@@ -9,7 +9,9 @@ use std::time::SystemTime;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use stockbridge_adapters_tiktok::webhook::{parse_notification, verify_webhook};
+use stockbridge_adapters_tiktok::webhook::{
+    parse_notification, verify_webhook, Notification, OrderChange,
+};
 use stockbridge_ports::{Secret, StateStore};
 
 use crate::engine::{HoldBook, Metrics};
@@ -26,6 +28,32 @@ pub struct TikTokWebhookState {
     pub metrics: Arc<Metrics>,
 }
 
+/// The `Authorization` header of a TikTok webhook: its signature ("" when missing).
+pub(crate) fn signature(headers: &HeaderMap) -> &str {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The id a notification is deduplicated by, among the shop's processed webhooks.
+pub(crate) fn delivery_id(notification: &Notification) -> String {
+    format!("tiktok:{}", notification.id)
+}
+
+/// Reads an order change into the hold book in the background: a known order takes the new
+/// status, an unknown one is searched for (with the others named meanwhile).
+pub(crate) fn apply(holds: Arc<HoldBook>, change: OrderChange) {
+    tokio::spawn(async move {
+        if let Err(e) = holds
+            .on_tiktok_change(&change.order_id, change.status, change.update_time)
+            .await
+        {
+            tracing::warn!(order = %change.order_id, error = %e, "could not read a TikTok order from its webhook; the next reconciliation reads it");
+        }
+    });
+}
+
 /// The handler.
 pub async fn receive(
     State(state): State<Arc<TikTokWebhookState>>,
@@ -33,10 +61,7 @@ pub async fn receive(
     body: Bytes,
 ) -> (StatusCode, &'static str) {
     Metrics::inc(&state.metrics.webhooks_received);
-    let signature = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let signature = signature(&headers);
     let verified = state
         .app
         .as_ref()
@@ -54,10 +79,9 @@ pub async fn receive(
             return (StatusCode::BAD_REQUEST, "unreadable body\n");
         }
     };
-    let key = format!("tiktok:{}", notification.id);
     match state
         .store
-        .remember_delivery(&[key], SystemTime::now())
+        .remember_delivery(&[delivery_id(&notification)], SystemTime::now())
         .await
     {
         Ok(false) => {
@@ -71,13 +95,6 @@ pub async fn receive(
     let (Some(change), Some(holds)) = (notification.order, state.holds.clone()) else {
         return (StatusCode::OK, "ignored\n");
     };
-    tokio::spawn(async move {
-        if let Err(e) = holds
-            .on_tiktok_change(&change.order_id, change.status, change.update_time)
-            .await
-        {
-            tracing::warn!(order = %change.order_id, error = %e, "could not read a TikTok order from its webhook; the next reconciliation reads it");
-        }
-    });
+    apply(holds, change);
     (StatusCode::OK, "ok\n")
 }

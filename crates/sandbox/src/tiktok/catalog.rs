@@ -11,9 +11,6 @@ use crate::fixture::{WarehouseStatus, WarehouseType};
 use crate::server::{Shared, ShopOf};
 use crate::store::tiktok::{ProductRecord, TikTokStore};
 
-/// The one authorized shop's id.
-pub(crate) const SHOP_ID: &str = "7494049642642441621";
-
 /// TikTok's product search serves at most this many results of one filter; a page reaching
 /// past them is answered 12052180 (narrow the search, e.g. by `update_time` windows).
 pub const SEARCH_RESULT_CAP: usize = 10_000;
@@ -24,7 +21,7 @@ const SEARCH_RESULTS_CAPPED: i64 = 12052180;
 pub(crate) async fn shops(ShopOf(shared): ShopOf, request: Incoming) -> Response {
     signed(&shared, "shops", false, &request, &Bytes::new(), |_| {
         Ok(Reply::ok(json!({"shops": [{
-            "id": SHOP_ID,
+            "id": shared.credentials.tiktok_shop_id,
             "name": "Stockbridge Sandbox Shop",
             "region": "US",
             "seller_type": "LOCAL",
