@@ -24,9 +24,17 @@ pub(crate) struct Query {
     pub(crate) estimated_cost: u64,
 }
 
+/// How one source sends its queries: an HTTP client (its own, or shared by many sources)
+/// with the source's headers and request timeout added to each query.
+pub(crate) struct Sender {
+    pub(crate) client: reqwest::Client,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) timeout: std::time::Duration,
+}
+
 /// A paced, retrying client of one shop's GraphQL endpoint.
 pub(crate) struct GraphqlClient {
-    http: reqwest::Client,
+    http: Sender,
     /// For bulk export files: no limit on the whole download, only on silence.
     download: reqwest::Client,
     endpoint: String,
@@ -39,7 +47,7 @@ impl GraphqlClient {
     /// `http` sends queries; `download` fetches export files, which may take far longer
     /// than any query.
     pub(crate) fn new(
-        http: reqwest::Client,
+        http: Sender,
         download: reqwest::Client,
         endpoint: String,
         token: Secret,
@@ -195,7 +203,10 @@ impl GraphqlClient {
         let body = json!({ "query": query.text, "variables": query.variables });
         let response = self
             .http
+            .client
             .post(&self.endpoint)
+            .headers(self.http.headers.clone())
+            .timeout(self.http.timeout)
             .header("X-Shopify-Access-Token", self.token.expose())
             .json(&body)
             .send()

@@ -23,6 +23,33 @@ pub enum ReadMode {
     Bulk,
 }
 
+/// The HTTP clients a source sends with: one for queries, one for bulk export downloads
+/// (bounded by silence, not by a total time). Cheap to clone; many sources may share them.
+#[derive(Debug, Clone)]
+pub struct ShopifyHttp {
+    queries: reqwest::Client,
+    downloads: reqwest::Client,
+}
+
+impl ShopifyHttp {
+    /// Clients with these timeouts to connect and of silence in a download.
+    pub fn new(
+        connect_timeout: Duration,
+        download_read_timeout: Duration,
+    ) -> Result<ShopifyHttp, ShopifyError> {
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .connect_timeout(connect_timeout)
+                .build()
+                .map_err(ShopifyError::HttpClient)
+        };
+        Ok(ShopifyHttp {
+            queries: build(reqwest::Client::builder())?,
+            downloads: build(reqwest::Client::builder().read_timeout(download_read_timeout))?,
+        })
+    }
+}
+
 /// Settings of the Shopify source. `Debug` never shows the token.
 #[derive(Debug, Clone)]
 pub struct ShopifyConfig {
@@ -112,24 +139,28 @@ impl ShopifyConfig {
         format!("{base}/admin/api/{}/graphql.json", self.api_version)
     }
 
-    /// Checks the settings and builds the source. Makes no request.
+    /// Checks the settings and builds the source over HTTP clients of its own. Makes no
+    /// request.
     pub fn build(&self) -> Result<ShopifySource, ShopifyError> {
+        self.build_with(&ShopifyHttp::new(
+            self.connect_timeout,
+            self.download_read_timeout,
+        )?)
+    }
+
+    /// Checks the settings and builds the source over `http`, which many sources may share
+    /// (a fleet worker's shops: one connection pool, not one per shop). The source's
+    /// `headers` and `request_timeout` go with each of its queries; the connect and download
+    /// timeouts are the clients'. Makes no request.
+    pub fn build_with(&self, http: &ShopifyHttp) -> Result<ShopifySource, ShopifyError> {
         self.validate()?;
-        let headers = self.header_map()?;
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .build()
-            .map_err(ShopifyError::HttpClient)?;
-        let download = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.download_read_timeout)
-            .build()
-            .map_err(ShopifyError::HttpClient)?;
         let client = GraphqlClient::new(
-            http,
-            download,
+            crate::client::Sender {
+                client: http.queries.clone(),
+                headers: self.header_map()?,
+                timeout: self.request_timeout,
+            },
+            http.downloads.clone(),
             self.endpoint(),
             self.access_token.clone(),
             self.retry.clone(),

@@ -17,7 +17,7 @@ mod source;
 mod time;
 pub mod webhook;
 
-pub use config::{ReadMode, ShopifyConfig, MAX_QUERY_COST};
+pub use config::{ReadMode, ShopifyConfig, ShopifyHttp, MAX_QUERY_COST};
 pub use error::{AnswerError, ShopifyError};
 pub use health::{Scopes, ShopifyHealth, REQUIRED_SCOPES};
 pub use source::ShopifySource;

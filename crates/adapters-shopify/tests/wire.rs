@@ -345,3 +345,47 @@ async fn an_unfamiliar_cost_extension_still_yields_the_data() {
     let locations = source(&server).locations().await.unwrap();
     assert_eq!(locations[0].name, "Depot");
 }
+
+#[tokio::test]
+async fn sources_sharing_http_clients_each_send_their_own_headers_and_keep_their_timeout() {
+    let server = MockServer::start().await;
+    for lease in ["w1;3", "w2;7"] {
+        Mock::given(method("POST"))
+            .and(path(PATH))
+            .and(header("X-Stockbridge-Lease", lease))
+            .respond_with(ok(locations_answer()))
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
+    // One pool for both shops, as a fleet worker has.
+    let http = stockbridge_adapters_shopify::ShopifyHttp::new(
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        for lease in ["w1;3", "w2;7"] {
+            let mut config = config(&server);
+            config.headers = vec![("X-Stockbridge-Lease".to_owned(), lease.to_owned())];
+            let source = config.build_with(&http).unwrap();
+            assert_eq!(source.locations().await.unwrap().len(), 1, "{lease}");
+        }
+    }
+    // The source's request timeout goes with each query, not with the shared client.
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok(locations_answer()).set_delay(Duration::from_secs(2)))
+        .mount(&slow)
+        .await;
+    let mut config = config(&slow);
+    config.retry.max_attempts = 1;
+    // Without it the answer would arrive after 2 s and succeed.
+    let err = config
+        .build_with(&http)
+        .unwrap()
+        .locations()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Transient { .. }), "{err:?}");
+}

@@ -62,9 +62,28 @@ struct Envelope {
     data: serde_json::Value,
 }
 
+/// How one sink sends: an HTTP client (its own, or shared by many sinks) with the sink's
+/// headers and request timeout added to each request.
+#[derive(Debug, Clone)]
+pub(crate) struct ShopHttp {
+    pub(crate) client: reqwest::Client,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Duration,
+}
+
+impl ShopHttp {
+    /// A request with the sink's headers and timeout.
+    pub(crate) fn request(&self, method: Method, url: String) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, url)
+            .headers(self.headers.clone())
+            .timeout(self.timeout)
+    }
+}
+
 /// The client of one shop's API.
 pub(crate) struct Client {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: ShopHttp,
     pub(crate) base_url: String,
     pub(crate) app_key: String,
     pub(crate) tokens: TokenKeeper,

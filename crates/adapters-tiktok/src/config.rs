@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use stockbridge_ports::{RetryPolicy, Secret};
 
-use crate::client::Client;
+use crate::client::{Client, ShopHttp};
 use crate::error::TikTokError;
 use crate::gate::SendGate;
 use crate::rate_limit::AdaptiveLimiter;
@@ -84,18 +84,24 @@ impl TikTokConfig {
         }
     }
 
-    /// Checks the configuration and builds the sink. Nothing is sent until the first call.
+    /// Checks the configuration and builds the sink over an HTTP client of its own. Nothing
+    /// is sent until the first call.
     pub fn build(self) -> Result<TikTokSink, TikTokError> {
+        let http = http_client(self.connect_timeout)?;
+        self.build_with(http)
+    }
+
+    /// Checks the configuration and builds the sink over `http` (from [`http_client`]), which
+    /// many sinks may share (a fleet worker's shops: one connection pool, not one per shop).
+    /// The sink's `headers` and `request_timeout` go with each of its requests; the client's
+    /// connect timeout is the client's. Nothing is sent until the first call.
+    pub fn build_with(self, http: reqwest::Client) -> Result<TikTokSink, TikTokError> {
         self.validate()?;
-        let headers = default_headers(&self.headers)?;
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("stockbridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(TikTokError::HttpClient)?;
+        let http = ShopHttp {
+            client: http,
+            headers: default_headers(&self.headers)?,
+            timeout: self.request_timeout,
+        };
         let tokens = TokenKeeper::new(
             self.access_token,
             self.refresh_token,
@@ -160,6 +166,17 @@ impl TikTokConfig {
         }
         Ok(())
     }
+}
+
+/// An HTTP client for [`TikTokConfig::build_with`]: its connection pool and connect timeout,
+/// no redirects, Stockbridge's user agent, and no headers or request timeout of any one sink.
+pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, TikTokError> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("stockbridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(TikTokError::HttpClient)
 }
 
 /// The extra headers as a header map; a name or value that is not a valid header is a

@@ -21,8 +21,8 @@ pub mod webhook;
 mod wire;
 
 pub use config::{
-    TikTokConfig, DEFAULT_AUTH_BASE_URL, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND,
-    MAX_PAGE_SIZE, PACING_SHARE,
+    http_client, TikTokConfig, DEFAULT_AUTH_BASE_URL, DEFAULT_BASE_URL,
+    DEFAULT_REQUESTS_PER_SECOND, MAX_PAGE_SIZE, PACING_SHARE,
 };
 pub use error::TikTokError;
 pub use gate::SendGate;

@@ -52,7 +52,7 @@ struct Held {
 /// Where and how to refresh.
 #[derive(Debug)]
 pub(crate) struct RefreshEndpoint {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: crate::client::ShopHttp,
     pub(crate) auth_base_url: String,
     pub(crate) app_key: String,
     pub(crate) app_secret: Secret,
@@ -207,7 +207,12 @@ impl TokenKeeper {
             urlencoding::encode(e.app_secret.expose()),
             urlencoding::encode(refresh_token.expose()),
         );
-        let response = e.http.get(url).send().await.map_err(transport)?;
+        let response = e
+            .http
+            .request(reqwest::Method::GET, url)
+            .send()
+            .await
+            .map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
         let secrets = [e.app_secret.expose(), refresh_token.expose()];

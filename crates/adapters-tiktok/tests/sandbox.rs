@@ -473,3 +473,56 @@ async fn writes_to_shop_2_of_a_multi_shop_sandbox_found_by_its_keys() {
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn sinks_sharing_one_http_client_each_send_their_own_lease_header() {
+    let fixture = Fixture::from_json(&catalog_fixture().to_string()).unwrap();
+    let shops = stockbridge_sandbox::Shops::copies(fixture, 2).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = Sandbox::start_shops(shops, listener, SandboxOptions::default())
+        .await
+        .unwrap();
+    // One connection pool for both shops, as a fleet worker has.
+    let http = stockbridge_adapters_tiktok::http_client(Duration::from_secs(5)).unwrap();
+    let shops = [
+        ("shop-1.myshopify.com", "w1;3"),
+        ("shop-2.myshopify.com", "w2;7"),
+    ];
+    for round in 0..2 {
+        for (domain, lease) in shops {
+            let creds = sandbox.shop_credentials(domain).unwrap();
+            let mut config = config(&sandbox);
+            config.app_key = creds.tiktok_app_key.clone();
+            config.app_secret = Secret::new(creds.tiktok_app_secret.clone());
+            config.access_token = Secret::new(creds.tiktok_access_token.clone());
+            config.shop_cipher = Some(creds.tiktok_shop_cipher.clone());
+            config.headers = vec![(
+                stockbridge_sandbox::LEASE_HEADER.to_owned(),
+                lease.to_owned(),
+            )];
+            let sink = config.build_with(http.clone()).unwrap();
+            let outcomes = sink
+                .apply(&write(
+                    "100",
+                    vec![("102", vec![stock("7001", 40 + round)])],
+                ))
+                .await
+                .unwrap();
+            assert!(outcomes.iter().all(|o| o.is_applied()), "{outcomes:?}");
+        }
+    }
+    for (domain, lease) in shops {
+        let leases: Vec<Option<String>> = sandbox
+            .shop_writes(domain)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.lease)
+            .collect();
+        assert_eq!(
+            leases,
+            vec![Some(lease.to_owned()); 2],
+            "every write to {domain} carries its own sink's header"
+        );
+    }
+    sandbox.shutdown().await;
+}

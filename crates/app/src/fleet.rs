@@ -72,6 +72,8 @@ pub struct Context {
     pub metrics: FleetMetrics,
     /// When the last heartbeat was answered.
     pub last_beat: Mutex<Option<Instant>>,
+    /// The HTTP clients every shop's adapters share, built with the first shop.
+    http: tokio::sync::OnceCell<crate::wiring::HttpClients>,
 }
 
 impl Context {
@@ -96,6 +98,7 @@ impl Context {
             shops: Mutex::new(HashMap::new()),
             metrics: FleetMetrics::default(),
             last_beat: Mutex::new(None),
+            http: tokio::sync::OnceCell::new(),
         }
     }
 

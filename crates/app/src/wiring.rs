@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifySource};
+use stockbridge_adapters_shopify::{ReadMode, ShopifyConfig, ShopifyHttp, ShopifySource};
 use stockbridge_adapters_tiktok::{TikTokConfig, TikTokSink};
 use stockbridge_ports::{Secret, StateStore};
 use stockbridge_sandbox::{
@@ -159,11 +159,37 @@ impl Connected {
     }
 }
 
+/// HTTP clients that many shops' adapters share (a fleet worker's: one connection pool per
+/// platform, not three per shop); each adapter adds its own headers and request timeout to
+/// each request.
+pub(crate) struct HttpClients {
+    shopify: ShopifyHttp,
+    tiktok: reqwest::Client,
+}
+
+impl HttpClients {
+    /// Clients with the connect and download timeouts of these endpoints (the adapters'
+    /// defaults: no shop setting changes them).
+    pub(crate) fn new(endpoints: &Endpoints) -> Result<HttpClients, ConfigError> {
+        Ok(HttpClients {
+            shopify: ShopifyHttp::new(
+                endpoints.shopify.connect_timeout,
+                endpoints.shopify.download_read_timeout,
+            )
+            .map_err(|e| config_error("shopify", e))?,
+            tiktok: stockbridge_adapters_tiktok::http_client(endpoints.tiktok.connect_timeout)
+                .map_err(|e| config_error("tiktok", e))?,
+        })
+    }
+}
+
 /// Builds both adapters (TikTok's saving refreshed tokens in `store`), with the settings'
-/// Shopify read mode and TikTok request rate, and loads the hold book when `[orders]` is on.
+/// Shopify read mode and TikTok request rate, over `http` when given (clients of their own
+/// otherwise), and loads the hold book when `[orders]` is on.
 pub(crate) async fn connect(
     mut shopify: ShopifyConfig,
     mut tiktok: TikTokConfig,
+    http: Option<&HttpClients>,
     store: &Arc<dyn StateStore>,
     settings: &Settings,
 ) -> Result<Connected, ConnectError> {
@@ -172,14 +198,17 @@ pub(crate) async fn connect(
     if let Some(rps) = settings.requests_per_second {
         tiktok.requests_per_second = rps;
     }
-    let shopify = Arc::new(
-        shopify
-            .build()
-            .map_err(|e| ConnectError::Config(config_error("shopify", e)))?,
-    );
+    let shopify = match http {
+        Some(http) => shopify.build_with(&http.shopify),
+        None => shopify.build(),
+    };
+    let shopify = Arc::new(shopify.map_err(|e| ConnectError::Config(config_error("shopify", e)))?);
+    let tiktok = match http {
+        Some(http) => tiktok.build_with(http.tiktok.clone()),
+        None => tiktok.build(),
+    };
     let tiktok = Arc::new(
         tiktok
-            .build()
             .map_err(|e| ConnectError::Config(config_error("tiktok", e)))?
             .with_token_store(store.clone()),
     );
@@ -332,7 +361,7 @@ pub async fn wire(
         endpoints.tiktok.app_key.clone(),
         endpoints.tiktok.app_secret.clone(),
     );
-    let connected = connect(endpoints.shopify, endpoints.tiktok, &store, settings)
+    let connected = connect(endpoints.shopify, endpoints.tiktok, None, &store, settings)
         .await
         .map_err(|e| match e {
             ConnectError::Config(e) => WireError::Config(e),

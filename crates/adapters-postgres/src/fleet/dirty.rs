@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use stockbridge_ports::{Secret, StoreError};
+use stockbridge_ports::{Secret, StoreError, StoredRow};
 use tokio_postgres::types::ToSql;
 
 use super::{identity, Fleet, Lease};
 use crate::error::store_error;
+use crate::row::read_all;
 use crate::store::ShopScope;
 use crate::webhooks;
 
@@ -286,30 +287,24 @@ impl Fleet {
             client.query(&orders_sql, &params)
         )
         .map_err(store_error)?;
-        let items = items
-            .iter()
-            .map(|row| {
-                Ok(DirtyItem {
-                    shop_id: row.try_get(0).map_err(store_error)?,
-                    item_id: row.try_get(1).map_err(store_error)?,
-                    topic: row.try_get(2).map_err(store_error)?,
-                    changed_at: row.try_get(3).map_err(store_error)?,
-                    first_marked_at: row.try_get(4).map_err(store_error)?,
-                })
+        let items = read_all(&items, |row| {
+            Ok(DirtyItem {
+                shop_id: row.int(0)?,
+                item_id: row.int(1)?,
+                topic: row.text(2)?,
+                changed_at: row.time(3)?,
+                first_marked_at: row.time(4)?,
             })
-            .collect::<Result<_, StoreError>>()?;
-        let orders = orders
-            .iter()
-            .map(|row| {
-                Ok(DirtyOrder {
-                    shop_id: row.try_get(0).map_err(store_error)?,
-                    order_id: row.try_get(1).map_err(store_error)?,
-                    status: row.try_get(2).map_err(store_error)?,
-                    update_time: row.try_get(3).map_err(store_error)?,
-                    first_marked_at: row.try_get(4).map_err(store_error)?,
-                })
+        })?;
+        let orders = read_all(&orders, |row| {
+            Ok(DirtyOrder {
+                shop_id: row.int(0)?,
+                order_id: row.text(1)?,
+                status: row.text(2)?,
+                update_time: row.int(3)?,
+                first_marked_at: row.time(4)?,
             })
-            .collect::<Result<_, StoreError>>()?;
+        })?;
         Ok(Marked { items, orders })
     }
 }

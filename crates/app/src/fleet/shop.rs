@@ -18,7 +18,9 @@ use super::trust::Trust;
 use super::Context;
 use crate::engine::{Change, HoldBook, Latest, Metrics, Pipeline};
 use crate::settings::{ConfigError, FileConfig, Settings};
-use crate::wiring::{config_error, connect, endpoints_from_settings, ConnectError, Connected};
+use crate::wiring::{
+    config_error, connect, endpoints_from_settings, ConnectError, Connected, HttpClients,
+};
 
 /// The header every request for a shop carries.
 pub const LEASE_HEADER: &str = "X-Stockbridge-Lease";
@@ -289,10 +291,20 @@ async fn connect_shop(
     endpoints.tiktok.retry.call_timeout = settings.call_timeout.max(timeout);
     endpoints.tiktok.headers.push(header);
     endpoints.tiktok.send_gate = Some(trust.gate(timeout));
-    connect(endpoints.shopify, endpoints.tiktok, store, settings)
-        .await
-        .map_err(|e| match e {
-            ConnectError::Config(e) => e,
-            ConnectError::Holds(e) => config_error("orders", e),
-        })
+    let http = context
+        .http
+        .get_or_try_init(|| async { HttpClients::new(&endpoints) })
+        .await?;
+    connect(
+        endpoints.shopify,
+        endpoints.tiktok,
+        Some(http),
+        store,
+        settings,
+    )
+    .await
+    .map_err(|e| match e {
+        ConnectError::Config(e) => e,
+        ConnectError::Holds(e) => config_error("orders", e),
+    })
 }
