@@ -20,7 +20,12 @@
 //! each commit is on disk before the call returns, so a power cut cannot take back a
 //! refreshed token (an old refresh token may already be invalid) nor a confirmed quantity
 //! the application has acted on. Stockbridge commits a handful of times per run, so the
-//! cost of the extra fsync is negligible.
+//! cost of the extra fsync is negligible. One exception: a webhook's delivery ids, committed
+//! for every delivery, are not flushed on their own (`synchronous=NORMAL` for that
+//! transaction only; the next flushed commit makes them durable). They survive the process
+//! crashing; a power cut can lose the last ones, and a redelivered webhook is then processed
+//! twice, which is harmless. Flushing each would hold a server to what the disk flushes per
+//! second.
 //!
 //! A run in progress when its process is killed cannot finish. When the file is next opened
 //! and no other process has it open, such a run is marked `aborted` with [`STOPPED_NOTE`]
