@@ -18,7 +18,9 @@
 //! `cargo bench -p stockbridge-app --bench fleet`. Environment: `STOCKBRIDGE_BENCH_FLEET_SHOPS`
 //! (default 10000), `..._WORKERS` (4), `..._WHALE_VARIANTS` (100000), `..._BUSY` (busy shops,
 //! 10), `..._BASELINE_SECONDS` (30), `..._LIMIT_SECONDS` (bound of each wait, 1800),
-//! `..._RECONCILE_SECONDS` (each small shop's `reconcile_every`, 300),
+//! `..._RECONCILE_SECONDS` (each small shop's `reconcile_every`, 300), `..._TIKTOK_RPS` (every
+//! shop's `tiktok.requests_per_second` and the sandboxes' TikTok limit per shop, 200: TikTok's
+//! limit, as the sync bench uses),
 //! `STOCKBRIDGE_BENCH_DATABASE_URL` (the server; default `postgres://postgres@127.0.0.1:5432/test`;
 //! the bench works in a database `stockbridge_fleet_bench` of its own on that server, dropped
 //! and made again at start, so that the database's counters are its own).
@@ -49,6 +51,8 @@ pub struct Sizes {
     pub limit: Duration,
     /// Each small shop's `reconcile_every`.
     pub reconcile_every: Duration,
+    /// Every shop's `tiktok.requests_per_second`, and each sandbox shop's TikTok limit.
+    pub tiktok_rps: u32,
 }
 
 fn main() {
@@ -60,13 +64,15 @@ fn main() {
         baseline: Duration::from_secs(env_number("BASELINE_SECONDS", 30)),
         limit: Duration::from_secs(env_number("LIMIT_SECONDS", 1800)),
         reconcile_every: Duration::from_secs(env_number("RECONCILE_SECONDS", 300)),
+        tiktok_rps: env_number("TIKTOK_RPS", 200),
     };
     println!(
-        "fleet bench: {} shops, {} workers, whale of {} variants, {} busy shops; load average at start: {}",
+        "fleet bench: {} shops, {} workers, whale of {} variants, {} busy shops, TikTok at {} requests/s per shop; load average at start: {}",
         sizes.shops,
         sizes.workers,
         sizes.whale_variants,
         sizes.busy,
+        sizes.tiktok_rps,
         procs::load_average()
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

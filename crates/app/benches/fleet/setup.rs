@@ -44,6 +44,7 @@ pub struct World {
     worker_ports: Vec<u16>,
     shops: usize,
     workers_wanted: usize,
+    tiktok_rps: u32,
 }
 
 fn store_fixture(variants: u64, credentials: Option<Value>) -> Value {
@@ -119,11 +120,13 @@ fn new_shop(
     tiktok_base: &str,
     suffix: &str,
     reconcile_every: Duration,
+    tiktok_rps: u32,
 ) -> NewShop {
     let settings = format!(
         "[shopify]\nshop_domain = \"{domain}\"\nbase_url = \"{shopify_base}\"\n\
          [tiktok]\napp_key = \"sandbox_app_key{suffix}\"\nbase_url = \"{tiktok_base}\"\n\
          auth_base_url = \"{tiktok_base}\"\nshop_cipher = \"{cipher}\"\n\
+         requests_per_second = {tiktok_rps}\n\
          [server]\nreconcile_every = \"{}s\"\n",
         reconcile_every.as_secs()
     );
@@ -172,9 +175,17 @@ impl World {
             &store_fixture(SMALL_VARIANTS, None).to_string(),
         );
         let shops = sizes.shops.to_string();
+        let rps = sizes.tiktok_rps.to_string();
         let (sandbox, sandbox_url) = procs::sandbox(
             &small,
-            &["--shops", &shops, "--webhook-url", &ingress],
+            &[
+                "--shops",
+                &shops,
+                "--webhook-url",
+                &ingress,
+                "--tiktok-rps",
+                &rps,
+            ],
             &dir.path().join("sandbox.log"),
         );
         let whale_credentials =
@@ -186,7 +197,7 @@ impl World {
         );
         let (whale_sandbox, whale_url) = procs::sandbox(
             &whale,
-            &["--webhook-url", &ingress],
+            &["--webhook-url", &ingress, "--tiktok-rps", &rps],
             &dir.path().join("whale-sandbox.log"),
         );
         let store = PostgresStore::connect(&with_search_path(&server_url, SCHEMA))
@@ -204,6 +215,7 @@ impl World {
                 &sandbox_url,
                 &format!("-{k}"),
                 sizes.reconcile_every,
+                sizes.tiktok_rps,
             );
             fleet.put_shop(&key, &shop).await.expect("a shop is stored");
         }
@@ -226,6 +238,7 @@ impl World {
             worker_ports,
             shops: sizes.shops,
             workers_wanted: sizes.workers,
+            tiktok_rps: sizes.tiktok_rps,
         }
     }
 
@@ -294,6 +307,7 @@ impl World {
             "",
             // The product's default: its full sync is what the bench watches.
             Duration::from_secs(900),
+            self.tiktok_rps,
         );
         self.fleet
             .put_shop(&key, &shop)
