@@ -60,6 +60,20 @@ impl PostgresStore {
     /// a migration fails, or the schema was written by a newer Stockbridge
     /// ([`PostgresError::NewerSchema`]).
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_with_pool(url, POOL_SIZE).await
+    }
+
+    /// [`PostgresStore::connect`] with a pool of at most `connections` (at least 1): a
+    /// fleet worker keeps its lease loop on a pool of its own, so that its heartbeats never
+    /// wait behind its shops' state writes.
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStore::connect`].
+    pub async fn connect_with_pool(
+        url: &str,
+        connections: usize,
+    ) -> Result<PostgresStore, StoreError> {
         let config = parse_url(url)?;
         let manager = Manager::from_config(
             config,
@@ -69,7 +83,7 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(connections.max(1))
             .build()
             .map_err(|err| PostgresError::Address {
                 reason: err.to_string(),

@@ -20,7 +20,9 @@ use stockbridge_ports::{InventorySink, InventorySource, StateStore};
 pub use holds::{millis, HoldBook, HoldError, HoldFigures, Refreshed, WEBHOOK_BATCH_WINDOW};
 pub use latest::{Latest, LatestPlan};
 pub use metrics::{Metrics, CONTENT_TYPE as METRICS_CONTENT_TYPE};
-pub use pipeline::{Change, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION};
+pub use pipeline::{
+    first_schedule, Change, FleetShare, Hint, Pipeline, PipelineOptions, WEBHOOK_ID_RETENTION,
+};
 pub use reconcile::{
     read_and_plan, reconcile, reconcile_guarded, EngineError, Snapshot, SyncReport,
 };

@@ -13,6 +13,7 @@ mod trust;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,9 +37,20 @@ use crate::serve::connections::{self, ConnectionLimits};
 use crate::settings::{FleetSettings, Settings};
 use shop::ShopRun;
 
-/// How many shops a worker reconciles at once when it takes many (at start, or when another
-/// worker died).
-pub const STARTUP_RECONCILES: usize = 8;
+/// How many shops a worker builds and reconciles at once when it takes many (at start, or
+/// when another worker died). A small shop's reconciliation is mostly waiting: its TikTok
+/// requests are paced at its own rate (about 105 ms apart at the default 10 per second), so
+/// a few dozen at once keep a worker busy without flooding any one store.
+pub const STARTUP_RECONCILES: usize = 32;
+
+/// How many scheduled reconciliations of its shops a worker runs at once: shops taken
+/// together would otherwise all reconcile together at every interval, each holding
+/// connections to the stores and to the database while real-time changes wait for them.
+pub const SCHEDULED_RECONCILES: usize = 8;
+
+/// Connections of a worker's own pool for its lease loop and its taking of marked changes
+/// (one each), beside the pool its shops' state and the webhooks use.
+pub const CONTROL_CONNECTIONS: usize = 2;
 
 /// How often, between heartbeats, a worker takes free or expired leases: a killed worker's
 /// shops move about this long after their leases expire, not up to a heartbeat later.
@@ -48,8 +60,11 @@ pub const TAKE_EVERY: Duration = Duration::from_secs(1);
 pub struct Context {
     /// This worker's id.
     pub worker_id: String,
-    /// The fleet's tables.
+    /// The fleet's tables, for the webhooks and the shops.
     pub fleet: Fleet,
+    /// The fleet's tables on a pool of their own, for the lease loop and the taking of
+    /// marked changes: they never wait behind the shops' state writes.
+    pub control: Fleet,
     /// The fleet's database (shops' state is written through scopes of it).
     pub store: PostgresStore,
     /// The key the shops' secrets are sealed with.
@@ -66,6 +81,10 @@ pub struct Context {
     pub poll: Duration,
     /// Permits for start-up reconciliations.
     pub startup: Semaphore,
+    /// Permits for scheduled reconciliations.
+    pub scheduled: Arc<Semaphore>,
+    /// How many shops wait for a start-up permit (scheduled reconciliations wait for them).
+    pub starting: Arc<AtomicUsize>,
     /// The shops this worker runs, by id.
     pub shops: Mutex<HashMap<i64, ShopRun>>,
     /// The worker's numbers.
@@ -87,6 +106,7 @@ impl Context {
         Context {
             worker_id: fleet.worker_id.clone(),
             fleet: Fleet::new(&store),
+            control: Fleet::new(&store),
             store,
             key,
             lease_ttl: fleet.lease_ttl,
@@ -95,11 +115,20 @@ impl Context {
             margin: margin(fleet.lease_ttl),
             poll,
             startup: Semaphore::new(STARTUP_RECONCILES),
+            scheduled: Arc::new(Semaphore::new(SCHEDULED_RECONCILES)),
+            starting: Arc::new(AtomicUsize::new(0)),
             shops: Mutex::new(HashMap::new()),
             metrics: FleetMetrics::default(),
             last_beat: Mutex::new(None),
             http: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The same context with its lease loop and change taking on `control` (a pool of its
+    /// own; without it they share the shops' pool).
+    pub fn with_control(mut self, control: &PostgresStore) -> Context {
+        self.control = Fleet::new(control);
+        self
     }
 
     fn shops(&self) -> std::sync::MutexGuard<'_, HashMap<i64, ShopRun>> {
@@ -236,7 +265,10 @@ pub async fn command(settings: &Settings) -> Result<(), CommandError> {
     let key = SecretKey::parse(key.expose()).map_err(CommandError::configuration)?;
     let listener = crate::serve::listen(settings).await?;
     let store = crate::shops::connect(&fleet.database_url).await?;
-    let context = Context::new(fleet, store, key, settings.server.coalesce_window);
+    let control =
+        crate::shops::connect_with_pool(&fleet.database_url, Some(CONTROL_CONNECTIONS)).await?;
+    let context =
+        Context::new(fleet, store, key, settings.server.coalesce_window).with_control(&control);
     let worker = FleetWorker::build(context, settings, listener);
     let addr = worker
         .local_addr()

@@ -371,6 +371,7 @@ pub fn pipeline_options(settings: &Settings) -> PipelineOptions {
         max_attempts: 5,
         final_flush_limit: Duration::from_secs(20),
         breaker: settings.breaker,
+        fleet: None,
     }
 }
 

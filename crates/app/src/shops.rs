@@ -302,7 +302,19 @@ async fn remove(config: &Path, domain: &str) -> Result<(), CommandError> {
 
 /// Connects to the fleet's database; a failure names it with any password masked.
 pub(crate) async fn connect(database_url: &str) -> Result<PostgresStore, CommandError> {
-    PostgresStore::connect(database_url).await.map_err(|e| {
+    connect_with_pool(database_url, None).await
+}
+
+/// [`connect`] with a pool of at most `connections` (the store's default when `None`).
+pub(crate) async fn connect_with_pool(
+    database_url: &str,
+    connections: Option<usize>,
+) -> Result<PostgresStore, CommandError> {
+    let store = match connections {
+        Some(n) => PostgresStore::connect_with_pool(database_url, n).await,
+        None => PostgresStore::connect(database_url).await,
+    };
+    store.map_err(|e| {
         CommandError::failed(anyhow::anyhow!(
             "fleet database {}: {e}",
             crate::state::redact(database_url)

@@ -143,7 +143,7 @@ impl RunningWorker {
     }
 }
 
-fn start_worker(
+async fn start_worker(
     id: &str,
     url: &str,
     store: &PostgresStore,
@@ -157,9 +157,11 @@ fn start_worker(
         Duration::from_secs(3),
         Duration::from_secs(1),
     )
+    .await
 }
 
-fn start_worker_beating(
+/// A worker as `serve` starts one: its lease loop on a pool of its own.
+async fn start_worker_beating(
     id: &str,
     url: &str,
     store: &PostgresStore,
@@ -174,12 +176,14 @@ fn start_worker_beating(
         heartbeat,
         secret_key: None,
     };
+    let control = PostgresStore::connect_with_pool(url, 2).await.unwrap();
     let context = Context::new(
         &fleet,
         store.clone(),
         SecretKey::parse(KEY).unwrap(),
         Duration::from_millis(100),
-    );
+    )
+    .with_control(&control);
     let settings = Settings::from_file(FileConfig::default()).unwrap();
     let worker = FleetWorker::build(context, &settings, listener);
     let url = format!("http://{}", worker.local_addr().unwrap());
@@ -217,8 +221,8 @@ async fn two_shops_on_two_workers(
     }
     let [first, second] = listeners;
     let workers = [
-        start_worker("w1", url, store, first),
-        start_worker("w2", url, store, second),
+        start_worker("w1", url, store, first).await,
+        start_worker("w2", url, store, second).await,
     ];
     (sandboxes, ids, workers)
 }
@@ -535,7 +539,8 @@ async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heart
         listener,
         Duration::from_secs(30),
         heartbeat,
-    );
+    )
+    .await;
     // Announced at once, its first heartbeat at 10 s finds the lease held; the next one is
     // at 20 s. Between them it takes the lease soon after it expires at 13 s.
     assert!(

@@ -4,6 +4,7 @@
 //! ports that misbehave on purpose (`faults`), and how it orders a backlog (`priority`).
 
 mod faults;
+mod fleet_share;
 mod lifecycle;
 mod paused;
 mod priority;
@@ -78,6 +79,7 @@ fn options() -> PipelineOptions {
         max_attempts: 5,
         final_flush_limit: Duration::from_millis(300),
         breaker: stockbridge_domain::Breaker::default(),
+        fleet: None,
     }
 }
 

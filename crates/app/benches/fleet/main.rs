@@ -114,11 +114,14 @@ async fn run(sizes: &Sizes) {
     ));
     let held = world.held_per_worker().await;
     let mut worker_rss = 0;
+    let mut worker_files = 0;
     for (i, proc) in world.workers.iter().enumerate() {
         let rss = procs::rss_kib(proc.pid());
+        let files = procs::open_files(proc.pid());
         worker_rss += rss;
+        worker_files += files;
         println!(
-            "  worker {}: {} shops, {} MiB resident",
+            "  worker {}: {} shops, {} MiB resident, {files} files open",
             i + 1,
             held.get(i).copied().unwrap_or(0),
             rss / 1024
@@ -126,7 +129,7 @@ async fn run(sizes: &Sizes) {
     }
     let beyond_idle = worker_rss.saturating_sub(idle_rss * sizes.workers as u64);
     report.push(format!(
-        "| worker memory | {} MiB resident over {} workers (an idle worker: {} MiB); {:.1} KiB per shop beyond idle |",
+        "| worker memory | {} MiB resident over {} workers (an idle worker: {} MiB); {:.1} KiB per shop beyond idle; {worker_files} files open (connections included) |",
         worker_rss / 1024,
         sizes.workers,
         idle_rss / 1024,

@@ -13,12 +13,13 @@ mod queue;
 mod realtime;
 mod verify;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use stockbridge_domain::{Breaker, InventoryItemId, LocationId, RuleSet, UpdatedAt};
 use stockbridge_ports::RunKind;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::latest::{Latest, LatestPlan};
@@ -99,6 +100,29 @@ pub struct PipelineOptions {
     pub final_flush_limit: Duration,
     /// When a full reconciliation holds its zeroing writes (`[safety]`).
     pub breaker: Breaker,
+    /// For a shop of a fleet worker: what its shops share (`None` for one shop).
+    pub fleet: Option<FleetShare>,
+}
+
+/// What the shops of one fleet worker share, so that shops taken together do not reconcile
+/// together for ever after.
+#[derive(Clone)]
+pub struct FleetShare {
+    /// Permits of the scheduled reconciliations: one is taken for the length of each. A shop
+    /// whose reconciliation is due while all are taken keeps acting on its changes and tries
+    /// again a second or two later.
+    pub scheduled: Arc<Semaphore>,
+    /// How many of the worker's shops wait to start (their first reconciliation not begun):
+    /// while any does, scheduled reconciliations wait, since a shop not started syncs nothing
+    /// and a started one only misses a safety net for a while.
+    pub starting: Arc<AtomicUsize>,
+}
+
+/// When the first scheduled reconciliation of a fleet shop comes, after its start-up one: at
+/// a random point of the second half of `every` (`draw` in 0..1), so that shops taken at the
+/// same moment come due spread over half an interval, and each at least every `every`.
+pub fn first_schedule(every: Duration, draw: f64) -> Duration {
+    every.mul_f64(0.5 + 0.5 * draw.clamp(0.0, 1.0))
 }
 
 /// The pipeline task: reconciles in full at start, then acts on changes until `stop` fires
@@ -164,7 +188,13 @@ impl Pipeline {
         let mut deadline: Option<tokio::time::Instant> = None;
         // When trusted numbers are next checked against Shopify.
         let mut check_at: Option<tokio::time::Instant> = None;
-        let mut next_reconcile = self.next_reconcile(&live);
+        let mut next_reconcile = match (&self.options.fleet, &live) {
+            (Some(_), Some(_)) => {
+                let draw: f64 = rand::random();
+                tokio::time::Instant::now() + first_schedule(self.options.reconcile_every, draw)
+            }
+            _ => self.next_reconcile(&live),
+        };
         loop {
             self.metrics.set_queue_depth(pending.len());
             // The schedule comes before the queue, so that a steady stream of changes never
@@ -174,6 +204,12 @@ impl Pipeline {
                 biased;
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep_until(next_reconcile) => {
+                    let Ok(_permit) = self.scheduled_permit(&live) else {
+                        let draw: f64 = rand::random();
+                        next_reconcile = tokio::time::Instant::now()
+                            + Duration::from_secs(1).mul_f64(1.0 + draw);
+                        continue;
+                    };
                     let reason = if live.is_some() { "schedule" } else { "retry" };
                     self.reconcile_into(reason, &mut live, &stop).await?;
                     next_reconcile = self.next_reconcile(&live);
@@ -280,6 +316,29 @@ impl Pipeline {
     }
 
     /// When the next full reconciliation is due: soon while none has succeeded.
+    /// The permit a scheduled reconciliation of a fleet shop runs under (`None`: it needs
+    /// none: one shop, or no reconciliation succeeded yet); `Err` when all are taken or a
+    /// shop of the worker waits to start.
+    fn scheduled_permit(
+        &self,
+        live: &Option<LiveView>,
+    ) -> Result<Option<OwnedSemaphorePermit>, ()> {
+        match (&self.options.fleet, live) {
+            (Some(fleet), Some(_)) => {
+                if fleet.starting.load(Ordering::Acquire) > 0 {
+                    return Err(());
+                }
+                fleet
+                    .scheduled
+                    .clone()
+                    .try_acquire_owned()
+                    .map(Some)
+                    .map_err(drop)
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn next_reconcile(&self, live: &Option<LiveView>) -> tokio::time::Instant {
         let wait = if live.is_some() {
             self.options.reconcile_every

@@ -41,7 +41,7 @@ pub async fn run(context: Arc<Context>, stop: CancellationToken) {
         };
         if !announced {
             match context
-                .fleet
+                .control
                 .announce(&context.worker_id, context.lease_ttl)
                 .await
             {
@@ -85,7 +85,10 @@ pub async fn heartbeat(context: &Arc<Context>) -> Result<(), stockbridge_ports::
     // Trust runs from before the question: the database's expiry is later than that.
     let asked = Instant::now();
     let held: Vec<Lease> = context.shops().values().map(|s| s.lease.clone()).collect();
-    let renewed = context.fleet.renew(&context.worker_id, &held, ttl).await?;
+    let renewed = context
+        .control
+        .renew(&context.worker_id, &held, ttl)
+        .await?;
     *context.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
     let kept: HashSet<(i64, i64)> = renewed.iter().map(|l| (l.shop_id, l.epoch)).collect();
     {
@@ -110,7 +113,7 @@ pub async fn heartbeat(context: &Arc<Context>) -> Result<(), stockbridge_ports::
         }
     }
 
-    let surplus = context.fleet.surplus(&context.worker_id).await?;
+    let surplus = context.control.surplus(&context.worker_id).await?;
     if !surplus.is_empty() {
         {
             let mut shops = context.shops();
@@ -120,7 +123,10 @@ pub async fn heartbeat(context: &Arc<Context>) -> Result<(), stockbridge_ports::
                 }
             }
         }
-        let released = context.fleet.release(&context.worker_id, &surplus).await?;
+        let released = context
+            .control
+            .release(&context.worker_id, &surplus)
+            .await?;
         context.metrics.leases_released.inc_by(released);
         tracing::info!(worker = %context.worker_id, released, "leases given back to workers that joined");
     }
@@ -133,7 +139,7 @@ pub async fn take_free(context: &Arc<Context>) -> Result<(), stockbridge_ports::
     let trusted_for = context.lease_ttl.saturating_sub(context.margin);
     let asked = Instant::now();
     let granted = context
-        .fleet
+        .control
         .acquire(&context.worker_id, context.lease_ttl)
         .await?;
     if !granted.is_empty() {
@@ -168,7 +174,7 @@ pub async fn give_back_all(context: &Context) {
     if ids.is_empty() {
         return;
     }
-    match context.fleet.release(&context.worker_id, &ids).await {
+    match context.control.release(&context.worker_id, &ids).await {
         Ok(n) => tracing::info!(worker = %context.worker_id, released = n, "leases given back"),
         Err(e) => {
             tracing::warn!(worker = %context.worker_id, error = %e, "could not give the leases back; they expire on their own")
@@ -193,7 +199,7 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
             .filter(|s| !s.trust.remaining().is_zero())
             .map(|s| s.lease.clone())
             .collect();
-        let items = match context.fleet.take_dirty(&context.worker_id, &held).await {
+        let items = match context.control.take_dirty(&context.worker_id, &held).await {
             Ok(marked) => {
                 super::tiktok::hand_over(&context, marked.orders);
                 marked.items

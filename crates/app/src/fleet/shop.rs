@@ -5,6 +5,7 @@
 //! reconciliation on taking the shop, then real-time changes and the schedule.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::trust::Trust;
 use super::Context;
-use crate::engine::{Change, HoldBook, Latest, Metrics, Pipeline};
+use crate::engine::{Change, FleetShare, HoldBook, Latest, Metrics, Pipeline, PipelineOptions};
 use crate::settings::{ConfigError, FileConfig, Settings};
 use crate::wiring::{
     config_error, connect, endpoints_from_settings, ConnectError, Connected, HttpClients,
@@ -122,7 +123,10 @@ async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Ha
         let (tx, rx) = mpsc::unbounded_channel();
         // The permit is taken before the engine is built: a worker taking many shops at once
         // builds and reconciles a few at a time, instead of building them all first.
-        let permit = context.startup.acquire().await.ok();
+        let permit = {
+            let _waiting = Waiting::count(&context.starting);
+            context.startup.acquire().await.ok()
+        };
         let pipeline = match build(&context, &lease, &trust, &metrics, &domain, &ready).await {
             Ok(pipeline) => pipeline,
             Err(problem) => {
@@ -148,6 +152,23 @@ async fn run(context: Arc<Context>, lease: Lease, trust: Arc<Trust>, handles: Ha
                 tokio::time::sleep(RETRY_BROKEN).await;
             }
         }
+    }
+}
+
+/// One shop counted as waiting to start while this lives (its task may be aborted while it
+/// waits: the count goes down all the same).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Waiting<'a> {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -194,7 +215,13 @@ async fn build(
     Ok(Pipeline {
         stores: connected.stores(store),
         rules: settings.rules.clone(),
-        options: crate::serve::pipeline_options(&settings),
+        options: PipelineOptions {
+            fleet: Some(FleetShare {
+                scheduled: context.scheduled.clone(),
+                starting: context.starting.clone(),
+            }),
+            ..crate::serve::pipeline_options(&settings)
+        },
         metrics: metrics.clone(),
         ready: ready.clone(),
         latest: Arc::new(Latest::default()),
