@@ -308,3 +308,51 @@ async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the
         "taken once"
     );
 }
+
+#[tokio::test]
+async fn a_worker_takes_the_marks_of_the_leases_it_names_only_each_under_its_own_epoch() {
+    let Some((_db, fleet)) = setup().await else {
+        return;
+    };
+    let mut shops = Vec::new();
+    for cipher in ["US", "UK", "DE"] {
+        shops.push(
+            fleet
+                .put_shop(&key(), &shop("a.myshopify.com", cipher))
+                .await
+                .unwrap(),
+        );
+    }
+    let leases = fleet.acquire("w1", TTL).await.unwrap();
+    assert_eq!(leases.len(), 3);
+    for (n, id) in shops.iter().enumerate() {
+        let delivery = Delivery {
+            ids: &ids(&[&format!("webhook:{n}")]),
+            items: &[1001 + n as i64],
+            topic: "inventory_levels/update",
+            changed_at: at(10),
+        };
+        assert!(fleet.mark_dirty(*id, &delivery, at(11)).await.unwrap());
+    }
+    // The second lease named under an epoch it no longer has, the third not named (not
+    // trusted any more): only the first shop's mark is taken.
+    let mut stale = leases[1].clone();
+    stale.epoch += 1;
+    let taken = fleet
+        .take_dirty("w1", &[leases[0].clone(), stale])
+        .await
+        .unwrap()
+        .items;
+    let taken: Vec<(i64, i64)> = taken.iter().map(|d| (d.shop_id, d.item_id)).collect();
+    assert_eq!(taken, [(shops[0], 1001)]);
+    let mut rest: Vec<(i64, i64)> = fleet
+        .take_dirty("w1", &leases)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|d| (d.shop_id, d.item_id))
+        .collect();
+    rest.sort();
+    assert_eq!(rest, [(shops[1], 1002), (shops[2], 1003)]);
+}
