@@ -54,7 +54,7 @@ pub mod testing;
 
 pub use error::PostgresError;
 pub use fleet::{
-    Delivery, DirtyItem, DirtyOrder, Fleet, Lease, Marked, NewShop, OrderMark, SecretKey, ShopRow,
+    Delivery, DirtyItem, DirtyOrder, Fleet, Lease, Marked, NewShop, OrderMark, SecretKey, ShopRow, ShopifyCopy,
     StoredShop, WebhookTarget, RECONCILE_ITEM,
 };
 pub use schema::SCHEMA_VERSION;

@@ -377,7 +377,7 @@ async fn held_under(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold() {
+async fn a_tiktok_order_and_its_shopify_copy_answered_by_any_worker_start_and_end_the_owners_hold() {
     let Some(db) = TestDatabase::new().await else {
         return;
     };
@@ -509,8 +509,91 @@ async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold()
     ] {
         assert!(metrics.lines().any(|l| l == sample), "{sample}:\n{metrics}");
     }
+
+    // The order's Shopify copy arrives: its `orders/create` goes to the worker that does not
+    // own the shop (a bad signature is refused; a redelivery to the owner is recorded once).
+    let copy = serde_json::to_vec(&serde_json::json!({
+        "id": 820_001,
+        "admin_graphql_api_id": "gid://shopify/Order/820001",
+        "source_identifier": order_id,
+        "tags": "",
+        "note": null,
+        "note_attributes": [],
+        "line_items": [],
+    }))
+    .unwrap();
+    let hmac = stockbridge_sandbox::webhooks::shopify_hmac(&c.shopify_webhook_secret, &copy);
+    let forged = stockbridge_sandbox::webhooks::shopify_hmac("not the secret", &copy);
+    let (status, text) = post_order_created(other, &c.shop_domain, &copy, &forged).await;
+    assert_eq!((status, text.as_str()), (401, "invalid signature\n"));
+    assert_eq!(
+        post_order_created(other, &c.shop_domain, &copy, &hmac).await,
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(
+        post_order_created(owner, &c.shop_domain, &copy, &hmac).await,
+        (200, "duplicate\n".to_owned())
+    );
+    // The owner ends the hold in its book, under its own epoch; the held order stays known.
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            copied(db.url(), ids[0], &order_id).await == Some(first.epoch)
+        })
+        .await,
+        "the owner (epoch {}) recorded the copy of {order_id}: {:?}",
+        first.epoch,
+        copied(db.url(), ids[0], &order_id).await
+    );
+    // Its next plan no longer subtracts the 5: (120 + 200) at 80% = 256, not 252.
+    set_level(&sandboxes[0], 1, 120).await;
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            quantity(&sandboxes[0]) == Some(256)
+        })
+        .await,
+        "{:?}",
+        quantity(&sandboxes[0])
+    );
     w1.stop().await;
     w2.stop().await;
+}
+
+/// Posts a Shopify `orders/create` of `shop_domain` signed with `hmac` (one delivery id).
+async fn post_order_created(
+    worker: &RunningWorker,
+    shop_domain: &str,
+    body: &[u8],
+    hmac: &str,
+) -> (u16, String) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhooks/shopify", worker.url))
+        .header("X-Shopify-Topic", "orders/create")
+        .header("X-Shopify-Shop-Domain", shop_domain)
+        .header("X-Shopify-Webhook-Id", "order-created-820001")
+        .header("X-Shopify-Hmac-Sha256", hmac)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// The epoch the shop's held order `order_id` was written under once its Shopify copy was
+/// recorded (`None` while no copy is recorded).
+async fn copied(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_opt(
+            "SELECT epoch FROM held_orders \
+             WHERE shop_id = $1 AND order_id = $2 AND copied_at_ms IS NOT NULL",
+            &[&shop_id, &order_id],
+        )
+        .await
+        .unwrap()
+        .and_then(|row| row.get(0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
