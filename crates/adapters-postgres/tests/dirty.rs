@@ -249,6 +249,22 @@ async fn tiktok_webhooks_find_their_shops_by_the_tiktok_shop_id_their_owner_reco
         .is_empty());
 }
 
+/// What `w1`, the holder of `lease`, takes, after checking that `w2` takes nothing.
+async fn taken_by_w1_alone(fleet: &Fleet, lease: &Lease) -> stockbridge_adapters_postgres::Marked {
+    assert!(
+        fleet
+            .take_dirty("w2", std::slice::from_ref(lease))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another worker takes nothing"
+    );
+    fleet
+        .take_dirty("w1", std::slice::from_ref(lease))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the_holder() {
     let Some((_db, fleet)) = setup().await else {
@@ -283,18 +299,7 @@ async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the
         .mark_order(id, &mark(&late, "UNPAID", 90), at(4))
         .await
         .unwrap());
-    assert!(
-        fleet
-            .take_dirty("w2", std::slice::from_ref(&lease))
-            .await
-            .unwrap()
-            .is_empty(),
-        "another worker takes nothing"
-    );
-    let taken = fleet
-        .take_dirty("w1", std::slice::from_ref(&lease))
-        .await
-        .unwrap();
+    let taken = taken_by_w1_alone(&fleet, &lease).await;
     assert!(taken.items.is_empty());
     assert_eq!(taken.orders.len(), 1, "one mark per order: {taken:?}");
     let order = &taken.orders[0];
@@ -332,7 +337,12 @@ async fn a_shopify_order_is_kept_once_with_when_it_was_seen_and_taken_by_the_hol
     assert!(fleet.mark_copy(id, &first, &copy, at(5)).await.unwrap());
     assert!(
         !fleet
-            .mark_copy(id, &ids(&["webhook:w-2", "event:orders/create:e-1"]), &copy, at(6))
+            .mark_copy(
+                id,
+                &ids(&["webhook:w-2", "event:orders/create:e-1"]),
+                &copy,
+                at(6)
+            )
             .await
             .unwrap(),
         "a redelivery (same event) keeps nothing"
@@ -346,18 +356,7 @@ async fn a_shopify_order_is_kept_once_with_when_it_was_seen_and_taken_by_the_hol
         listed[0].waiting.is_some(),
         "a waiting Shopify order counts in the lag"
     );
-    assert!(
-        fleet
-            .take_dirty("w2", std::slice::from_ref(&lease))
-            .await
-            .unwrap()
-            .is_empty(),
-        "another worker takes nothing"
-    );
-    let taken = fleet
-        .take_dirty("w1", std::slice::from_ref(&lease))
-        .await
-        .unwrap();
+    let taken = taken_by_w1_alone(&fleet, &lease).await;
     assert!(taken.items.is_empty() && taken.orders.is_empty());
     assert_eq!(
         taken

@@ -7,7 +7,6 @@
 //! the owner takes the marks within its poll. A delivery that could not be recorded is
 //! answered 503, so that Shopify delivers it again.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -187,22 +186,8 @@ async fn order_created(
 /// for levels read from when it was seen. A shop whose engine is being built (or that has no
 /// hold) gets none: its start-up reconciliation looks for the copies of what it holds.
 pub fn hand_over(context: &Context, copies: Vec<ShopifyCopy>) {
-    if copies.is_empty() {
-        return;
-    }
-    let mut by_shop: BTreeMap<i64, Vec<ShopifyCopy>> = BTreeMap::new();
-    for copy in copies {
-        by_shop.entry(copy.shop_id).or_default().push(copy);
-    }
-    let shops = context.shops();
-    for (shop_id, copies) in by_shop {
-        let Some(holds) = shops.get(&shop_id).and_then(|shop| shop.holds()) else {
-            tracing::debug!(
-                shop_id,
-                "Shopify orders for a shop whose engine is starting (or has no hold): its reconciliation looks for the copies"
-            );
-            continue;
-        };
+    let books = super::tiktok::by_hold_book(context, copies, |c| c.shop_id, "Shopify orders");
+    for (_, holds, copies) in books {
         tokio::spawn(async move {
             for copy in copies {
                 crate::serve::webhook::end_holds(&holds, &copy.marks, copy.seen_at).await;
