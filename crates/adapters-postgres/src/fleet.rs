@@ -16,7 +16,7 @@ use crate::error::store_error;
 use crate::store::{PostgresStore, ShopScope};
 
 pub use dirty::{
-    Delivery, DirtyItem, DirtyOrder, Marked, OrderMark, WebhookTarget, RECONCILE_ITEM,
+    Delivery, DirtyItem, DirtyOrder, Marked, OrderMark, ShopifyCopy, WebhookTarget, RECONCILE_ITEM,
 };
 pub use sealing::SecretKey;
 
@@ -56,8 +56,8 @@ pub struct ShopRow {
     /// How the newest finished run of the shop ended (`succeeded`, `partly_failed`,
     /// `aborted`), if any.
     pub last_outcome: Option<String>,
-    /// How long the oldest change marked for the shop has waited for its owner to take it
-    /// (`None` when none waits).
+    /// How long the oldest change marked for the shop (item, TikTok order or new Shopify
+    /// order) has waited for its owner to take it (`None` when none waits).
     pub waiting: Option<Duration>,
 }
 
@@ -159,8 +159,11 @@ impl Fleet {
                   AND r.outcome IN ('succeeded', 'partly_failed')), \
                  (SELECT r.outcome FROM runs r WHERE r.shop_id = s.id \
                   AND r.outcome <> 'running' ORDER BY r.id DESC LIMIT 1), \
-                 (SELECT extract(epoch FROM clock_timestamp() - min(d.first_marked_at))::float8 \
-                  FROM dirty_items d WHERE d.shop_id = s.id) \
+                 extract(epoch FROM clock_timestamp() - least( \
+                     (SELECT min(d.first_marked_at) FROM dirty_items d WHERE d.shop_id = s.id), \
+                     (SELECT min(o.first_marked_at) FROM dirty_orders o WHERE o.shop_id = s.id), \
+                     (SELECT min(c.marked_at) FROM shopify_order_marks c WHERE c.shop_id = s.id) \
+                 ))::float8 \
                  FROM shops s LEFT JOIN shop_leases l ON l.shop_id = s.id \
                  ORDER BY s.shop_domain, s.tiktok_shop_cipher",
                 &[],

@@ -55,7 +55,7 @@ pub mod testing;
 pub use error::PostgresError;
 pub use fleet::{
     Delivery, DirtyItem, DirtyOrder, Fleet, Lease, Marked, NewShop, OrderMark, SecretKey, ShopRow,
-    StoredShop, WebhookTarget, RECONCILE_ITEM,
+    ShopifyCopy, StoredShop, WebhookTarget, RECONCILE_ITEM,
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::{PostgresStore, ShopScope};

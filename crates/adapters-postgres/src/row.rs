@@ -16,6 +16,11 @@ impl PgRow<'_> {
     fn get<'r, T: FromSql<'r>>(&'r self, index: usize) -> Result<T, StoreError> {
         self.0.try_get(index).map_err(unreadable_row)
     }
+
+    /// A `TEXT[]` column.
+    pub(crate) fn texts(&self, index: usize) -> Result<Vec<String>, StoreError> {
+        self.get(index)
+    }
 }
 
 impl StoredRow for PgRow<'_> {

@@ -242,6 +242,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (shop_id, order_id)
     );
     "#,
+    // 6: Shopify `orders/create` on any worker: the fields of a new Shopify order that may
+    // carry a held TikTok order's id, waiting for the shop's lease holder, one row per
+    // delivery. `seen_at` is when the answering worker saw it (a copy ends a hold only for
+    // levels read after it was seen); `marked_at` is the database's time, for the lag. Not
+    // fenced, as dirty items.
+    r#"
+    CREATE TABLE shopify_order_marks (
+        id                BIGSERIAL   PRIMARY KEY,
+        shop_id           BIGINT      NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+        source_identifier TEXT,
+        tags              TEXT[]      NOT NULL,
+        attribute_values  TEXT[]      NOT NULL,
+        note              TEXT,
+        seen_at           TIMESTAMPTZ NOT NULL,
+        marked_at         TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX shopify_order_marks_by_shop ON shopify_order_marks (shop_id);
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

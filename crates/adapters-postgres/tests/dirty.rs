@@ -9,6 +9,7 @@ use stockbridge_adapters_postgres::testing::TestDatabase;
 use stockbridge_adapters_postgres::{
     Delivery, Fleet, Lease, NewShop, OrderMark, PostgresStore, SecretKey,
 };
+use stockbridge_domain::ShopifyOrderMarks;
 use stockbridge_ports::Secret;
 
 const TTL: Duration = Duration::from_secs(30);
@@ -248,6 +249,22 @@ async fn tiktok_webhooks_find_their_shops_by_the_tiktok_shop_id_their_owner_reco
         .is_empty());
 }
 
+/// What `w1`, the holder of `lease`, takes, after checking that `w2` takes nothing.
+async fn taken_by_w1_alone(fleet: &Fleet, lease: &Lease) -> stockbridge_adapters_postgres::Marked {
+    assert!(
+        fleet
+            .take_dirty("w2", std::slice::from_ref(lease))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another worker takes nothing"
+    );
+    fleet
+        .take_dirty("w1", std::slice::from_ref(lease))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the_holder() {
     let Some((_db, fleet)) = setup().await else {
@@ -282,18 +299,7 @@ async fn an_order_webhook_is_marked_once_with_its_newest_status_and_taken_by_the
         .mark_order(id, &mark(&late, "UNPAID", 90), at(4))
         .await
         .unwrap());
-    assert!(
-        fleet
-            .take_dirty("w2", std::slice::from_ref(&lease))
-            .await
-            .unwrap()
-            .is_empty(),
-        "another worker takes nothing"
-    );
-    let taken = fleet
-        .take_dirty("w1", std::slice::from_ref(&lease))
-        .await
-        .unwrap();
+    let taken = taken_by_w1_alone(&fleet, &lease).await;
     assert!(taken.items.is_empty());
     assert_eq!(taken.orders.len(), 1, "one mark per order: {taken:?}");
     let order = &taken.orders[0];
@@ -355,4 +361,63 @@ async fn a_worker_takes_the_marks_of_the_leases_it_names_only_each_under_its_own
         .collect();
     rest.sort();
     assert_eq!(rest, [(shops[1], 1002), (shops[2], 1003)]);
+}
+
+#[tokio::test]
+async fn a_shopify_order_is_kept_once_with_when_it_was_seen_and_taken_by_the_holder() {
+    let Some((_db, fleet)) = setup().await else {
+        return;
+    };
+    let (id, lease) = one_shop_held_by_w1(&fleet).await;
+    let copy = ShopifyOrderMarks {
+        source_identifier: Some("576".to_owned()),
+        tags: vec!["TikTok".to_owned(), "576".to_owned()],
+        attribute_values: vec!["576".to_owned()],
+        note: Some("TikTok Shop order 576".to_owned()),
+    };
+    let other = ShopifyOrderMarks {
+        source_identifier: None,
+        tags: Vec::new(),
+        attribute_values: Vec::new(),
+        note: None,
+    };
+    let first = ids(&["webhook:w-1", "event:orders/create:e-1"]);
+    assert!(fleet.mark_copy(id, &first, &copy, at(5)).await.unwrap());
+    assert!(
+        !fleet
+            .mark_copy(
+                id,
+                &ids(&["webhook:w-2", "event:orders/create:e-1"]),
+                &copy,
+                at(6)
+            )
+            .await
+            .unwrap(),
+        "a redelivery (same event) keeps nothing"
+    );
+    assert!(fleet
+        .mark_copy(id, &ids(&["webhook:w-0"]), &other, at(3))
+        .await
+        .unwrap());
+    let listed = fleet.shops().await.unwrap();
+    assert!(
+        listed[0].waiting.is_some(),
+        "a waiting Shopify order counts in the lag"
+    );
+    let taken = taken_by_w1_alone(&fleet, &lease).await;
+    assert!(taken.items.is_empty() && taken.orders.is_empty());
+    assert_eq!(
+        taken
+            .copies
+            .iter()
+            .map(|c| (c.shop_id, c.marks.clone(), c.seen_at))
+            .collect::<Vec<_>>(),
+        [(id, other, at(3)), (id, copy, at(5))],
+        "each kept once, every field back, the earliest seen first"
+    );
+    assert!(
+        fleet.take_dirty("w1", &[lease]).await.unwrap().is_empty(),
+        "taken once"
+    );
+    assert!(fleet.shops().await.unwrap()[0].waiting.is_none());
 }

@@ -5,7 +5,7 @@
 
 pub(crate) mod connections;
 pub(crate) mod tiktok;
-mod webhook;
+pub(crate) mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

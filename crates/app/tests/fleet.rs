@@ -362,22 +362,39 @@ async fn post_tiktok(worker: &RunningWorker, body: &[u8], signature: &str) -> (u
 
 /// The epoch the shop's held order `order_id` was last written under, if it is held.
 async fn held_under(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
+    held_row(url, shop_id, order_id)
+        .await
+        .and_then(|(epoch, _)| epoch)
+}
+
+/// The epoch the shop's held order `order_id` was written under once its Shopify copy was
+/// recorded (`None` while no copy is recorded).
+async fn copied(url: &str, shop_id: i64, order_id: &str) -> Option<i64> {
+    held_row(url, shop_id, order_id)
+        .await
+        .filter(|(_, copied_at)| copied_at.is_some())
+        .and_then(|(epoch, _)| epoch)
+}
+
+/// The epoch and `copied_at_ms` of the shop's held order `order_id`, if it is held.
+async fn held_row(url: &str, shop_id: i64, order_id: &str) -> Option<(Option<i64>, Option<i64>)> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
     client
         .query_opt(
-            "SELECT epoch FROM held_orders WHERE shop_id = $1 AND order_id = $2",
+            "SELECT epoch, copied_at_ms FROM held_orders WHERE shop_id = $1 AND order_id = $2",
             &[&shop_id, &order_id],
         )
         .await
         .unwrap()
-        .and_then(|row| row.get(0))
+        .map(|row| (row.get(0), row.get(1)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold() {
+async fn a_tiktok_order_and_its_shopify_copy_answered_by_any_worker_start_and_end_the_owners_hold()
+{
     let Some(db) = TestDatabase::new().await else {
         return;
     };
@@ -509,62 +526,71 @@ async fn a_tiktok_order_webhook_answered_by_any_worker_ends_in_the_owners_hold()
     ] {
         assert!(metrics.lines().any(|l| l == sample), "{sample}:\n{metrics}");
     }
+
+    // The order's Shopify copy arrives: its `orders/create` goes to the worker that does not
+    // own the shop (a bad signature is refused; a redelivery to the owner is recorded once).
+    let copy = serde_json::to_vec(&serde_json::json!({
+        "id": 820_001,
+        "admin_graphql_api_id": "gid://shopify/Order/820001",
+        "source_identifier": order_id,
+        "tags": "",
+        "note": null,
+        "note_attributes": [],
+        "line_items": [],
+    }))
+    .unwrap();
+    let hmac = stockbridge_sandbox::webhooks::shopify_hmac(&c.shopify_webhook_secret, &copy);
+    let forged = stockbridge_sandbox::webhooks::shopify_hmac("not the secret", &copy);
+    let (status, text) = post_order_created(other, &c.shop_domain, &copy, &forged).await;
+    assert_eq!((status, text.as_str()), (401, "invalid signature\n"));
+    assert_eq!(
+        post_order_created(other, &c.shop_domain, &copy, &hmac).await,
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(
+        post_order_created(owner, &c.shop_domain, &copy, &hmac).await,
+        (200, "duplicate\n".to_owned())
+    );
+    // The owner ends the hold in its book, under its own epoch; the held order stays known.
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            copied(db.url(), ids[0], &order_id).await == Some(first.epoch)
+        })
+        .await,
+        "the owner (epoch {}) recorded the copy of {order_id}: {:?}",
+        first.epoch,
+        copied(db.url(), ids[0], &order_id).await
+    );
+    // Its next plan no longer subtracts the 5: (120 + 200) at 80% = 256, not 252.
+    set_level(&sandboxes[0], 1, 120).await;
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            quantity(&sandboxes[0]) == Some(256)
+        })
+        .await,
+        "{:?}",
+        quantity(&sandboxes[0])
+    );
     w1.stop().await;
     w2.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_dead_workers_shop_is_taken_as_its_lease_expires_not_at_the_next_heartbeat() {
-    let Some(db) = TestDatabase::new().await else {
-        return;
-    };
-    let store = PostgresStore::connect(db.url()).await.unwrap();
-    let fleet = Fleet::new(&store);
-    let sandbox = sandbox(1, Vec::new()).await;
-    let key = SecretKey::parse(KEY).unwrap();
-    fleet.put_shop(&key, &new_shop(&sandbox)).await.unwrap();
-    // A worker that dies holding the shop: it and its lease are alive for 13 s more.
-    let dead = fleet
-        .acquire("dead", Duration::from_secs(13))
+/// Posts a Shopify `orders/create` of `shop_domain` signed with `hmac` (one delivery id).
+async fn post_order_created(
+    worker: &RunningWorker,
+    shop_domain: &str,
+    body: &[u8],
+    hmac: &str,
+) -> (u16, String) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhooks/shopify", worker.url))
+        .header("X-Shopify-Topic", "orders/create")
+        .header("X-Shopify-Shop-Domain", shop_domain)
+        .header("X-Shopify-Webhook-Id", "order-created-820001")
+        .header("X-Shopify-Hmac-Sha256", hmac)
+        .body(body.to_vec())
+        .send()
         .await
         .unwrap();
-    assert_eq!(dead.len(), 1);
-    let heartbeat = Duration::from_secs(10);
-    let started = tokio::time::Instant::now();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let w1 = start_worker_beating(
-        "w1",
-        db.url(),
-        &store,
-        listener,
-        Duration::from_secs(30),
-        heartbeat,
-    )
-    .await;
-    // Announced at once, its first heartbeat at 10 s finds the lease held; the next one is
-    // at 20 s. Between them it takes the lease soon after it expires at 13 s.
-    assert!(
-        eventually(Duration::from_secs(40), || async {
-            owners(&fleet).await == [Some("w1".to_owned())]
-        })
-        .await,
-        "{:?}",
-        owners(&fleet).await
-    );
-    let taken_after = started.elapsed();
-    assert!(
-        taken_after < 2 * heartbeat,
-        "taken after {taken_after:?}, not before the second heartbeat"
-    );
-    let shops = fleet.shops().await.unwrap();
-    assert_eq!(shops[0].epoch, dead[0].epoch + 1, "a new epoch");
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            quantity(&sandbox) == Some(240)
-        })
-        .await,
-        "reconciled by its new owner: {:?}",
-        quantity(&sandbox)
-    );
-    w1.stop().await;
+    (answer.status().as_u16(), answer.text().await.unwrap())
 }

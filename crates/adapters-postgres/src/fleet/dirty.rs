@@ -1,5 +1,6 @@
 //! The fleet's webhook ingress and its hand-over to the owner: any worker marks the items a Shopify
-//! webhook names as dirty (and the order a TikTok webhook names), in the same transaction as the
+//! webhook names as dirty (the order a TikTok webhook names, and the new Shopify order of an
+//! `orders/create`), in the same transaction as the
 //! delivery's ids (so an answered webhook is never lost, and a redelivered one is marked once); the
 //! shop's lease holder takes them with one statement that checks its lease, so a worker that lost
 //! the lease (paused, say) never takes what the new owner must write.
@@ -7,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use stockbridge_domain::ShopifyOrderMarks;
 use stockbridge_ports::{Secret, StoreError, StoredRow};
 use tokio_postgres::types::ToSql;
 
@@ -64,19 +66,34 @@ pub struct DirtyOrder {
     pub first_marked_at: SystemTime,
 }
 
-/// What the owner of some shops takes from the marks: items and TikTok orders.
+/// A new Shopify order (`orders/create`) that may be the copy of a held TikTok order, waiting
+/// for the shop's owner to look for it in its hold book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopifyCopy {
+    /// The shop.
+    pub shop_id: i64,
+    /// The order's fields that may carry a TikTok order id.
+    pub marks: ShopifyOrderMarks,
+    /// When the worker that answered the webhook saw it.
+    pub seen_at: SystemTime,
+}
+
+/// What the owner of some shops takes from the marks: items, TikTok orders and new Shopify
+/// orders.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Marked {
     /// Inventory items to re-read.
     pub items: Vec<DirtyItem>,
     /// TikTok orders to read for the hold.
     pub orders: Vec<DirtyOrder>,
+    /// New Shopify orders, in the order they were seen, that may end holds.
+    pub copies: Vec<ShopifyCopy>,
 }
 
 impl Marked {
     /// Whether nothing was marked.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.orders.is_empty()
+        self.items.is_empty() && self.orders.is_empty() && self.copies.is_empty()
     }
 }
 
@@ -205,6 +222,35 @@ impl Fleet {
         .await
     }
 
+    /// Records a Shopify `orders/create` for `shop_id` in one transaction: its ids remembered,
+    /// the order's `marks` kept for the owner with `seen_at`, when this worker saw it.
+    /// Returns `false`, keeping nothing, when its ids were seen before.
+    pub async fn mark_copy(
+        &self,
+        shop_id: i64,
+        ids: &[String],
+        marks: &ShopifyOrderMarks,
+        seen_at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        self.record(
+            shop_id,
+            ids,
+            seen_at,
+            "INSERT INTO shopify_order_marks \
+             (shop_id, source_identifier, tags, attribute_values, note, seen_at, marked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())",
+            &[
+                &shop_id,
+                &marks.source_identifier,
+                &marks.tags,
+                &marks.attribute_values,
+                &marks.note,
+                &seen_at,
+            ],
+        )
+        .await
+    }
+
     /// Records `delivery` for `shop_id` in one transaction: its ids remembered, its items
     /// marked dirty (a mark already there keeps its first time and takes the newer topic
     /// and change time). Returns `false`, marking nothing, when its ids were seen before.
@@ -258,11 +304,12 @@ impl Fleet {
     }
 
     /// Takes (removes and returns) what webhooks marked for the shops `worker` holds under
-    /// `leases`, items and TikTok orders: only those whose lease is still `worker`'s under
+    /// `leases`, items, TikTok orders and new Shopify orders: only those whose lease is still `worker`'s under
     /// the same epoch and unexpired, checked in the same statement. A worker that lost a
     /// lease takes nothing of that shop: the new owner's start-up reconciliation covers what
     /// was marked before its grant (it reads every item, and the TikTok orders of the whole
-    /// hold period), and it takes what is marked after. Both statements go in one round trip.
+    /// hold period, and the Shopify orders that may be their copies), and it takes what is marked
+    /// after. The three statements go in one round trip.
     pub async fn take_dirty(&self, worker: &str, leases: &[Lease]) -> Result<Marked, StoreError> {
         if leases.is_empty() {
             return Ok(Marked::default());
@@ -284,11 +331,16 @@ impl Fleet {
             "DELETE FROM dirty_orders d {held} \
              RETURNING d.shop_id, d.order_id, d.status, d.update_time, d.first_marked_at"
         );
+        let copies_sql = format!(
+            "DELETE FROM shopify_order_marks d {held} \
+             RETURNING d.shop_id, d.source_identifier, d.tags, d.attribute_values, d.note, d.seen_at"
+        );
         let client = self.store.client().await?;
         let params: [&(dyn ToSql + Sync); 3] = [&worker, &ids, &epochs];
-        let (items, orders) = tokio::try_join!(
+        let (items, orders, copies) = tokio::try_join!(
             client.query(&items_sql, &params),
-            client.query(&orders_sql, &params)
+            client.query(&orders_sql, &params),
+            client.query(&copies_sql, &params)
         )
         .map_err(store_error)?;
         let items = read_all(&items, |row| {
@@ -309,6 +361,24 @@ impl Fleet {
                 first_marked_at: row.time(4)?,
             })
         })?;
-        Ok(Marked { items, orders })
+        let mut copies = read_all(&copies, |row| {
+            Ok(ShopifyCopy {
+                shop_id: row.int(0)?,
+                marks: ShopifyOrderMarks {
+                    source_identifier: row.optional_text(1)?,
+                    tags: row.texts(2)?,
+                    attribute_values: row.texts(3)?,
+                    note: row.optional_text(4)?,
+                },
+                seen_at: row.time(5)?,
+            })
+        })?;
+        // The first copy seen of an order ends its hold: the earliest first.
+        copies.sort_by_key(|c| c.seen_at);
+        Ok(Marked {
+            items,
+            orders,
+            copies,
+        })
     }
 }

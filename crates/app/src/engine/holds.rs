@@ -347,7 +347,18 @@ impl HoldBook {
     /// A Shopify order (from `orders/create` or the recent orders): when it carries the id
     /// of a held order, that order's hold ends for levels read from now on.
     pub async fn on_shopify_order(&self, marks: &[ShopifyOrderMarks]) -> Result<usize, StoreError> {
-        let seen = now_ms();
+        self.on_shopify_order_seen(marks, SystemTime::now()).await
+    }
+
+    /// A Shopify order seen at `seen` (by the fleet worker that answered its `orders/create`,
+    /// before the owner took it): when it carries the id of a held order, that order's hold
+    /// ends for levels read from `seen` on.
+    pub async fn on_shopify_order_seen(
+        &self,
+        marks: &[ShopifyOrderMarks],
+        seen: SystemTime,
+    ) -> Result<usize, StoreError> {
+        let seen = millis(seen);
         let changed: Vec<HeldOrder> = {
             let mut state = self.state.lock().unwrap();
             state

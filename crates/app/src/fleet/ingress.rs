@@ -2,8 +2,10 @@
 //! `X-Shopify-Shop-Domain` are looked up (a domain selling in several TikTok shops has
 //! several: the delivery goes to each), the signature verified with each shop's secret, and
 //! the items it names marked dirty for the shop in the same transaction as the delivery's
-//! ids. Then 200: the owner takes the marks within its poll. A delivery that could not be
-//! recorded is answered 503, so that Shopify delivers it again.
+//! ids. An `orders/create` is kept the same way, with when it was seen, for the owner to look
+//! for the TikTok order it may be the copy of in its hold book (sync-rules.md §7). Then 200:
+//! the owner takes the marks within its poll. A delivery that could not be recorded is
+//! answered 503, so that Shopify delivers it again.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -11,7 +13,8 @@ use std::time::SystemTime;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use stockbridge_adapters_postgres::{Delivery, RECONCILE_ITEM};
+use stockbridge_adapters_postgres::{Delivery, ShopifyCopy, RECONCILE_ITEM};
+use stockbridge_adapters_shopify::webhook::order_marks;
 use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
 
 use super::Context;
@@ -116,14 +119,15 @@ pub async fn shopify(
             return (StatusCode::BAD_REQUEST, "unreadable body\n");
         }
     };
+    let shops: Vec<i64> = verified.iter().map(|t| t.shop_id).collect();
+    let ids = h.delivery_ids();
+    if h.topic == "orders/create" {
+        return order_created(&context, shops, &ids, &body).await;
+    }
     let items = items_of(&event.kind);
     if items.is_empty() {
         metrics.webhook("accepted");
         return (StatusCode::OK, "ignored topic\n");
-    }
-    let mut ids = vec![format!("webhook:{}", h.webhook_id)];
-    if let Some(event) = &h.event_id {
-        ids.push(format!("event:{}:{event}", h.topic));
     }
     let changed_at = h
         .triggered_at
@@ -138,7 +142,7 @@ pub async fn shopify(
         changed_at,
     };
     record_each(
-        verified.iter().map(|t| t.shop_id).collect(),
+        shops,
         |shop_id| {
             context
                 .fleet
@@ -148,6 +152,48 @@ pub async fn shopify(
         "Shopify",
     )
     .await
+}
+
+/// `orders/create`: the new order's fields that may carry a TikTok order id are kept for each
+/// shop with the time this worker saw it, for the owner's hold book.
+async fn order_created(
+    context: &Context,
+    shops: Vec<i64>,
+    ids: &[String],
+    body: &[u8],
+) -> (StatusCode, &'static str) {
+    let metrics = &context.metrics;
+    let marks = match order_marks(body) {
+        Ok(marks) => marks,
+        Err(e) => {
+            metrics.webhook("malformed");
+            tracing::warn!(error = %e, "orders/create body unreadable");
+            return (StatusCode::BAD_REQUEST, "unreadable body\n");
+        }
+    };
+    let seen = SystemTime::now();
+    record_each(
+        shops,
+        |shop_id| context.fleet.mark_copy(shop_id, ids, &marks, seen),
+        |outcome| metrics.webhook(outcome),
+        "Shopify",
+    )
+    .await
+}
+
+/// Hands the new Shopify orders taken from the marks to the hold books of the shops held,
+/// with the one-shop server's code: each ends the hold of the TikTok order it is the copy of
+/// for levels read from when it was seen. A shop whose engine is being built (or that has no
+/// hold) gets none: its start-up reconciliation looks for the copies of what it holds.
+pub fn hand_over(context: &Context, copies: Vec<ShopifyCopy>) {
+    let books = super::tiktok::by_hold_book(context, copies, |c| c.shop_id, "Shopify orders");
+    for (_, holds, copies) in books {
+        tokio::spawn(async move {
+            for copy in copies {
+                crate::serve::webhook::end_holds(&holds, &copy.marks, copy.seen_at).await;
+            }
+        });
+    }
 }
 
 /// Records a verified delivery for each of its shops with `mark` (which says whether the

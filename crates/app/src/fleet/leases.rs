@@ -202,6 +202,7 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
         let items = match context.control.take_dirty(&context.worker_id, &held).await {
             Ok(marked) => {
                 super::tiktok::hand_over(&context, marked.orders);
+                super::ingress::hand_over(&context, marked.copies);
                 marked.items
             }
             Err(e) => {

@@ -20,6 +20,7 @@ use stockbridge_adapters_tiktok::webhook::{parse_notification, verify_webhook, O
 use stockbridge_domain::{OrderId, OrderStatus};
 
 use super::Context;
+use crate::engine::HoldBook;
 use crate::serve::tiktok::{delivery_id, signature};
 
 /// Whether `body` carries the signature of `target`'s TikTok app: its `[tiktok] app_key`
@@ -117,22 +118,7 @@ pub async fn receive(
 /// engine is being built gets none: its start-up reconciliation reads the TikTok orders of
 /// the whole hold period, these among them.
 pub fn hand_over(context: &Context, orders: Vec<DirtyOrder>) {
-    if orders.is_empty() {
-        return;
-    }
-    let mut by_shop: BTreeMap<i64, Vec<DirtyOrder>> = BTreeMap::new();
-    for order in orders {
-        by_shop.entry(order.shop_id).or_default().push(order);
-    }
-    let shops = context.shops();
-    for (shop_id, orders) in by_shop {
-        let Some(holds) = shops.get(&shop_id).and_then(|shop| shop.holds()) else {
-            tracing::debug!(
-                shop_id,
-                "TikTok orders for a shop whose engine is starting (or has no hold): its reconciliation reads them"
-            );
-            continue;
-        };
+    for (shop_id, holds, orders) in by_hold_book(context, orders, |o| o.shop_id, "TikTok orders") {
         for order in orders {
             let Ok(order_id) = OrderId::new(&order.order_id) else {
                 tracing::warn!(shop_id, order = %order.order_id, "a marked TikTok order id is not one; the next reconciliation reads the shop's orders");
@@ -148,4 +134,38 @@ pub fn hand_over(context: &Context, orders: Vec<DirtyOrder>) {
             );
         }
     }
+}
+
+/// `marks` grouped by their shop (`shop_of`), with the hold book of each shop held. Marks of
+/// a shop whose engine is being built, or that has no hold, are dropped (`what` names them in
+/// the log): its start-up reconciliation reads the TikTok orders of the whole hold period and
+/// looks for their Shopify copies.
+pub(super) fn by_hold_book<T>(
+    context: &Context,
+    marks: Vec<T>,
+    shop_of: impl Fn(&T) -> i64,
+    what: &'static str,
+) -> Vec<(i64, Arc<HoldBook>, Vec<T>)> {
+    if marks.is_empty() {
+        return Vec::new();
+    }
+    let mut by_shop: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+    for mark in marks {
+        by_shop.entry(shop_of(&mark)).or_default().push(mark);
+    }
+    let shops = context.shops();
+    by_shop
+        .into_iter()
+        .filter_map(|(shop_id, marks)| {
+            let Some(holds) = shops.get(&shop_id).and_then(|shop| shop.holds()) else {
+                tracing::debug!(
+                    shop_id,
+                    what,
+                    "marks for a shop whose engine is starting (or has no hold): its reconciliation reads them"
+                );
+                return None;
+            };
+            Some((shop_id, holds, marks))
+        })
+        .collect()
 }

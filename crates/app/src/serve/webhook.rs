@@ -12,6 +12,7 @@ use stockbridge_adapters_shopify::webhook::order_marks;
 use stockbridge_adapters_shopify::{
     parse_webhook, verify_webhook, EventKind, WebhookError, WebhookHeaders,
 };
+use stockbridge_domain::ShopifyOrderMarks;
 use stockbridge_ports::{Secret, StateStore};
 use tokio::sync::mpsc;
 
@@ -215,11 +216,21 @@ async fn order_created(state: &WebhookState, body: &[u8]) -> (StatusCode, &'stat
             return (StatusCode::BAD_REQUEST, "unreadable body\n");
         }
     };
-    if let Err(e) = holds.on_shopify_order(std::slice::from_ref(&marks)).await {
+    end_holds(holds, &marks, SystemTime::now()).await;
+    (StatusCode::OK, "ok\n")
+}
+
+/// Ends the hold of the held TikTok order `marks` (a new Shopify order, seen at `seen`) is
+/// the copy of, if any, for levels read from `seen` on. Shared with the fleet's owner, which
+/// takes the order from the worker that answered its `orders/create`.
+pub(crate) async fn end_holds(holds: &HoldBook, marks: &ShopifyOrderMarks, seen: SystemTime) {
+    if let Err(e) = holds
+        .on_shopify_order_seen(std::slice::from_ref(marks), seen)
+        .await
+    {
         // The hold stays (never oversell); the next reconciliation finds the copy again.
         tracing::warn!(error = %e, "could not record the Shopify copy of a TikTok order");
     }
-    (StatusCode::OK, "ok\n")
 }
 
 /// How long ago `X-Shopify-Triggered-At` was, when it is a time in the past.
