@@ -22,10 +22,10 @@ pub use connection::{check_connections, check_state_url};
 pub use fleet::{FleetSection, FleetSettings};
 pub use orders::{order_settings, OrderSettings, OrdersSection, MAX_HOLD};
 pub use ranges::{
-    bounded_integer, parse_bounded_duration, requests_per_second, DurationRange, BODY_TIMEOUT,
-    CALL_TIMEOUT, COALESCE_WINDOW, CONCURRENCY, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_BODY_BYTES,
-    MAX_CONNECTIONS, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY, REQUESTS_PER_SECOND, REQUEST_TIMEOUT,
-    WEBHOOK_IDS_PER_MINUTE,
+    bounded_integer, default_concurrency, parse_bounded_duration, requests_per_second,
+    DurationRange, BODY_TIMEOUT, CALL_TIMEOUT, COALESCE_WINDOW, CONCURRENCY, HEADER_TIMEOUT,
+    IDLE_TIMEOUT, MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_ITEMS_PER_FLUSH, RECONCILE_EVERY,
+    REQUESTS_PER_SECOND, REQUEST_TIMEOUT, WEBHOOK_IDS_PER_MINUTE,
 };
 pub use rules::{rules_from_section, rules_from_toml};
 pub use safety::{ConsoleSection, SafetySection};
@@ -296,7 +296,8 @@ pub struct Settings {
     pub server: ServerSettings,
     /// `[tiktok] requests_per_second` when set, checked.
     pub requests_per_second: Option<f64>,
-    /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8).
+    /// `[tiktok] concurrency`, checked: product writes in flight at once (default 8 per 200
+    /// requests per second of `requests_per_second`, from 8 to 64).
     pub concurrency: usize,
     /// `[orders]`, checked.
     pub orders: OrderSettings,
@@ -390,7 +391,7 @@ impl Settings {
             "tiktok.concurrency",
             file.tiktok.concurrency,
             CONCURRENCY,
-            8,
+            default_concurrency(requests_per_second),
         )? as usize;
         let request_timeout = parse_bounded_duration(
             "tiktok.request_timeout",

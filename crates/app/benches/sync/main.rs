@@ -17,8 +17,8 @@
 //! `STOCKBRIDGE_BENCH_ADAPTER_RPS` sets `tiktok.requests_per_second` (default 200) and
 //! `STOCKBRIDGE_BENCH_COALESCE` the real-time runs' `server.coalesce_window` and
 //! `STOCKBRIDGE_BENCH_RATE` their changes per second (default 100),
-//! `STOCKBRIDGE_BENCH_CONCURRENCY` their `tiktok.concurrency` (default 8 per 200 req/s of
-//! TikTok's limit) and `STOCKBRIDGE_BENCH_STATE_DIR` where their state file goes (default
+//! `STOCKBRIDGE_BENCH_CONCURRENCY` their `tiktok.concurrency` (default: the shipped default,
+//! 8 per 200 req/s of TikTok's limit) and `STOCKBRIDGE_BENCH_STATE_DIR` where their state file goes (default
 //! the bench's temporary directory);
 //! `STOCKBRIDGE_BENCH_BIN` names another `stockbridge` binary to run (an earlier commit's
 //! build, to compare before and after in one session).

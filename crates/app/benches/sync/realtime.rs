@@ -172,11 +172,11 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan, load: Load) {
         ],
     };
     let sandbox = SandboxProcess::start(&fixture, tiktok_rps, Some(&hook), bucket);
-    // The writer's concurrency: 8 (the shipped default) per 200 requests per second of
-    // TikTok's limit, so that raising the limit raises the writes in flight to match, unless
-    // STOCKBRIDGE_BENCH_CONCURRENCY says otherwise.
+    // The writer's concurrency: the shipped default (8 per 200 requests per second of
+    // TikTok's limit) unless STOCKBRIDGE_BENCH_CONCURRENCY says otherwise.
     let concurrency = env_number("STOCKBRIDGE_BENCH_CONCURRENCY")
-        .unwrap_or_else(|| (8 * u64::from(tiktok_rps)).div_ceil(200).max(1));
+        .map(|n| format!("concurrency = {n}\n"))
+        .unwrap_or_default();
     // The state file's directory (the bench's temporary directory unless
     // STOCKBRIDGE_BENCH_STATE_DIR names another, e.g. a memory file system to take the
     // disk's flushes out of the figures).
@@ -185,7 +185,7 @@ pub async fn run(divisor: u64, tiktok_rps: u32, plan: Plan, load: Load) {
     let config = sandbox.config_with(
         dir.path(),
         state_dir.as_ref().map_or(dir.path(), |d| d.path()),
-        &format!("requests_per_second = {tiktok_rps}\nconcurrency = {concurrency}\n"),
+        &format!("requests_per_second = {tiktok_rps}\n{concurrency}"),
         // Only the start-up reconciliation reads everything; bulk keeps it short.
         "bulk",
         &format!("[server]\nreconcile_every = \"1h\"\ncoalesce_window = \"{window}\"\n"),

@@ -116,6 +116,32 @@ fn concurrency_outside_1_to_64_is_refused_instead_of_clamped() {
 }
 
 #[test]
+fn concurrency_when_unset_grows_with_the_request_limit_from_8_to_64() {
+    let unset = |rps: &str| {
+        let file = if rps.is_empty() {
+            String::new()
+        } else {
+            format!("[tiktok]\nrequests_per_second = {rps}\n")
+        };
+        load(&file, &[]).unwrap().concurrency
+    };
+    assert_eq!(unset(""), 8, "the adapter's default limit");
+    assert_eq!(unset("10"), 8);
+    assert_eq!(unset("200"), 8, "TikTok's default limit");
+    assert_eq!(unset("201"), 9, "rounded up");
+    assert_eq!(unset("600"), 24);
+    assert_eq!(unset("1600"), 64);
+    assert_eq!(unset("10000"), 64, "never more than the range allows");
+    // A value in the file wins, whatever the limit.
+    let set = load(
+        "[tiktok]\nrequests_per_second = 600\nconcurrency = 4\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(set.concurrency, 4);
+}
+
+#[test]
 fn an_out_of_range_setting_from_the_environment_is_refused_too() {
     let e = load("", &[("STOCKBRIDGE__SERVER__RECONCILE_EVERY", "30d")])
         .unwrap_err()
