@@ -16,7 +16,8 @@ use crate::error::store_error;
 use crate::store::{PostgresStore, ShopScope};
 
 pub use dirty::{
-    Delivery, DirtyItem, DirtyOrder, Marked, OrderMark, ShopifyCopy, WebhookTarget, RECONCILE_ITEM,
+    Delivery, DirtyItem, DirtyLevel, DirtyOrder, LevelMark, Marked, OrderMark, ShopifyCopy,
+    WebhookTarget, RECONCILE_ITEM,
 };
 pub use sealing::SecretKey;
 

@@ -54,8 +54,8 @@ pub mod testing;
 
 pub use error::PostgresError;
 pub use fleet::{
-    Delivery, DirtyItem, DirtyOrder, Fleet, Lease, Marked, NewShop, OrderMark, SecretKey, ShopRow,
-    ShopifyCopy, StoredShop, WebhookTarget, RECONCILE_ITEM,
+    Delivery, DirtyItem, DirtyLevel, DirtyOrder, Fleet, Lease, LevelMark, Marked, NewShop,
+    OrderMark, SecretKey, ShopRow, ShopifyCopy, StoredShop, WebhookTarget, RECONCILE_ITEM,
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::{PostgresStore, ShopScope};

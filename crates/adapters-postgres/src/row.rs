@@ -21,6 +21,11 @@ impl PgRow<'_> {
     pub(crate) fn texts(&self, index: usize) -> Result<Vec<String>, StoreError> {
         self.get(index)
     }
+
+    /// A `BOOLEAN` column.
+    pub(crate) fn flag(&self, index: usize) -> Result<bool, StoreError> {
+        self.get(index)
+    }
 }
 
 impl StoredRow for PgRow<'_> {

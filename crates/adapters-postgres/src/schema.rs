@@ -260,6 +260,25 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX shopify_order_marks_by_shop ON shopify_order_marks (shop_id);
     "#,
+    // 7: the number and time an `inventory_levels/update` carries, kept beside its item's
+    // mark for the owner's trust rule (a payload provably the newest is applied without a
+    // Shopify read), one row per (shop, item, location). A payload that is not strictly newer
+    // than the one waiting, or has no number or no time, leaves no number (`available`
+    // NULL): the owner re-reads the item, as a one-shop server does. `needs_read` on an
+    // item's mark says a webhook of another topic named it: its payloads alone cannot
+    // stand for it. Not fenced, as dirty items.
+    r#"
+    ALTER TABLE dirty_items ADD COLUMN needs_read BOOLEAN NOT NULL DEFAULT TRUE;
+
+    CREATE TABLE dirty_levels (
+        shop_id     BIGINT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+        item_id     BIGINT NOT NULL CHECK (item_id > 0),
+        location_id BIGINT NOT NULL,
+        available   BIGINT,
+        updated_at  BIGINT,
+        PRIMARY KEY (shop_id, item_id, location_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

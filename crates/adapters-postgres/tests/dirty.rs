@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use stockbridge_adapters_postgres::testing::TestDatabase;
 use stockbridge_adapters_postgres::{
-    Delivery, Fleet, Lease, NewShop, OrderMark, PostgresStore, SecretKey,
+    Delivery, DirtyLevel, Fleet, Lease, LevelMark, NewShop, OrderMark, PostgresStore, SecretKey,
 };
 use stockbridge_domain::ShopifyOrderMarks;
 use stockbridge_ports::Secret;
@@ -97,6 +97,7 @@ async fn marks_are_taken_once_by_the_holder_with_the_newest_mark_winning() {
         items: &[1001, 1002],
         topic: "inventory_levels/update",
         changed_at: at(10),
+        level: None,
     };
     assert!(fleet.mark_dirty(id, &first, at(11)).await.unwrap());
     assert!(
@@ -108,6 +109,7 @@ async fn marks_are_taken_once_by_the_holder_with_the_newest_mark_winning() {
         items: &[1001],
         topic: "products/update",
         changed_at: at(20),
+        level: None,
     };
     assert!(fleet.mark_dirty(id, &newer, at(21)).await.unwrap());
 
@@ -173,6 +175,7 @@ async fn a_worker_that_lost_the_lease_takes_nothing_the_new_holder_must_write() 
         items: &[1001],
         topic: "inventory_levels/update",
         changed_at: at(10),
+        level: None,
     };
     assert!(fleet.mark_dirty(id, &delivery, at(11)).await.unwrap());
     assert!(
@@ -200,6 +203,7 @@ async fn shops_list_says_how_long_the_oldest_mark_has_waited() {
         items: &[7],
         topic: "inventory_levels/update",
         changed_at: at(10),
+        level: None,
     };
     assert!(fleet.mark_dirty(id, &delivery, at(11)).await.unwrap());
     let listed = fleet.shops().await.unwrap();
@@ -337,6 +341,7 @@ async fn a_worker_takes_the_marks_of_the_leases_it_names_only_each_under_its_own
             items: &[1001 + n as i64],
             topic: "inventory_levels/update",
             changed_at: at(10),
+            level: None,
         };
         assert!(fleet.mark_dirty(*id, &delivery, at(11)).await.unwrap());
     }
@@ -420,4 +425,113 @@ async fn a_shopify_order_is_kept_once_with_when_it_was_seen_and_taken_by_the_hol
         "taken once"
     );
     assert!(fleet.shops().await.unwrap()[0].waiting.is_none());
+}
+
+/// A level payload of item `item` at location `location`, delivered with id `id`.
+async fn level(fleet: &Fleet, shop: i64, id: &str, mark: LevelMark) -> bool {
+    let delivery = Delivery {
+        ids: &ids(&[id]),
+        items: &[mark.item_id],
+        topic: "inventory_levels/update",
+        changed_at: at(10),
+        level: Some(mark),
+    };
+    fleet.mark_dirty(shop, &delivery, at(11)).await.unwrap()
+}
+
+fn payload(item_id: i64, location_id: i64, available: Option<i64>, updated_at: i64) -> LevelMark {
+    LevelMark {
+        item_id,
+        location_id,
+        available,
+        updated_at: Some(updated_at),
+    }
+}
+
+#[tokio::test]
+async fn a_level_payload_waits_beside_its_mark_and_only_a_strictly_newer_one_replaces_it() {
+    let Some((_db, fleet)) = setup().await else {
+        return;
+    };
+    let (id, lease) = one_shop_held_by_w1(&fleet).await;
+    // Item 1, location 1: newer replaces older.
+    assert!(level(&fleet, id, "w:1", payload(1, 1, Some(5), 100)).await);
+    assert!(level(&fleet, id, "w:2", payload(1, 1, Some(7), 101)).await);
+    assert!(
+        !level(&fleet, id, "w:2", payload(1, 1, Some(9), 102)).await,
+        "a redelivery keeps nothing"
+    );
+    // Item 1, location 2: its own row.
+    assert!(level(&fleet, id, "w:3", payload(1, 2, Some(3), 100)).await);
+    // Item 2: two payloads in one second cannot be ordered: no number, and a newer one
+    // after that does not bring one back (the item is read).
+    assert!(level(&fleet, id, "w:4", payload(2, 1, Some(4), 100)).await);
+    assert!(level(&fleet, id, "w:5", payload(2, 1, Some(6), 100)).await);
+    assert!(level(&fleet, id, "w:6", payload(2, 1, Some(8), 105)).await);
+    // Item 3: an older payload after a newer one leaves no number.
+    assert!(level(&fleet, id, "w:7", payload(3, 1, Some(4), 100)).await);
+    assert!(level(&fleet, id, "w:8", payload(3, 1, Some(2), 99)).await);
+    // Item 4: a null `available` is no number.
+    assert!(level(&fleet, id, "w:9", payload(4, 1, None, 100)).await);
+    // Item 5: a payload, then another topic: the item must be read.
+    assert!(level(&fleet, id, "w:10", payload(5, 1, Some(1), 100)).await);
+    let other = Delivery {
+        ids: &ids(&["w:11"]),
+        items: &[5],
+        topic: "inventory_items/update",
+        changed_at: at(20),
+        level: None,
+    };
+    assert!(fleet.mark_dirty(id, &other, at(21)).await.unwrap());
+    // ... and a payload after that does not make it trusted again.
+    assert!(level(&fleet, id, "w:12", payload(5, 1, Some(2), 101)).await);
+
+    assert!(
+        fleet
+            .take_dirty("w2", std::slice::from_ref(&lease))
+            .await
+            .unwrap()
+            .levels
+            .is_empty(),
+        "another worker naming the lease takes no payload"
+    );
+    let marked = fleet
+        .take_dirty("w1", std::slice::from_ref(&lease))
+        .await
+        .unwrap();
+    let mut levels = marked.levels;
+    levels.sort_by_key(|l| (l.item_id, l.location_id));
+    let row = |item_id, location_id, available, updated_at| DirtyLevel {
+        shop_id: id,
+        item_id,
+        location_id,
+        available,
+        updated_at: Some(updated_at),
+    };
+    assert_eq!(
+        levels,
+        [
+            row(1, 1, Some(7), 101),
+            row(1, 2, Some(3), 100),
+            row(2, 1, None, 105),
+            row(3, 1, None, 100),
+            row(4, 1, None, 100),
+            row(5, 1, Some(2), 101),
+        ]
+    );
+    let mut items: Vec<(i64, bool)> = marked
+        .items
+        .iter()
+        .map(|i| (i.item_id, i.needs_read))
+        .collect();
+    items.sort_unstable();
+    assert_eq!(
+        items,
+        [(1, false), (2, false), (3, false), (4, false), (5, true)],
+        "only the item another topic named needs a read whatever its payloads"
+    );
+    assert!(
+        fleet.take_dirty("w1", &[lease]).await.unwrap().is_empty(),
+        "taken once"
+    );
 }

@@ -594,3 +594,82 @@ async fn post_order_created(
         .unwrap();
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
+
+/// Sets the faults of a sandbox's Shopify GraphQL endpoint.
+async fn shopify_error_rate(sandbox: &RunningSandbox, rate: f64) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .json(&serde_json::json!({"shopify": {"error_rate": rate, "endpoints": ["graphql"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_owner_applies_a_newer_level_payload_answered_by_any_worker_without_reading_shopify() {
+    let Some(db) = TestDatabase::new().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let (sandboxes, _, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            sandboxes.iter().all(|s| quantity(s) == Some(240))
+        })
+        .await,
+        "reconciled: {:?}",
+        sandboxes.iter().map(quantity).collect::<Vec<_>>()
+    );
+
+    // Every Shopify read now fails: only the trust rule can carry a change to TikTok. The
+    // webhook goes to both workers; whichever marks it, the owner applies the payload.
+    for sandbox in &sandboxes {
+        shopify_error_rate(sandbox, 1.0).await;
+        set_level(sandbox, 1, 10).await;
+    }
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            sandboxes.iter().all(|s| quantity(s) == Some(168))
+        })
+        .await,
+        "(10 + 200) at 80% from the payload, no read: {:?}",
+        sandboxes.iter().map(quantity).collect::<Vec<_>>()
+    );
+
+    // Another topic for the same item must be read: with reads failing it cannot reach
+    // TikTok (the payload marked with it does not stand for it)...
+    for sandbox in &sandboxes {
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{}/_sandbox/shopify/inventory_items/1001",
+                sandbox.base_url()
+            ))
+            .json(&serde_json::json!({"tracked": false}))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success());
+        set_level(sandbox, 2, 50).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        sandboxes.iter().map(quantity).collect::<Vec<_>>(),
+        [Some(168), Some(168)],
+        "an item another topic named waits for its read"
+    );
+    // ...and once Shopify answers again, the read carries it: untracked pushes 999,999.
+    for sandbox in &sandboxes {
+        shopify_error_rate(sandbox, 0.0).await;
+    }
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            sandboxes.iter().all(|s| quantity(s) == Some(999_999))
+        })
+        .await,
+        "read once Shopify answers: {:?}",
+        sandboxes.iter().map(quantity).collect::<Vec<_>>()
+    );
+    w1.stop().await;
+    w2.stop().await;
+}

@@ -49,6 +49,27 @@ pub struct DirtyItem {
     pub changed_at: SystemTime,
     /// When it was first marked since it was last taken.
     pub first_marked_at: SystemTime,
+    /// Whether a webhook other than an `inventory_levels/update` named it since it was last
+    /// taken: it must be read from Shopify, whatever its payloads say.
+    pub needs_read: bool,
+}
+
+/// What an `inventory_levels/update` said of one level, waiting beside its item's mark: the
+/// owner offers it to its trust rule instead of re-reading the item when it is provably the
+/// newest. `available` is `None` when the payload had no number, or when two payloads of the
+/// level met without one being strictly newer: the owner then re-reads the item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyLevel {
+    /// The shop.
+    pub shop_id: i64,
+    /// The Shopify inventory item id.
+    pub item_id: i64,
+    /// The Shopify location id.
+    pub location_id: i64,
+    /// The number the newest payload carries, when it can be trusted alone.
+    pub available: Option<i64>,
+    /// The payload's `updated_at`, Unix seconds.
+    pub updated_at: Option<i64>,
 }
 
 /// A TikTok order a webhook said changed, waiting for the shop's owner to read it.
@@ -84,6 +105,8 @@ pub struct ShopifyCopy {
 pub struct Marked {
     /// Inventory items to re-read.
     pub items: Vec<DirtyItem>,
+    /// What `inventory_levels/update` payloads said of their levels.
+    pub levels: Vec<DirtyLevel>,
     /// TikTok orders to read for the hold.
     pub orders: Vec<DirtyOrder>,
     /// New Shopify orders, in the order they were seen, that may end holds.
@@ -93,7 +116,10 @@ pub struct Marked {
 impl Marked {
     /// Whether nothing was marked.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.orders.is_empty() && self.copies.is_empty()
+        self.items.is_empty()
+            && self.levels.is_empty()
+            && self.orders.is_empty()
+            && self.copies.is_empty()
     }
 }
 
@@ -121,6 +147,22 @@ pub struct Delivery<'a> {
     pub topic: &'a str,
     /// When the webhook says the change happened.
     pub changed_at: SystemTime,
+    /// What an `inventory_levels/update` says of its level (`None` for every other topic:
+    /// its items are then read from Shopify).
+    pub level: Option<LevelMark>,
+}
+
+/// The level an `inventory_levels/update` names, with the number and time it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelMark {
+    /// The Shopify inventory item id.
+    pub item_id: i64,
+    /// The Shopify location id.
+    pub location_id: i64,
+    /// `available` (`None`: null in the payload).
+    pub available: Option<i64>,
+    /// `updated_at`, Unix seconds (`None`: missing or unreadable).
+    pub updated_at: Option<i64>,
 }
 
 impl Fleet {
@@ -253,25 +295,57 @@ impl Fleet {
 
     /// Records `delivery` for `shop_id` in one transaction: its ids remembered, its items
     /// marked dirty (a mark already there keeps its first time and takes the newer topic
-    /// and change time). Returns `false`, marking nothing, when its ids were seen before.
+    /// and change time; once a delivery without a level payload named an item, it is to be
+    /// read), and its level payload kept beside them (a payload strictly newer than the one
+    /// waiting replaces it; any other meeting of two payloads of one level leaves no number,
+    /// so the item is read). Returns `false`, marking nothing, when its ids were seen before.
     pub async fn mark_dirty(
         &self,
         shop_id: i64,
         delivery: &Delivery<'_>,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
+        let needs_read = delivery.level.is_none();
+        // Empty arrays when there is no payload: the statement's first part inserts nothing.
+        let level = delivery.level.as_slice();
+        let level_items: Vec<i64> = level.iter().map(|l| l.item_id).collect();
+        let locations: Vec<i64> = level.iter().map(|l| l.location_id).collect();
+        let available: Vec<Option<i64>> = level.iter().map(|l| l.available).collect();
+        let updated: Vec<Option<i64>> = level.iter().map(|l| l.updated_at).collect();
         self.record(
             shop_id,
             delivery.ids,
             at,
-            "INSERT INTO dirty_items (shop_id, item_id, marked_at, first_marked_at, changed_at, topic) \
-             SELECT $1, item, clock_timestamp(), clock_timestamp(), $3, $4 \
+            "WITH level AS ( \
+                 INSERT INTO dirty_levels (shop_id, item_id, location_id, available, updated_at) \
+                 SELECT $1, p.item, p.location, p.available, p.updated_at \
+                 FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) \
+                     AS p(item, location, available, updated_at) \
+                 ON CONFLICT (shop_id, item_id, location_id) DO UPDATE SET \
+                     available = CASE WHEN dirty_levels.available IS NOT NULL \
+                                       AND excluded.updated_at > dirty_levels.updated_at \
+                                      THEN excluded.available END, \
+                     updated_at = greatest(dirty_levels.updated_at, excluded.updated_at)) \
+             INSERT INTO dirty_items \
+                 (shop_id, item_id, marked_at, first_marked_at, changed_at, topic, needs_read) \
+             SELECT $1, item, clock_timestamp(), clock_timestamp(), $3, $4, $5 \
              FROM unnest($2::bigint[]) AS item \
              ON CONFLICT (shop_id, item_id) DO UPDATE SET \
                  marked_at = excluded.marked_at, \
                  changed_at = greatest(dirty_items.changed_at, excluded.changed_at), \
-                 topic = excluded.topic",
-            &[&shop_id, &delivery.items, &delivery.changed_at, &delivery.topic],
+                 topic = excluded.topic, \
+                 needs_read = dirty_items.needs_read OR excluded.needs_read",
+            &[
+                &shop_id,
+                &delivery.items,
+                &delivery.changed_at,
+                &delivery.topic,
+                &needs_read,
+                &level_items,
+                &locations,
+                &available,
+                &updated,
+            ],
         )
         .await
     }
@@ -325,7 +399,11 @@ impl Fleet {
                AND l.epoch = ($3::bigint[])[array_position($2::bigint[], d.shop_id)]";
         let items_sql = format!(
             "DELETE FROM dirty_items d {held} \
-             RETURNING d.shop_id, d.item_id, d.topic, d.changed_at, d.first_marked_at"
+             RETURNING d.shop_id, d.item_id, d.topic, d.changed_at, d.first_marked_at, d.needs_read"
+        );
+        let levels_sql = format!(
+            "DELETE FROM dirty_levels d {held} \
+             RETURNING d.shop_id, d.item_id, d.location_id, d.available, d.updated_at"
         );
         let orders_sql = format!(
             "DELETE FROM dirty_orders d {held} \
@@ -337,8 +415,11 @@ impl Fleet {
         );
         let client = self.store.client().await?;
         let params: [&(dyn ToSql + Sync); 3] = [&worker, &ids, &epochs];
-        let (items, orders, copies) = tokio::try_join!(
+        // The items first: a payload marked between two of these statements is taken with
+        // the levels before its item's mark, which the next poll takes (one more read).
+        let (items, levels, orders, copies) = tokio::try_join!(
             client.query(&items_sql, &params),
+            client.query(&levels_sql, &params),
             client.query(&orders_sql, &params),
             client.query(&copies_sql, &params)
         )
@@ -350,6 +431,16 @@ impl Fleet {
                 topic: row.text(2)?,
                 changed_at: row.time(3)?,
                 first_marked_at: row.time(4)?,
+                needs_read: row.flag(5)?,
+            })
+        })?;
+        let levels = read_all(&levels, |row| {
+            Ok(DirtyLevel {
+                shop_id: row.int(0)?,
+                item_id: row.int(1)?,
+                location_id: row.int(2)?,
+                available: row.optional_int(3)?,
+                updated_at: row.optional_int(4)?,
             })
         })?;
         let orders = read_all(&orders, |row| {
@@ -377,6 +468,7 @@ impl Fleet {
         copies.sort_by_key(|c| c.seen_at);
         Ok(Marked {
             items,
+            levels,
             orders,
             copies,
         })

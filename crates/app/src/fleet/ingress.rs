@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use stockbridge_adapters_postgres::{Delivery, ShopifyCopy, RECONCILE_ITEM};
+use stockbridge_adapters_postgres::{Delivery, LevelMark, ShopifyCopy, RECONCILE_ITEM};
 use stockbridge_adapters_shopify::webhook::order_marks;
 use stockbridge_adapters_shopify::{parse_webhook, verify_webhook, EventKind, WebhookHeaders};
 
@@ -51,6 +51,25 @@ pub fn items_of(kind: &EventKind) -> Vec<i64> {
         }
         EventKind::LocationChanged { .. } => vec![RECONCILE_ITEM],
         EventKind::Other(_) => Vec::new(),
+    }
+}
+
+/// What an `inventory_levels/update` says of its level, kept for the owner's trust rule
+/// (`None` for every other topic, and for ids beyond PostgreSQL's integers).
+pub fn level_of(kind: &EventKind) -> Option<LevelMark> {
+    match kind {
+        EventKind::InventoryLevelUpdated {
+            inventory_item_id,
+            location_id,
+            available,
+            updated_at,
+        } => Some(LevelMark {
+            item_id: i64::try_from(inventory_item_id.get()).ok()?,
+            location_id: i64::try_from(location_id.get()).ok()?,
+            available: *available,
+            updated_at: updated_at.map(|t| t.unix_seconds()),
+        }),
+        _ => None,
     }
 }
 
@@ -140,6 +159,7 @@ pub async fn shopify(
         items: &items,
         topic: &h.topic,
         changed_at,
+        level: level_of(&event.kind),
     };
     record_each(
         shops,

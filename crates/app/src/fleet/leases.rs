@@ -10,15 +10,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use stockbridge_adapters_postgres::{Lease, RECONCILE_ITEM};
-use stockbridge_domain::InventoryItemId;
+use stockbridge_adapters_postgres::{DirtyItem, DirtyLevel, Lease, RECONCILE_ITEM};
+use stockbridge_domain::{InventoryItemId, LocationId, UpdatedAt};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::shop::ShopRun;
 use super::trust::Trust;
 use super::Context;
-use crate::engine::Change;
+use crate::engine::{Change, Hint};
 
 /// Runs the lease loop until `stop`.
 pub async fn run(context: Arc<Context>, stop: CancellationToken) {
@@ -199,31 +199,34 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
             .filter(|s| !s.trust.remaining().is_zero())
             .map(|s| s.lease.clone())
             .collect();
-        let items = match context.control.take_dirty(&context.worker_id, &held).await {
+        let (items, levels) = match context.control.take_dirty(&context.worker_id, &held).await {
             Ok(marked) => {
                 super::tiktok::hand_over(&context, marked.orders);
                 super::ingress::hand_over(&context, marked.copies);
-                marked.items
+                (marked.items, marked.levels)
             }
             Err(e) => {
                 tracing::warn!(worker = %context.worker_id, error = %e, "could not take the marked changes; trying again");
                 continue;
             }
         };
-        if items.is_empty() {
+        if items.is_empty() && levels.is_empty() {
             continue;
         }
         let received = tokio::time::Instant::now();
         let now = SystemTime::now();
-        let mut by_shop: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+        let mut by_shop: BTreeMap<i64, (Vec<DirtyItem>, Vec<DirtyLevel>)> = BTreeMap::new();
         for item in items {
             if let Ok(waited) = now.duration_since(item.first_marked_at) {
                 context.metrics.picked_up(waited);
             }
-            by_shop.entry(item.shop_id).or_default().push(item);
+            by_shop.entry(item.shop_id).or_default().0.push(item);
+        }
+        for level in levels {
+            by_shop.entry(level.shop_id).or_default().1.push(level);
         }
         let shops = context.shops();
-        for (shop_id, items) in by_shop {
+        for (shop_id, (items, levels)) in by_shop {
             let Some(shop) = shops.get(&shop_id) else {
                 continue;
             };
@@ -232,27 +235,10 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
                     reason: "a location changed".to_owned(),
                 });
             }
-            let changed_at = items.iter().map(|i| i.changed_at).max().unwrap_or(now);
-            let topic = items
-                .iter()
-                .max_by_key(|i| i.changed_at)
-                .map(|i| i.topic.clone())
-                .unwrap_or_default();
-            let ids: Vec<InventoryItemId> = items
-                .iter()
-                .filter_map(|i| u64::try_from(i.item_id).ok())
-                .filter_map(|i| InventoryItemId::new(i).ok())
-                .collect();
-            if ids.is_empty() {
-                continue;
-            }
-            if !shop.send(Change::Items {
-                items: ids,
-                hints: Vec::new(),
-                topic,
-                changed_at,
-                received,
-            }) {
+            let sent = changes_of(&items, &levels, now, received)
+                .into_iter()
+                .all(|change| shop.send(change));
+            if !sent {
                 // Its engine is being built (or rebuilt): the start-up reconciliation that
                 // follows reads everything these items changed.
                 tracing::debug!(
@@ -261,5 +247,171 @@ pub async fn take_changes(context: Arc<Context>, stop: CancellationToken) {
                 );
             }
         }
+    }
+}
+
+/// What one shop's engine is told of its taken marks, as a one-shop server tells it of the
+/// same webhooks: the items another topic named, to be read; then the items only
+/// `inventory_levels/update` named, with the numbers and times their payloads carry, which
+/// its trust rule applies without a read when they are provably the newest (a level whose
+/// payloads could not be ordered has no number and is read). A payload taken before its
+/// item's mark (marked between the poll's statements) is offered with its item.
+pub fn changes_of(
+    items: &[DirtyItem],
+    levels: &[DirtyLevel],
+    now: SystemTime,
+    received: tokio::time::Instant,
+) -> Vec<Change> {
+    let id = |raw: i64| {
+        u64::try_from(raw)
+            .ok()
+            .and_then(|i| InventoryItemId::new(i).ok())
+    };
+    let newest = |marks: &mut dyn Iterator<Item = &DirtyItem>| {
+        marks
+            .max_by_key(|i| i.changed_at)
+            .map(|i| (i.topic.clone(), i.changed_at))
+    };
+    let to_read: Vec<&DirtyItem> = items.iter().filter(|i| i.needs_read).collect();
+    let mut changes = Vec::new();
+    let read: Vec<InventoryItemId> = to_read.iter().filter_map(|i| id(i.item_id)).collect();
+    if let (false, Some((topic, changed_at))) =
+        (read.is_empty(), newest(&mut to_read.iter().copied()))
+    {
+        changes.push(Change::Items {
+            items: read,
+            hints: Vec::new(),
+            topic,
+            changed_at,
+            received,
+        });
+    }
+    let hints: Vec<Hint> = levels
+        .iter()
+        .filter_map(|l| {
+            Some(Hint {
+                item: id(l.item_id)?,
+                location: u64::try_from(l.location_id)
+                    .ok()
+                    .and_then(|i| LocationId::new(i).ok())?,
+                available: l.available,
+                updated_at: l.updated_at.and_then(UpdatedAt::from_unix_seconds),
+            })
+        })
+        .collect();
+    let trusted: Vec<&DirtyItem> = items.iter().filter(|i| !i.needs_read).collect();
+    let mut offered: Vec<InventoryItemId> = trusted.iter().filter_map(|i| id(i.item_id)).collect();
+    offered.extend(hints.iter().map(|h| h.item));
+    offered.sort_unstable();
+    offered.dedup();
+    if !offered.is_empty() {
+        let (topic, changed_at) = newest(&mut trusted.iter().copied())
+            .unwrap_or_else(|| ("inventory_levels/update".to_owned(), now));
+        changes.push(Change::Items {
+            items: offered,
+            hints,
+            topic,
+            changed_at,
+            received,
+        });
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    fn mark(item_id: i64, needs_read: bool, topic: &str, seconds: u64) -> DirtyItem {
+        DirtyItem {
+            shop_id: 1,
+            item_id,
+            topic: topic.to_owned(),
+            changed_at: UNIX_EPOCH + Duration::from_secs(seconds),
+            first_marked_at: UNIX_EPOCH,
+            needs_read,
+        }
+    }
+
+    fn level(item_id: i64, available: Option<i64>) -> DirtyLevel {
+        DirtyLevel {
+            shop_id: 1,
+            item_id,
+            location_id: 7,
+            available,
+            updated_at: Some(1_764_000_000),
+        }
+    }
+
+    fn id(raw: u64) -> InventoryItemId {
+        InventoryItemId::new(raw).unwrap()
+    }
+
+    #[test]
+    fn items_to_read_go_alone_and_payloads_go_with_their_items() {
+        let now = UNIX_EPOCH + Duration::from_secs(99);
+        let items = [
+            mark(1, true, "inventory_items/update", 20),
+            mark(2, false, "inventory_levels/update", 10),
+            mark(3, false, "inventory_levels/update", 30),
+        ];
+        // Item 4's payload was taken before its mark (marked between the statements).
+        let levels = [level(2, Some(5)), level(4, None)];
+        let changes = changes_of(&items, &levels, now, tokio::time::Instant::now());
+        let [Change::Items {
+            items: read,
+            hints: no_hints,
+            topic: read_topic,
+            changed_at: read_at,
+            ..
+        }, Change::Items {
+            items: offered,
+            hints,
+            topic,
+            changed_at,
+            ..
+        }] = changes.as_slice()
+        else {
+            panic!("two changes: {changes:?}");
+        };
+        assert_eq!(read, &[id(1)]);
+        assert!(no_hints.is_empty(), "nothing of item 1 can be trusted");
+        assert_eq!(read_topic, "inventory_items/update");
+        assert_eq!(*read_at, UNIX_EPOCH + Duration::from_secs(20));
+        assert_eq!(offered, &[id(2), id(3), id(4)]);
+        assert_eq!(
+            hints
+                .iter()
+                .map(|h| (h.item, h.location.get(), h.available))
+                .collect::<Vec<_>>(),
+            [(id(2), 7, Some(5)), (id(4), 7, None)]
+        );
+        assert_eq!(
+            hints[0].updated_at,
+            UpdatedAt::from_unix_seconds(1_764_000_000)
+        );
+        assert_eq!(topic, "inventory_levels/update");
+        assert_eq!(
+            *changed_at,
+            UNIX_EPOCH + Duration::from_secs(30),
+            "the newest"
+        );
+    }
+
+    #[test]
+    fn a_payload_alone_is_offered_at_the_time_it_was_taken_and_nothing_gives_nothing() {
+        let now = UNIX_EPOCH + Duration::from_secs(99);
+        let changes = changes_of(&[], &[level(4, Some(1))], now, tokio::time::Instant::now());
+        let [Change::Items {
+            items, changed_at, ..
+        }] = changes.as_slice()
+        else {
+            panic!("one change: {changes:?}");
+        };
+        assert_eq!(items, &[id(4)]);
+        assert_eq!(*changed_at, now);
+        assert!(changes_of(&[], &[], now, tokio::time::Instant::now()).is_empty());
     }
 }

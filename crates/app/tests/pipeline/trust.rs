@@ -235,3 +235,51 @@ async fn a_trusted_number_shopify_confirms_is_no_mismatch_and_writes_nothing_mor
     );
     server.stop().await;
 }
+
+/// A fleet owner hands over a shop's taken payloads in one change: one of an item applied
+/// and another of it not (two payloads in one second) still reads the item, as two
+/// webhooks to a one-shop server would.
+#[tokio::test]
+async fn an_item_with_one_payload_applied_and_another_refused_in_one_change_is_read() {
+    use super::paused::{item, main_location, spawn, stores};
+    use stockbridge_app::engine::{Change, Hint};
+
+    let (source, sink) = shop();
+    source.set_level(item(10), main_location(), 5, at(0));
+    let store = Arc::new(InMemoryStore::new());
+    let mut p = spawn(stores(source.clone(), sink.clone(), &store), options());
+    p.until_ready().await;
+    let writes = sink.writes().len();
+    // Shopify holds 44 (a third change whose payload is still on its way).
+    source.set_level(item(10), main_location(), 44, at(5));
+    let hint = |available| Hint {
+        item: item(10),
+        location: main_location(),
+        available: Some(available),
+        updated_at: at(5),
+    };
+    p.send(Change::Items {
+        items: vec![item(10)],
+        hints: vec![hint(33), hint(40)],
+        topic: "inventory_levels/update".into(),
+        changed_at: SystemTime::now(),
+        received: tokio::time::Instant::now(),
+    });
+    assert!(
+        eventually(|| async { held(&sink, "91") == Some(44) }).await,
+        "read: {:?}",
+        held(&sink, "91")
+    );
+    let pushed: Vec<u32> = sink.writes()[writes..]
+        .iter()
+        .flat_map(|w| &w.skus)
+        .flat_map(|s| &s.stock)
+        .map(|s| s.quantity.get())
+        .collect();
+    assert_eq!(
+        pushed,
+        [44],
+        "the number read, never the first payload's alone"
+    );
+    p.stop().await.unwrap();
+}

@@ -81,6 +81,9 @@ impl Pipeline {
     ) -> (HashSet<InventoryItemId>, HashSet<InventoryItemId>) {
         let mut fallen = HashSet::new();
         let mut applied = HashSet::new();
+        // An item with one payload applied and another not (two levels of it in one change)
+        // is read: what was not applied may differ from what is known.
+        let mut reread = HashSet::new();
         for hint in hints {
             let payload = LevelPayload {
                 item: hint.item,
@@ -97,6 +100,7 @@ impl Pipeline {
                 Offer::Reread { fell, why } => {
                     Metrics::inc(&self.metrics.payloads_reread);
                     tracing::debug!(item = %hint.item, reason = ?why, "payload not applied; re-reading the item");
+                    reread.insert(hint.item);
                     fell
                 }
             };
@@ -104,6 +108,7 @@ impl Pipeline {
                 fallen.insert(hint.item);
             }
         }
+        applied.retain(|item| !reread.contains(item));
         (fallen, applied)
     }
 
