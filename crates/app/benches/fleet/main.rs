@@ -4,7 +4,8 @@
 //!
 //! 1. own and reconcile: the shops are stored, the workers start; the time until every shop is
 //!    owned and reconciled once;
-//! 2. real time: a few busy shops get a Shopify change each per second (webhooks to worker 1);
+//! 2. real time: a few busy shops get a Shopify change each per second, or `..._BUSY_RATE`
+//!    (webhooks to worker 1);
 //!    the time from each change to the TikTok write that carries it (the sandbox's write log),
 //!    first with the fleet quiet, then while the whale shop (100,000 variants) is added and
 //!    runs its first full sync; p50, p99, max;
@@ -17,7 +18,9 @@
 //!
 //! `cargo bench -p stockbridge-app --bench fleet`. Environment: `STOCKBRIDGE_BENCH_FLEET_SHOPS`
 //! (default 10000), `..._WORKERS` (4), `..._WHALE_VARIANTS` (100000), `..._BUSY` (busy shops,
-//! 10), `..._BASELINE_SECONDS` (30), `..._LIMIT_SECONDS` (bound of each wait, 1800),
+//! 10), `..._BUSY_RATE` (changes per busy shop per second, over its items in turn, 1),
+//! `..._VARIANTS` (variants of each small shop, 5),
+//! `..._BASELINE_SECONDS` (30), `..._LIMIT_SECONDS` (bound of each wait, 1800),
 //! `..._RECONCILE_SECONDS` (each small shop's `reconcile_every`, 300), `..._TIKTOK_RPS` (every
 //! shop's `tiktok.requests_per_second` and the sandboxes' TikTok limit per shop, 200: TikTok's
 //! limit, as the sync bench uses),
@@ -47,6 +50,10 @@ pub struct Sizes {
     pub workers: usize,
     pub whale_variants: u64,
     pub busy: usize,
+    /// Variants (and TikTok SKUs) of each small shop: item ids `5001..`, SKUs `900001..`.
+    pub variants: u64,
+    /// Changes per busy shop per second, over its items in turn.
+    pub busy_rate: usize,
     pub baseline: Duration,
     pub limit: Duration,
     /// Each small shop's `reconcile_every`.
@@ -61,17 +68,20 @@ fn main() {
         workers: env_number("WORKERS", 4),
         whale_variants: env_number("WHALE_VARIANTS", 100_000),
         busy: env_number("BUSY", 10),
+        variants: env_number("VARIANTS", 5),
+        busy_rate: env_number("BUSY_RATE", 1),
         baseline: Duration::from_secs(env_number("BASELINE_SECONDS", 30)),
         limit: Duration::from_secs(env_number("LIMIT_SECONDS", 1800)),
         reconcile_every: Duration::from_secs(env_number("RECONCILE_SECONDS", 300)),
         tiktok_rps: env_number("TIKTOK_RPS", 200),
     };
     println!(
-        "fleet bench: {} shops, {} workers, whale of {} variants, {} busy shops, TikTok at {} requests/s per shop; load average at start: {}",
+        "fleet bench: {} shops, {} workers, whale of {} variants, {} busy shops at {} changes/s each, TikTok at {} requests/s per shop; load average at start: {}",
         sizes.shops,
         sizes.workers,
         sizes.whale_variants,
         sizes.busy,
+        sizes.busy_rate,
         sizes.tiktok_rps,
         procs::load_average()
     );

@@ -24,8 +24,6 @@ const EMPTY_SCHEMA: &str = "fleet_bench_empty";
 pub const WHALE_DOMAIN: &str = "whale.myshopify.com";
 const WHALE_CIPHER: &str = "WHALE";
 pub const WORKER_PREFIX: &str = "bench-w";
-/// Variants (and TikTok SKUs) of each small shop; item ids `5001..`, SKUs `SKU-1..`.
-pub const SMALL_VARIANTS: u64 = 5;
 /// 32 bytes, base64: the key the shops' secrets are sealed with in this bench.
 const SECRET_KEY: &str = "YmVuY2gtZmxlZXQta2V5LW9mLTMyLWJ5dGVzLWxvbmc=";
 
@@ -172,7 +170,7 @@ impl World {
         let small = write(
             dir.path(),
             "small.json",
-            &store_fixture(SMALL_VARIANTS, None).to_string(),
+            &store_fixture(sizes.variants, None).to_string(),
         );
         let shops = sizes.shops.to_string();
         let rps = sizes.tiktok_rps.to_string();
