@@ -673,3 +673,81 @@ async fn an_owner_applies_a_newer_level_payload_answered_by_any_worker_without_r
     w1.stop().await;
     w2.stop().await;
 }
+
+/// Posts a signed `inventory_levels/update` of shop 1's item 1001 at Location A, saying
+/// `available` as of `updated_at`, delivered as `webhook_id` and triggered at `triggered`.
+async fn post_level(
+    worker: &RunningWorker,
+    sandbox: &RunningSandbox,
+    webhook_id: &str,
+    available: i64,
+    triggered: std::time::SystemTime,
+) -> (u16, String) {
+    let c = sandbox.credentials();
+    let stamp = |t| humantime::format_rfc3339_seconds(t).to_string();
+    let body = serde_json::json!({
+        "inventory_item_id": 1001, "location_id": 1, "available": available,
+        "updated_at": stamp(std::time::SystemTime::now()),
+        "admin_graphql_api_id": "gid://shopify/InventoryLevel/1?inventory_item_id=1001",
+    })
+    .to_string();
+    let hmac =
+        stockbridge_sandbox::webhooks::shopify_hmac(&c.shopify_webhook_secret, body.as_bytes());
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhooks/shopify", worker.url))
+        .header("X-Shopify-Topic", "inventory_levels/update")
+        .header("X-Shopify-Shop-Domain", &c.shop_domain)
+        .header("X-Shopify-Webhook-Id", webhook_id)
+        .header("X-Shopify-Triggered-At", stamp(triggered))
+        .header("X-Shopify-Hmac-Sha256", hmac)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delivery_triggered_longer_ago_than_shopify_retries_is_answered_and_ignored() {
+    let Some(db) = TestDatabase::new().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let (sandboxes, _, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            sandboxes.iter().all(|s| quantity(s) == Some(240))
+        })
+        .await
+    );
+    let six_hours_ago = std::time::SystemTime::now() - Duration::from_secs(6 * 3600);
+    assert_eq!(
+        post_level(&w1, &sandboxes[0], "replayed-1", 10, six_hours_ago).await,
+        (200, "too old\n".to_owned()),
+        "answered, so that nothing retries it"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(quantity(&sandboxes[0]), Some(240), "and not acted on");
+    assert!(
+        w1.metrics()
+            .await
+            .contains("stockbridge_fleet_webhooks_total{outcome=\"duplicate\"} 1"),
+        "counted with the duplicates"
+    );
+    // The same change triggered an hour ago is within Shopify's retries: acted on.
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(
+        post_level(&w1, &sandboxes[0], "retried-1", 10, an_hour_ago).await,
+        (200, "ok\n".to_owned())
+    );
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            quantity(&sandboxes[0]) == Some(168)
+        })
+        .await,
+        "(10 + 200) at 80%: {:?}",
+        quantity(&sandboxes[0])
+    );
+    w1.stop().await;
+    w2.stop().await;
+}

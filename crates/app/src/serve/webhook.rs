@@ -234,7 +234,7 @@ pub(crate) async fn end_holds(holds: &HoldBook, marks: &ShopifyOrderMarks, seen:
 }
 
 /// How long ago `X-Shopify-Triggered-At` was, when it is a time in the past.
-fn age(triggered_at: Option<SystemTime>) -> Option<Duration> {
+pub(crate) fn age(triggered_at: Option<SystemTime>) -> Option<Duration> {
     SystemTime::now().duration_since(triggered_at?).ok()
 }
 
