@@ -113,6 +113,20 @@ where
     }
 }
 
+/// Waits up to `limit` for every sandbox's TikTok to hold `want`, else fails saying `what`
+/// and what they hold.
+async fn until_all_hold(sandboxes: &[RunningSandbox], want: i64, limit: Duration, what: &str) {
+    let held = eventually(limit, || async {
+        sandboxes.iter().all(|s| quantity(s) == Some(want))
+    })
+    .await;
+    assert!(
+        held,
+        "{what}: {:?}",
+        sandboxes.iter().map(quantity).collect::<Vec<_>>()
+    );
+}
+
 struct RunningWorker {
     url: String,
     stop: Option<oneshot::Sender<()>>,
@@ -264,14 +278,7 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
     for sandbox in &sandboxes {
         set_level(sandbox, 1, 10).await;
     }
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(168))
-        })
-        .await,
-        "10 + 200 at 80%: {:?}",
-        sandboxes.iter().map(quantity).collect::<Vec<_>>()
-    );
+    until_all_hold(&sandboxes, 168, Duration::from_secs(20), "10 + 200 at 80%").await;
     let (status, health) = w1.health().await;
     assert_eq!(status, 200, "{health}");
     assert_eq!(health["worker"], "w1");
@@ -307,14 +314,7 @@ async fn two_workers_share_the_shops_take_any_webhook_and_take_over_a_stopped_on
     for sandbox in &sandboxes {
         set_level(sandbox, 2, 50).await;
     }
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(48))
-        })
-        .await,
-        "10 + 50 at 80%: {:?}",
-        sandboxes.iter().map(quantity).collect::<Vec<_>>()
-    );
+    until_all_hold(&sandboxes, 48, Duration::from_secs(20), "10 + 50 at 80%").await;
     let metrics = w2.metrics().await;
     let takeovers = metrics
         .lines()
@@ -613,14 +613,7 @@ async fn an_owner_applies_a_newer_level_payload_answered_by_any_worker_without_r
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     let (sandboxes, _, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
-    assert!(
-        eventually(Duration::from_secs(30), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(240))
-        })
-        .await,
-        "reconciled: {:?}",
-        sandboxes.iter().map(quantity).collect::<Vec<_>>()
-    );
+    until_all_hold(&sandboxes, 240, Duration::from_secs(30), "reconciled").await;
 
     // Every Shopify read now fails: only the trust rule can carry a change to TikTok. The
     // webhook goes to both workers; whichever marks it, the owner applies the payload.
@@ -628,14 +621,13 @@ async fn an_owner_applies_a_newer_level_payload_answered_by_any_worker_without_r
         shopify_error_rate(sandbox, 1.0).await;
         set_level(sandbox, 1, 10).await;
     }
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(168))
-        })
-        .await,
-        "(10 + 200) at 80% from the payload, no read: {:?}",
-        sandboxes.iter().map(quantity).collect::<Vec<_>>()
-    );
+    until_all_hold(
+        &sandboxes,
+        168,
+        Duration::from_secs(20),
+        "(10 + 200) at 80% from the payload, no read",
+    )
+    .await;
 
     // Another topic for the same item must be read: with reads failing it cannot reach
     // TikTok (the payload marked with it does not stand for it)...
@@ -662,14 +654,13 @@ async fn an_owner_applies_a_newer_level_payload_answered_by_any_worker_without_r
     for sandbox in &sandboxes {
         shopify_error_rate(sandbox, 0.0).await;
     }
-    assert!(
-        eventually(Duration::from_secs(30), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(999_999))
-        })
-        .await,
-        "read once Shopify answers: {:?}",
-        sandboxes.iter().map(quantity).collect::<Vec<_>>()
-    );
+    until_all_hold(
+        &sandboxes,
+        999_999,
+        Duration::from_secs(30),
+        "read once Shopify answers",
+    )
+    .await;
     w1.stop().await;
     w2.stop().await;
 }
@@ -714,12 +705,7 @@ async fn a_delivery_triggered_longer_ago_than_shopify_retries_is_answered_and_ig
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     let (sandboxes, _, [w1, w2]) = two_shops_on_two_workers(db.url(), &store).await;
-    assert!(
-        eventually(Duration::from_secs(30), || async {
-            sandboxes.iter().all(|s| quantity(s) == Some(240))
-        })
-        .await
-    );
+    until_all_hold(&sandboxes, 240, Duration::from_secs(30), "reconciled").await;
     let six_hours_ago = std::time::SystemTime::now() - Duration::from_secs(6 * 3600);
     assert_eq!(
         post_level(&w1, &sandboxes[0], "replayed-1", 10, six_hours_ago).await,
