@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use stockbridge_ports::rows::{self, RUN_COLUMNS};
-use stockbridge_ports::{RunCounts, RunId, RunKind, RunOutcome, RunRecord, StoreError};
+use stockbridge_ports::{RunEnd, RunId, RunKind, RunRecord, StoreError};
 use tokio_postgres::Client;
 
 use crate::error::{corrupt, store_error, to_i64};
@@ -41,10 +41,13 @@ pub(crate) async fn finish(
     client: &mut Client,
     scope: ShopScope,
     id: RunId,
-    at: SystemTime,
-    counts: RunCounts,
-    outcome: &RunOutcome,
+    end: &RunEnd,
 ) -> Result<(), StoreError> {
+    let RunEnd {
+        at,
+        counts,
+        outcome,
+    } = end;
     let (outcome, detail) = rows::run_outcome_columns(outcome);
     let lines = to_i64("a line count", counts.lines)?;
     let updated = to_i64("an update count", counts.updated)?;

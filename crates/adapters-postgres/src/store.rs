@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stockbridge_domain::{HeldOrder, SkuId};
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunEnd, RunId, RunKind, RunRecord,
+    StateStore, StoreError,
 };
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -189,15 +189,9 @@ impl StateStore for PostgresStore {
         runs::start(&mut client, self.scope, kind, at).await
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError> {
+    async fn finish_run(&self, id: RunId, end: RunEnd) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        runs::finish(&mut client, self.scope, id, at, counts, &outcome).await
+        runs::finish(&mut client, self.scope, id, &end).await
     }
 
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {

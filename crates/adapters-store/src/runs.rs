@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use rusqlite::{params, Connection};
 use stockbridge_ports::rows::{self, RUN_COLUMNS};
-use stockbridge_ports::{RunCounts, RunId, RunKind, RunOutcome, RunRecord, StoreError};
+use stockbridge_ports::{RunEnd, RunId, RunKind, RunRecord, StoreError};
 
 use crate::error::{corrupt, store_error, to_i64};
 use crate::row::read_all;
@@ -24,14 +24,13 @@ pub(crate) fn start(
 }
 
 /// Records a run's end. A run that was never started is `Corrupt`, as in the ports' fake.
-pub(crate) fn finish(
-    conn: &mut Connection,
-    id: RunId,
-    at: SystemTime,
-    counts: RunCounts,
-    outcome: &RunOutcome,
-) -> Result<(), StoreError> {
-    let at = to_millis(at)?;
+pub(crate) fn finish(conn: &mut Connection, id: RunId, end: &RunEnd) -> Result<(), StoreError> {
+    let RunEnd {
+        at,
+        counts,
+        outcome,
+    } = end;
+    let at = to_millis(*at)?;
     let (outcome, detail) = rows::run_outcome_columns(outcome);
     let lines = to_i64("a line count", counts.lines)?;
     let updated = to_i64("an update count", counts.updated)?;

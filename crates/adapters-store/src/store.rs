@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use stockbridge_domain::{HeldOrder, SkuId};
 use stockbridge_ports::{
-    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore, StoreError,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunEnd, RunId, RunKind, RunRecord,
+    StateStore, StoreError,
 };
 
 use crate::address::StoreAddress;
@@ -179,15 +179,8 @@ impl StateStore for SqliteStore {
         self.call(move |conn| runs::start(conn, kind, at)).await
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError> {
-        self.call(move |conn| runs::finish(conn, id, at, counts, &outcome))
-            .await
+    async fn finish_run(&self, id: RunId, end: RunEnd) -> Result<(), StoreError> {
+        self.call(move |conn| runs::finish(conn, id, &end)).await
     }
 
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use stockbridge_adapters_store::{SqliteError, SqliteStore, SCHEMA_VERSION};
 use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind, RunOutcome,
-    Secret, StateStore, StoreError, Trigger,
+    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunEnd, RunId, RunKind,
+    RunOutcome, Secret, StateStore, StoreError, Trigger,
 };
 
 fn at(secs: u64) -> SystemTime {
@@ -74,7 +74,14 @@ async fn reopening_a_file_keeps_confirmed_quantities_runs_and_tokens() {
             ..RunCounts::default()
         };
         store
-            .finish_run(run, at(102), counts, RunOutcome::Succeeded)
+            .finish_run(
+                run,
+                RunEnd {
+                    at: at(102),
+                    counts,
+                    outcome: RunOutcome::Succeeded,
+                },
+            )
             .await
             .unwrap();
         store
@@ -330,7 +337,14 @@ async fn many_tasks_calling_at_once_all_succeed() {
                 store.record_writes(&[entry]).await?;
                 assert!(store.remember_delivery(&[format!("wh-{n}")], at(n)).await?);
                 store
-                    .finish_run(run, at(n + 1), RunCounts::default(), RunOutcome::Succeeded)
+                    .finish_run(
+                        run,
+                        RunEnd {
+                            at: at(n + 1),
+                            counts: RunCounts::default(),
+                            outcome: RunOutcome::Succeeded,
+                        },
+                    )
                     .await
             })
         })

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use stockbridge_adapters_store::{SqliteStore, STOPPED_NOTE};
 use stockbridge_domain::{ProductId, Quantity, SkuId, WarehouseId};
 use stockbridge_ports::{
-    AuditEntry, AuditOutcome, RunCounts, RunKind, RunOutcome, StateStore, Trigger,
+    AuditEntry, AuditOutcome, RunCounts, RunEnd, RunKind, RunOutcome, StateStore, Trigger,
 };
 
 fn at(secs: u64) -> SystemTime {
@@ -52,7 +52,14 @@ async fn a_run_left_running_by_a_stopped_process_reads_aborted_at_the_next_open(
     let store = open(&path);
     let done = store.start_run(RunKind::Sync, at(10)).await.unwrap();
     store
-        .finish_run(done, at(11), RunCounts::default(), RunOutcome::Succeeded)
+        .finish_run(
+            done,
+            RunEnd {
+                at: at(11),
+                counts: RunCounts::default(),
+                outcome: RunOutcome::Succeeded,
+            },
+        )
         .await
         .unwrap();
     let cut = store.start_run(RunKind::Reconcile, at(100)).await.unwrap();
@@ -106,7 +113,14 @@ async fn a_run_of_a_store_still_open_elsewhere_is_left_running_and_finishes_norm
         failed: 0,
     };
     serving
-        .finish_run(run, at(101), counts, RunOutcome::Succeeded)
+        .finish_run(
+            run,
+            RunEnd {
+                at: at(101),
+                counts,
+                outcome: RunOutcome::Succeeded,
+            },
+        )
         .await
         .unwrap();
     drop(serving);

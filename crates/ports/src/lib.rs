@@ -30,8 +30,8 @@ pub use secret::Secret;
 pub use sink::InventorySink;
 pub use source::{read_all_pages, InventorySource, Page, UNLIMITED_SPARE_READS};
 pub use store::{
-    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
-    RunKind, RunOutcome, RunRecord, StateStore, Trigger,
+    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunEnd,
+    RunId, RunKind, RunOutcome, RunRecord, StateStore, Trigger,
 };
 
 #[cfg(feature = "mocks")]

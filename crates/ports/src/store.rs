@@ -190,6 +190,17 @@ pub struct RunRecord {
     pub outcome: RunOutcome,
 }
 
+/// How a run ended, as [`StateStore::finish_run`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEnd {
+    /// When it ended.
+    pub at: SystemTime,
+    /// Its counts.
+    pub counts: RunCounts,
+    /// Its outcome.
+    pub outcome: RunOutcome,
+}
+
 /// A write the mass-drop breaker held (sync-rules.md §9): a number a full reconciliation
 /// would have set to 0 from above 0, kept until an operator lets it through.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,13 +257,7 @@ pub trait StateStore: Send + Sync {
     async fn start_run(&self, kind: RunKind, at: SystemTime) -> Result<RunId, StoreError>;
 
     /// Records the end of a run.
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError>;
+    async fn finish_run(&self, id: RunId, end: RunEnd) -> Result<(), StoreError>;
 
     /// The newest runs first, at most `limit`.
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError>;

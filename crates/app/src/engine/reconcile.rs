@@ -9,7 +9,8 @@ use stockbridge_domain::{
     TikTokSku, VariantSnapshot, Verdict, WriteBatches,
 };
 use stockbridge_ports::{
-    HeldWrite, RunCounts, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError, Trigger,
+    HeldWrite, RunCounts, RunEnd, RunId, RunKind, RunOutcome, SinkError, SourceError, StoreError,
+    Trigger,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -187,7 +188,14 @@ pub async fn reconcile_guarded(
     };
     stores
         .store
-        .finish_run(run_id, SystemTime::now(), counts, run_outcome)
+        .finish_run(
+            run_id,
+            RunEnd {
+                at: SystemTime::now(),
+                counts,
+                outcome: run_outcome,
+            },
+        )
         .await?;
     stores.store.hold_writes(&held).await?;
     Ok(SyncReport {
@@ -300,9 +308,11 @@ async fn abort_run(stores: &Stores, run_id: RunId, error: EngineError) -> Engine
         .store
         .finish_run(
             run_id,
-            SystemTime::now(),
-            RunCounts::default(),
-            RunOutcome::Aborted(error.to_string()),
+            RunEnd {
+                at: SystemTime::now(),
+                counts: RunCounts::default(),
+                outcome: RunOutcome::Aborted(error.to_string()),
+            },
         )
         .await;
     if let Err(e) = finished {

@@ -7,7 +7,7 @@ use stockbridge_domain::{
 
 use crate::secret::Secret;
 use crate::store::{
-    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunKind, RunOutcome,
+    AuditEntry, AuditOutcome, HeldWrite, PlatformTokens, RunCounts, RunEnd, RunKind, RunOutcome,
     StateStore, Trigger,
 };
 
@@ -134,7 +134,14 @@ pub async fn store_contract<S: StateStore + ?Sized>(store: &S) {
         failed: 2,
     };
     store
-        .finish_run(run, at(1_020), counts, RunOutcome::PartlyFailed)
+        .finish_run(
+            run,
+            RunEnd {
+                at: at(1_020),
+                counts,
+                outcome: RunOutcome::PartlyFailed,
+            },
+        )
         .await
         .unwrap();
     let open = store

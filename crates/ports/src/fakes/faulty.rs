@@ -17,8 +17,8 @@ use tokio::sync::Notify;
 use crate::sink::InventorySink;
 use crate::source::{InventorySource, Page};
 use crate::store::{
-    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId, RunKind,
-    RunOutcome, RunRecord, StateStore,
+    AuditEntry, ConfirmedQuantity, HeldWrite, PlatformTokens, RunEnd, RunId, RunKind, RunRecord,
+    StateStore,
 };
 use crate::{SinkError, SourceError, StoreError};
 
@@ -233,14 +233,8 @@ impl StateStore for FaultyStore {
         self.inner.start_run(kind, at).await
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError> {
-        self.inner.finish_run(id, at, counts, outcome).await
+    async fn finish_run(&self, id: RunId, end: RunEnd) -> Result<(), StoreError> {
+        self.inner.finish_run(id, end).await
     }
 
     async fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {

@@ -7,8 +7,8 @@ use stockbridge_domain::{HeldOrder, SkuId, WarehouseId};
 
 use crate::error::StoreError;
 use crate::store::{
-    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunId,
-    RunKind, RunOutcome, RunRecord, StateStore,
+    AuditEntry, AuditOutcome, ConfirmedQuantity, HeldWrite, PlatformTokens, RunCounts, RunEnd,
+    RunId, RunKind, RunOutcome, RunRecord, StateStore,
 };
 
 /// State held in memory, lost when dropped.
@@ -85,13 +85,7 @@ impl StateStore for InMemoryStore {
         Ok(id)
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        at: SystemTime,
-        counts: RunCounts,
-        outcome: RunOutcome,
-    ) -> Result<(), StoreError> {
+    async fn finish_run(&self, id: RunId, end: RunEnd) -> Result<(), StoreError> {
         let mut state = self.inner.lock().unwrap();
         let run =
             state
@@ -101,9 +95,9 @@ impl StateStore for InMemoryStore {
                 .ok_or_else(|| StoreError::Corrupt {
                     message: format!("no run with id {}", id.0),
                 })?;
-        run.finished_at = Some(at);
-        run.counts = counts;
-        run.outcome = outcome;
+        run.finished_at = Some(end.at);
+        run.counts = end.counts;
+        run.outcome = end.outcome;
         Ok(())
     }
 
