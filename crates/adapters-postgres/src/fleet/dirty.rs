@@ -305,22 +305,20 @@ impl Fleet {
         delivery: &Delivery<'_>,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
-        let needs_read = delivery.level.is_none();
-        // Empty arrays when there is no payload: the statement's first part inserts nothing.
-        let level = delivery.level.as_slice();
-        let level_items: Vec<i64> = level.iter().map(|l| l.item_id).collect();
-        let locations: Vec<i64> = level.iter().map(|l| l.location_id).collect();
-        let available: Vec<Option<i64>> = level.iter().map(|l| l.available).collect();
-        let updated: Vec<Option<i64>> = level.iter().map(|l| l.updated_at).collect();
+        let level = delivery.level;
+        let needs_read = level.is_none();
+        let level_item = level.map(|l| l.item_id);
+        let location = level.map(|l| l.location_id);
+        let available = level.and_then(|l| l.available);
+        let updated = level.and_then(|l| l.updated_at);
         self.record(
             shop_id,
             delivery.ids,
             at,
+            // Without a payload ($6 null) the statement's first part inserts nothing.
             "WITH level AS ( \
                  INSERT INTO dirty_levels (shop_id, item_id, location_id, available, updated_at) \
-                 SELECT $1, p.item, p.location, p.available, p.updated_at \
-                 FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) \
-                     AS p(item, location, available, updated_at) \
+                 SELECT $1, $6, $7, $8, $9 WHERE $6::bigint IS NOT NULL \
                  ON CONFLICT (shop_id, item_id, location_id) DO UPDATE SET \
                      available = CASE WHEN dirty_levels.available IS NOT NULL \
                                        AND excluded.updated_at > dirty_levels.updated_at \
@@ -341,8 +339,8 @@ impl Fleet {
                 &delivery.changed_at,
                 &delivery.topic,
                 &needs_read,
-                &level_items,
-                &locations,
+                &level_item,
+                &location,
                 &available,
                 &updated,
             ],

@@ -138,14 +138,11 @@ pub async fn shopify(
             return (StatusCode::BAD_REQUEST, "unreadable body\n");
         }
     };
-    if let Some(age) = crate::serve::webhook::age(h.triggered_at_time()) {
-        if age > crate::serve::webhook::REPLAY_HORIZON {
-            // As a one-shop server: a replay, answered 200 so that nothing retries it, and
-            // counted with the duplicates; the scheduled reconciliation covers it.
-            metrics.webhook("duplicate");
-            tracing::warn!(topic = %h.topic, webhook_id = %h.webhook_id, age_s = age.as_secs(), "webhook triggered longer ago than Shopify retries: ignored as a replay");
-            return (StatusCode::OK, "too old\n");
-        }
+    if crate::serve::webhook::is_replay(&h) {
+        // As a one-shop server: answered 200 so that nothing retries it, and counted with
+        // the duplicates; the scheduled reconciliation covers it.
+        metrics.webhook("duplicate");
+        return (StatusCode::OK, "too old\n");
     }
     let shops: Vec<i64> = verified.iter().map(|t| t.shop_id).collect();
     let ids = h.delivery_ids();

@@ -267,17 +267,19 @@ pub fn changes_of(
             .ok()
             .and_then(|i| InventoryItemId::new(i).ok())
     };
-    let newest = |marks: &mut dyn Iterator<Item = &DirtyItem>| {
-        marks
-            .max_by_key(|i| i.changed_at)
-            .map(|i| (i.topic.clone(), i.changed_at))
+    // The newest mark's topic and time (`now` and the payload topic when none).
+    let newest = |marks: &[&DirtyItem]| {
+        marks.iter().max_by_key(|i| i.changed_at).map_or_else(
+            || ("inventory_levels/update".to_owned(), now),
+            |i| (i.topic.clone(), i.changed_at),
+        )
     };
-    let to_read: Vec<&DirtyItem> = items.iter().filter(|i| i.needs_read).collect();
+    let (to_read, trusted): (Vec<&DirtyItem>, Vec<&DirtyItem>) =
+        items.iter().partition(|i| i.needs_read);
     let mut changes = Vec::new();
     let read: Vec<InventoryItemId> = to_read.iter().filter_map(|i| id(i.item_id)).collect();
-    if let (false, Some((topic, changed_at))) =
-        (read.is_empty(), newest(&mut to_read.iter().copied()))
-    {
+    if !read.is_empty() {
+        let (topic, changed_at) = newest(&to_read);
         changes.push(Change::Items {
             items: read,
             hints: Vec::new(),
@@ -299,14 +301,12 @@ pub fn changes_of(
             })
         })
         .collect();
-    let trusted: Vec<&DirtyItem> = items.iter().filter(|i| !i.needs_read).collect();
     let mut offered: Vec<InventoryItemId> = trusted.iter().filter_map(|i| id(i.item_id)).collect();
     offered.extend(hints.iter().map(|h| h.item));
     offered.sort_unstable();
     offered.dedup();
     if !offered.is_empty() {
-        let (topic, changed_at) = newest(&mut trusted.iter().copied())
-            .unwrap_or_else(|| ("inventory_levels/update".to_owned(), now));
+        let (topic, changed_at) = newest(&trusted);
         changes.push(Change::Items {
             items: offered,
             hints,
